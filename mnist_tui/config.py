@@ -1,0 +1,99 @@
+"""Training configuration: one frozen, validated dataclass shared by the CLI, the UI and the trainer."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+ARCHITECTURES = ("mlp", "cnn")
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range; the message names the option."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides how a model is built and trained.
+
+    Attributes:
+        arch: ``"mlp"`` (the reference model) or ``"cnn"``.
+        epochs: Passes over the training set.
+        batch_size: Images per weight update.
+        hidden_units: Width of the hidden dense layer.
+        dropout: Dropout rate after the hidden layer, in ``[0, 1)``.
+        learning_rate: Adam's learning rate.
+        seed: Seeds Python, NumPy and TensorFlow for repeatable runs.
+        train_limit: Train on only the first N training images (quick runs).
+        validate: Evaluate on the test set after every epoch.
+        steps_per_execution: Batches Keras runs per call into the graph; changes
+            speed only, never the math.
+        data: Where MNIST lives (``None``: the usual search order, then download).
+        save: Write the trained model here (a ``.keras`` file).
+    """
+
+    arch: str = "mlp"
+    epochs: int = 10
+    batch_size: int = 32
+    hidden_units: int = 128
+    dropout: float = 0.2
+    learning_rate: float = 1e-3
+    seed: int | None = None
+    train_limit: int | None = None
+    validate: bool = True
+    steps_per_execution: int = 50
+    data: Path | None = field(default=None, compare=False)
+    save: Path | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        check_arch(self.arch)
+        check_int("epochs", self.epochs, 1)
+        check_int("batch size", self.batch_size, 1)
+        check_int("hidden units", self.hidden_units, 1)
+        check_dropout(self.dropout)
+        check_learning_rate(self.learning_rate)
+        check_int("steps per execution", self.steps_per_execution, 1)
+        if self.train_limit is not None:
+            check_int("train limit", self.train_limit, 1)
+        if self.save is not None and Path(self.save).suffix != ".keras":
+            raise ConfigError(f"save path must end in .keras (got {str(self.save)!r})")
+
+    def with_changes(self, **changes: object) -> TrainConfig:
+        """Return a copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def describe(self) -> dict[str, object]:
+        """The options that matter to a person, for the configuration panel."""
+        shown = asdict(self)
+        for key in ("data", "save", "steps_per_execution", "validate"):
+            shown.pop(key)
+        if self.arch == "cnn":
+            shown.pop("hidden_units")
+        return shown
+
+
+def check_arch(value: str) -> str:
+    if value not in ARCHITECTURES:
+        raise ConfigError(f"unknown architecture {value!r} (choose from {', '.join(ARCHITECTURES)})")
+    return value
+
+
+def check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be a whole number (got {value!r})")
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum} (got {value})")
+    return value
+
+
+def check_dropout(value: float) -> float:
+    if not isinstance(value, (int, float)) or math.isnan(value) or not 0 <= value < 1:
+        raise ConfigError(f"dropout must be at least 0 and below 1 (got {value})")
+    return float(value)
+
+
+def check_learning_rate(value: float) -> float:
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"learning rate must be a number above 0 (got {value})")
+    return float(value)

@@ -1,0 +1,410 @@
+"""MNIST: find it, download it, parse it, validate it.
+
+Search order (first hit wins):
+
+1. an explicit path (``--data PATH``) or the ``MNIST_TUI_DATA`` environment variable,
+2. Keras's cache (``$KERAS_HOME/datasets/mnist.npz``, default ``~/.keras``),
+3. this app's cache directory (``$XDG_CACHE_HOME/mnist-tui``, default ``~/.cache/mnist-tui``),
+4. a download into the app's cache directory.
+
+A data path is either a directory with the four IDX files (gzipped or not) or a
+Keras-format ``mnist.npz``. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import threading
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+#: progress(file name, bytes done, bytes in total or 0 when unknown)
+Progress = Callable[[str, int, int], None]
+
+IMAGE_MAGIC = 2051
+LABEL_MAGIC = 2049
+SIDE = 28
+SPLIT_SIZES = {"train": 60_000, "test": 10_000}
+
+
+@dataclass(frozen=True)
+class MnistFile:
+    """One of the four canonical files."""
+
+    split: str
+    kind: str  # "images" or "labels"
+    name: str  # canonical name, without .gz
+    md5: str
+    size: int  # bytes of the .gz
+
+    @property
+    def gz_name(self) -> str:
+        return self.name + ".gz"
+
+    def spellings(self) -> list[str]:
+        """Names this file goes by on disk: canonical and dotted, gzipped or not."""
+        dotted = self.name.replace("-idx", ".idx")
+        return [self.gz_name, self.name, dotted + ".gz", dotted]
+
+
+FILES = (
+    MnistFile("train", "images", "train-images-idx3-ubyte", "f68b3c2dcbeaaa9fbdd348bbdeb94873", 9_912_422),
+    MnistFile("train", "labels", "train-labels-idx1-ubyte", "d53e105ee54ea40749a09fcbcd1e9432", 28_881),
+    MnistFile("test", "images", "t10k-images-idx3-ubyte", "9fb629c4189551a2d022fa330f9573f3", 1_648_877),
+    MnistFile("test", "labels", "t10k-labels-idx1-ubyte", "ec29112dd5afa0611ce80d1b7f02629c", 4_542),
+)
+
+DEFAULT_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+DATA_ENV = "MNIST_TUI_DATA"
+MIRRORS_ENV = "MNIST_TUI_MIRRORS"
+CHUNK = 64 * 1024
+
+
+class DataError(Exception):
+    """MNIST could not be found, read or trusted; the message says which file and why."""
+
+
+class DownloadCancelled(DataError):
+    """The person asked to stop while a download was running."""
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """The four MNIST arrays as uint8, plus where they came from."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str = ""
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def parse_idx(raw: bytes, name: str, kind: str) -> np.ndarray:
+    """Parse an IDX images (3-D) or labels (1-D) file already read into memory.
+
+    Args:
+        raw: The uncompressed bytes.
+        name: File name used in error messages.
+        kind: ``"images"`` or ``"labels"``.
+
+    Returns:
+        ``(n, 28, 28)`` or ``(n,)`` uint8 array (a read-only view of ``raw``).
+
+    Raises:
+        DataError: wrong magic number, dimensions or length, or labels out of 0..9.
+    """
+    header = 16 if kind == "images" else 8
+    if len(raw) < header:
+        raise DataError(f"{name}: too short for an IDX header ({len(raw)} bytes)")
+    magic = int.from_bytes(raw[0:4], "big")
+    expected_magic = IMAGE_MAGIC if kind == "images" else LABEL_MAGIC
+    if magic != expected_magic:
+        raise DataError(f"{name}: not an IDX {kind} file (magic number {magic}, expected {expected_magic})")
+    count = int.from_bytes(raw[4:8], "big")
+    shape: tuple[int, ...] = (count,)
+    if kind == "images":
+        rows, cols = int.from_bytes(raw[8:12], "big"), int.from_bytes(raw[12:16], "big")
+        if (rows, cols) != (SIDE, SIDE):
+            raise DataError(f"{name}: images are {rows}x{cols}, expected {SIDE}x{SIDE}")
+        shape = (count, SIDE, SIDE)
+    expected_len = header + int(np.prod(shape))
+    if len(raw) != expected_len:
+        raise DataError(
+            f"{name}: file is {len(raw):,} bytes but its header promises {expected_len:,} (truncated or padded)"
+        )
+    array = np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+    if kind == "labels":
+        check_labels(array, name)
+    return array
+
+
+def check_labels(labels: np.ndarray, name: str) -> None:
+    if labels.size and int(labels.max()) > 9:
+        raise DataError(f"{name}: labels must be 0..9, found {int(labels.max())}")
+
+
+def read_maybe_gzip(path: Path) -> bytes:
+    """Read a file, decompressing it when it is gzipped (by content, not by name)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        reason = "truncated gzip file" if isinstance(exc, EOFError) else f"corrupt gzip stream ({exc})"
+        raise DataError(f"{path}: {reason}") from None
+
+
+def find_idx_file(directory: Path, spec: MnistFile) -> Path | None:
+    for spelling in spec.spellings():
+        candidate = directory / spelling
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def check_split(images: np.ndarray, labels: np.ndarray, split: str, where: str, check_sizes: bool) -> None:
+    if len(images) != len(labels):
+        raise DataError(f"{where}: {split} has {len(images):,} images but {len(labels):,} labels")
+    if check_sizes and len(images) != SPLIT_SIZES[split]:
+        raise DataError(f"{where}: {split} split has {len(images):,} images, expected {SPLIT_SIZES[split]:,}")
+
+
+def load_idx_dir(directory: Path, *, check_sizes: bool = True) -> MnistData:
+    """Load the four IDX files from a directory.
+
+    Raises:
+        DataError: a file is missing or fails validation.
+    """
+    arrays: dict[tuple[str, str], np.ndarray] = {}
+    missing = []
+    for spec in FILES:
+        path = find_idx_file(directory, spec)
+        if path is None:
+            missing.append(spec.gz_name)
+            continue
+        arrays[spec.split, spec.kind] = parse_idx(read_maybe_gzip(path), str(path), spec.kind)
+    if missing:
+        raise DataError(f"{directory}: missing {', '.join(missing)}")
+    for split in SPLIT_SIZES:
+        check_split(arrays[split, "images"], arrays[split, "labels"], split, str(directory), check_sizes)
+    return MnistData(
+        arrays["train", "images"], arrays["train", "labels"],
+        arrays["test", "images"], arrays["test", "labels"],
+        source=str(directory),
+    )  # fmt: skip
+
+
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def load_npz(path: Path, *, check_sizes: bool = True) -> MnistData:
+    """Load a Keras-format ``mnist.npz`` without ever unpickling.
+
+    Raises:
+        DataError: unreadable, missing keys, object arrays, wrong shapes or labels.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in NPZ_KEYS if key not in archive.files]
+            if missing:
+                raise DataError(f"{path}: missing arrays {', '.join(missing)} (expected {', '.join(NPZ_KEYS)})")
+            arrays = {key: archive[key] for key in NPZ_KEYS}
+    except DataError:
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise DataError(f"{path}: contains object arrays, which are never loaded (they could run code)") from None
+        raise DataError(f"{path}: not a valid .npz archive ({exc})") from None
+    except (OSError, EOFError, zlib.error, KeyError) as exc:
+        raise DataError(f"{path}: not a valid .npz archive ({exc})") from None
+    except Exception as exc:  # zipfile.BadZipFile and friends
+        raise DataError(f"{path}: not a valid .npz archive ({exc})") from None
+    for split in SPLIT_SIZES:
+        prefix = "train" if split == "train" else "test"
+        x, y = arrays[f"x_{prefix}"], arrays[f"y_{prefix}"]
+        if x.ndim != 3 or x.shape[1:] != (SIDE, SIDE):
+            raise DataError(f"{path}: x_{prefix} has shape {x.shape}, expected (n, {SIDE}, {SIDE})")
+        if y.ndim != 1:
+            raise DataError(f"{path}: y_{prefix} has shape {y.shape}, expected (n,)")
+        for key, arr in ((f"x_{prefix}", x), (f"y_{prefix}", y)):
+            if arr.dtype != np.uint8:
+                if not np.issubdtype(arr.dtype, np.integer) or (arr.size and (arr.min() < 0 or arr.max() > 255)):
+                    raise DataError(f"{path}: {key} has dtype {arr.dtype}, expected uint8")
+                arrays[key] = arr.astype(np.uint8)
+        check_labels(arrays[f"y_{prefix}"], f"{path}: y_{prefix}")
+        check_split(arrays[f"x_{prefix}"], arrays[f"y_{prefix}"], split, str(path), check_sizes)
+    return MnistData(*(arrays[key] for key in NPZ_KEYS), source=str(path))
+
+
+def load_path(path: Path, *, check_sizes: bool = True) -> MnistData:
+    """Load MNIST from a directory of IDX files, a directory holding ``mnist.npz``, or an ``.npz`` file."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory")
+    if path.is_dir():
+        if not any(path.iterdir()):
+            raise DataError(f"{path}: directory is empty (expected the four MNIST IDX files or mnist.npz)")
+        if (path / "mnist.npz").is_file() and find_idx_file(path, FILES[0]) is None:
+            return load_npz(path / "mnist.npz", check_sizes=check_sizes)
+        return load_idx_dir(path, check_sizes=check_sizes)
+    return load_npz(path, check_sizes=check_sizes)
+
+
+# ----------------------------------------------------------------------------- locations
+
+
+def keras_cache_file(env: Mapping[str, str] = os.environ) -> Path:
+    home = Path(env["KERAS_HOME"]) if env.get("KERAS_HOME") else Path.home() / ".keras"
+    return home / "datasets" / "mnist.npz"
+
+
+def app_cache_dir(env: Mapping[str, str] = os.environ) -> Path:
+    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+    return base / "mnist-tui"
+
+
+def mirrors_from_env(env: Mapping[str, str] = os.environ) -> list[str]:
+    raw = env.get(MIRRORS_ENV, "")
+    mirrors = [m.strip() for m in raw.replace(",", " ").split() if m.strip()]
+    return mirrors or list(DEFAULT_MIRRORS)
+
+
+def has_all_files(directory: Path) -> bool:
+    return directory.is_dir() and all(find_idx_file(directory, spec) for spec in FILES)
+
+
+def load_mnist(
+    path: Path | str | None = None,
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    env: Mapping[str, str] = os.environ,
+    timeout: float = 20.0,
+) -> MnistData:
+    """Find MNIST (see the module docstring for the order), downloading it if needed.
+
+    Args:
+        path: An explicit data path; overrides everything else.
+        progress: Called with download progress, if a download happens.
+        cancel: When set, a running download stops with ``DownloadCancelled``.
+        env: Environment to read ``MNIST_TUI_DATA``, ``KERAS_HOME`` etc. from.
+        timeout: Seconds a download may wait for the server before giving up.
+
+    Raises:
+        DataError: with a message a person can act on.
+    """
+    explicit = path if path is not None else env.get(DATA_ENV) or None
+    if explicit is not None:
+        return load_path(Path(explicit))
+    keras_file = keras_cache_file(env)
+    if keras_file.is_file():
+        return load_npz(keras_file)
+    cache = app_cache_dir(env)
+    if not has_all_files(cache):
+        download_mnist(cache, mirrors_from_env(env), progress=progress, cancel=cancel, timeout=timeout)
+    return load_idx_dir(cache)
+
+
+# ----------------------------------------------------------------------------- download
+
+
+def download_mnist(
+    target: Path,
+    mirrors: list[str],
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    timeout: float = 20.0,
+) -> None:
+    """Download the four files into ``target``, each verified before it takes its final name.
+
+    Every mirror is tried in turn for each file. A file is streamed into a hidden
+    temporary file beside its final name and renamed only once its MD5 matches,
+    so nothing that looks complete is ever left behind by a failure.
+
+    Raises:
+        DataError: no mirror delivered a good copy, or the directory is not writable.
+        DownloadCancelled: ``cancel`` was set.
+    """
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create cache directory {target} ({exc.strerror or exc})") from None
+    for spec in FILES:
+        if find_idx_file(target, spec) is not None:
+            continue
+        failures = []
+        for mirror in mirrors:
+            url = mirror.rstrip("/") + "/" + spec.gz_name
+            try:
+                fetch_verified(url, target / spec.gz_name, spec, progress=progress, cancel=cancel, timeout=timeout)
+                break
+            except _MirrorFailed as exc:
+                failures.append(f"{url}: {exc}")
+        else:
+            raise DataError(
+                f"could not download {spec.gz_name} ({'; '.join(failures)}). "
+                "If you are offline, get the four MNIST files another way and pass --data DIR."
+            )
+
+
+class _MirrorFailed(Exception):
+    """One mirror did not deliver one file; the next mirror gets a turn."""
+
+
+def fetch_verified(
+    url: str,
+    final: Path,
+    spec: MnistFile,
+    *,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+    timeout: float,
+) -> None:
+    part = final.with_name(f".{final.name}.part")
+    digest = hashlib.md5()
+    done = 0
+    try:
+        try:
+            response = urllib.request.urlopen(url, timeout=timeout)
+        except urllib.error.HTTPError as exc:
+            raise _MirrorFailed(f"HTTP {exc.code} {exc.reason}") from None
+        except urllib.error.URLError as exc:
+            raise _MirrorFailed(str(getattr(exc.reason, "strerror", None) or exc.reason)) from None
+        except (OSError, ValueError) as exc:
+            raise _MirrorFailed(str(exc) or type(exc).__name__) from None
+        with response:
+            total = int(response.headers.get("Content-Length") or spec.size)
+            try:
+                out = open(part, "wb")
+            except OSError as exc:
+                raise DataError(f"cannot write to {final.parent} ({exc.strerror or exc})") from None
+            with out:
+                while True:
+                    if cancel is not None and cancel.is_set():
+                        raise DownloadCancelled("download cancelled")
+                    try:
+                        chunk = response.read(CHUNK)
+                    except (OSError, ValueError) as exc:  # timeouts are OSErrors
+                        raise _MirrorFailed(f"connection failed mid-download ({exc or type(exc).__name__})") from None
+                    if not chunk:
+                        break
+                    try:
+                        out.write(chunk)
+                    except OSError as exc:
+                        raise DataError(f"cannot write to {final.parent} ({exc.strerror or exc})") from None
+                    digest.update(chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(spec.gz_name, done, total)
+        if digest.hexdigest() != spec.md5:
+            raise _MirrorFailed(f"checksum mismatch (MD5 {digest.hexdigest()}, expected {spec.md5})")
+        os.replace(part, final)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def md5_of(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

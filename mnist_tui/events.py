@@ -1,0 +1,105 @@
+"""Immutable events a trainer emits while it runs.
+
+They carry plain Python floats and NumPy arrays only (never tensors), so they can
+cross from the training thread to the UI, be printed by headless mode, or be
+scripted by tests without TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Union
+
+from .config import TrainConfig
+from .predictions import Predictions
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The run moved on to a new phase (loading TensorFlow, loading data, ...)."""
+
+    name: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    """Bytes of one MNIST file downloaded so far."""
+
+    file: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Started:
+    """The model is built and ``fit()`` is about to start."""
+
+    config: TrainConfig
+    epochs: int
+    steps_per_epoch: int
+    params: int
+    summary: str
+    train_size: int
+    test_size: int
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    """Running metrics within an epoch (rate-limited, so not every batch)."""
+
+    epoch: int  # 1-based
+    step: int  # 1-based, batches done in this epoch
+    steps: int
+    loss: float
+    accuracy: float
+    elapsed: float  # seconds since fit() started
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """An epoch finished."""
+
+    epoch: int  # 1-based
+    epochs: int
+    loss: float
+    accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The person asked to stop; training ends after the current batch and the model is kept."""
+
+    epoch: int
+    step: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Training (complete or stopped early) ended and the test set was scored."""
+
+    history: dict[str, list[float]]
+    test_loss: float
+    test_accuracy: float
+    predictions: Predictions
+    stopped_early: bool = False
+    seconds: float = 0.0
+    saved_to: Path | None = None
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The run could not go on. ``message`` says what happened, ``hint`` what to do."""
+
+    message: str
+    hint: str = ""
+    details: str = field(default="", compare=False)
+
+
+TrainerEvent = Union[Stage, DownloadProgress, Started, BatchEnd, EpochEnd, Stopped, Finished, Failed]
+Sink = Callable[[TrainerEvent], None]

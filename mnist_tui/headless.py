@@ -1,0 +1,107 @@
+"""``mnist-tui --headless``: the same trainer, reported as plain text with Rich."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .config import TrainConfig
+from .events import BatchEnd, DownloadProgress, EpochEnd, Failed, Finished, Stage, Started, Stopped, TrainerEvent
+from .terminal import stderr_to_log
+from .training import KerasTrainer, RunControl, SavedModelScorer
+
+
+class HeadlessReporter:
+    """A sink that prints events: Rich progress bars on a terminal, plain lines otherwise."""
+
+    def __init__(self, console: Console, errors: Console) -> None:
+        self.console = console
+        self.errors = errors
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=console, transient=True,
+        )  # fmt: skip
+        self.downloads = Progress(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console, transient=True
+        )
+        self._download_tasks: dict[str, int] = {}
+        self._epoch_task: int | None = None
+        self.outcome: Finished | Failed | None = None
+
+    def __call__(self, event: TrainerEvent) -> None:
+        if isinstance(event, Stage):
+            if event.name == "Training":
+                return  # the Started line already says so
+            detail = f" ({event.detail})" if event.detail else ""
+            self.console.print(f"[dim]{event.name}{detail}…[/]")
+        elif isinstance(event, DownloadProgress):
+            if event.file not in self._download_tasks:
+                self.downloads.start()
+                self._download_tasks[event.file] = self.downloads.add_task(f"download {event.file}", total=event.total)
+            self.downloads.update(self._download_tasks[event.file], completed=event.done)
+            if event.done >= event.total:
+                self.downloads.stop()
+        elif isinstance(event, Started):
+            c = event.config
+            self.console.print(
+                f"Training {c.arch} ({event.params:,} parameters) on {event.train_size:,} images: "
+                f"{c.epochs} epochs, batch {c.batch_size}, learning rate {c.learning_rate:g}"
+            )
+            self.progress.start()
+        elif isinstance(event, BatchEnd):
+            if self._epoch_task is None:
+                self._epoch_task = self.progress.add_task("epoch", total=event.steps)
+            self.progress.update(
+                self._epoch_task, completed=event.step, total=event.steps,
+                description=f"epoch {event.epoch}  loss {event.loss:.4f}  acc {event.accuracy:.4f}",
+            )  # fmt: skip
+        elif isinstance(event, EpochEnd):
+            val = ""
+            if event.val_loss is not None and event.val_accuracy is not None:
+                val = f"  val_loss {event.val_loss:.4f}  val_accuracy {event.val_accuracy:.4f}"
+            self.console.print(
+                f"Epoch {event.epoch}/{event.epochs}  loss {event.loss:.4f}  accuracy {event.accuracy:.4f}{val}  "
+                f"({event.seconds:.1f} s)"
+            )
+            if self._epoch_task is not None:
+                self.progress.reset(self._epoch_task)
+        elif isinstance(event, Stopped):
+            self.console.print(f"Stopping early at epoch {event.epoch}, batch {event.step}")
+        elif isinstance(event, Finished):
+            self.progress.stop()
+            self.outcome = event
+            self.console.print(
+                f"Test accuracy: {event.test_accuracy:.2%}  (loss {event.test_loss:.4f}, "
+                f"{event.predictions.mistakes} mistakes of {len(event.predictions):,})"
+            )
+            if event.saved_to is not None:
+                self.console.print(f"Saved model to {event.saved_to}")
+        elif isinstance(event, Failed):
+            self.progress.stop()
+            self.downloads.stop()
+            self.outcome = event
+            hint = f" {event.hint}" if event.hint else ""
+            self.errors.print(f"mnist-tui: error: {event.message}{hint}", markup=False, highlight=False)
+
+
+def run_headless(config: TrainConfig, model_path: Path | None = None, log_file: Path | None = None) -> int:
+    """Train (or score ``model_path``) without the UI. Returns the exit status."""
+    trainer = SavedModelScorer(model_path, config) if model_path else KerasTrainer(config)
+    control = RunControl()
+    with stderr_to_log(log_file) as (terminal, _log):
+        reporter = HeadlessReporter(Console(highlight=False), Console(file=terminal, highlight=False))
+        worker = threading.Thread(target=trainer.run, args=(reporter, control), name="mnist-tui-trainer")
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.1)
+        except KeyboardInterrupt:
+            control.cancel.set()
+            reporter.progress.stop()
+            reporter.errors.print("mnist-tui: interrupted")
+            worker.join(10)
+            return 130
+    return 0 if isinstance(reporter.outcome, Finished) else 1

@@ -1,0 +1,117 @@
+"""Keras models for each architecture, and checks for models loaded from disk.
+
+Imports Keras (and so TensorFlow); only the training worker and headless mode import
+this module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .config import TrainConfig  # noqa: E402
+
+
+class ModelError(Exception):
+    """A model file is missing, unreadable or does not fit MNIST."""
+
+
+def build_model(config: TrainConfig) -> keras.Model:
+    """Build and compile the model ``config.arch`` describes."""
+    if config.arch == "cnn":
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(28, 28), name="image"),
+                keras.layers.Reshape((28, 28, 1)),
+                keras.layers.Conv2D(32, 3, activation="relu"),
+                keras.layers.MaxPooling2D(),
+                keras.layers.Conv2D(64, 3, activation="relu"),
+                keras.layers.MaxPooling2D(),
+                keras.layers.Flatten(),
+                keras.layers.Dropout(max(config.dropout, 0.0)),
+                keras.layers.Dense(10, activation="softmax"),
+            ],
+            name="cnn",
+        )
+    else:
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(28, 28), name="image"),
+                keras.layers.Flatten(),
+                keras.layers.Dense(config.hidden_units, activation="relu"),
+                keras.layers.Dropout(config.dropout),
+                keras.layers.Dense(10, activation="softmax"),
+            ],
+            name="mlp",
+        )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=config.steps_per_execution,
+    )
+    return model
+
+
+def summary_text(model: keras.Model) -> str:
+    """One line per layer: name, output shape, parameters."""
+    lines = []
+    for layer in model.layers:
+        shape = tuple(layer.output.shape[1:]) if hasattr(layer, "output") else ()
+        lines.append(f"{type(layer).__name__:<12} {str(shape):<14} {layer.count_params():>8,}")
+    return "\n".join(lines)
+
+
+def scale(images: np.ndarray) -> np.ndarray:
+    """uint8 pixels -> float32 in [0, 1], the way the models were trained."""
+    return np.asarray(images, dtype=np.float32) / 255.0
+
+
+def load_model(path: Path) -> keras.Model:
+    """Load a ``.keras`` model in safe mode and check that it classifies 28x28 images into 10 classes.
+
+    Raises:
+        ModelError: with what is wrong with the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: no such model file")
+    try:
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # Keras raises many types for a bad file
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{path}: not a readable Keras model ({reason[:160]})") from None
+    check_model_shape(model, path)
+    return model
+
+
+def check_model_shape(model: keras.Model, path: Path) -> None:
+    try:
+        inputs = tuple(model.inputs[0].shape[1:])
+        outputs = tuple(model.outputs[0].shape[1:])
+    except Exception:
+        raise ModelError(f"{path}: model has no defined input and output shapes") from None
+    if inputs not in ((28, 28), (28, 28, 1), (784,)):
+        raise ModelError(f"{path}: model expects input {inputs}, not 28x28 images")
+    if outputs != (10,):
+        raise ModelError(f"{path}: model outputs {outputs}, not 10 classes")
+
+
+def predictor(model: keras.Model):
+    """A fast callable ``(n, 28, 28) uint8 -> (n, 10) probabilities`` for a few images.
+
+    Calls the model directly: ``model.predict`` builds a dataset per call and costs
+    tens of milliseconds for a single image.
+    """
+    inputs = tuple(model.inputs[0].shape[1:])
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        x = scale(images).reshape((len(images), *inputs))
+        return np.asarray(model(x, training=False))
+
+    return predict

@@ -1,0 +1,127 @@
+"""Test-set predictions and the views the results browser needs, all precomputed with NumPy.
+
+No Textual and no TensorFlow here: the results screen, the confusion matrix and the
+tests all work from a :class:`Predictions` built from plain arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Predictions:
+    """Class probabilities for a set of labelled images.
+
+    Attributes:
+        images: ``(n, 28, 28)`` uint8.
+        labels: ``(n,)`` true labels.
+        probabilities: ``(n, 10)`` softmax outputs.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    probabilities: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.labels)
+        if self.images.shape[0] != n or self.probabilities.shape != (n, 10):
+            raise ValueError(
+                f"inconsistent predictions: {self.images.shape} images, {n} labels, "
+                f"{self.probabilities.shape} probabilities"
+            )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @cached_property
+    def predicted(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    @cached_property
+    def confidence(self) -> np.ndarray:
+        """Probability of the predicted class."""
+        return self.probabilities.max(axis=1)
+
+    @cached_property
+    def correct(self) -> np.ndarray:
+        return self.predicted == self.labels
+
+    @cached_property
+    def accuracy(self) -> float:
+        return float(self.correct.mean()) if len(self) else 0.0
+
+    @cached_property
+    def mistakes(self) -> int:
+        return int((~self.correct).sum())
+
+    @cached_property
+    def by_confidence(self) -> np.ndarray:
+        """Indices ordered least confident first (stable, so ties keep index order)."""
+        return np.argsort(self.confidence, kind="stable")
+
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """``(10, 10)`` counts; rows are true labels, columns predictions."""
+        counts = np.zeros((10, 10), dtype=np.int64)
+        np.add.at(counts, (self.labels.astype(np.int64), self.predicted), 1)
+        return counts
+
+    def per_digit_accuracy(self) -> list[float | None]:
+        """Accuracy for each true digit, ``None`` where the digit never occurs."""
+        counts = self.confusion
+        totals = counts.sum(axis=1)
+        return [float(counts[d, d] / totals[d]) if totals[d] else None for d in range(10)]
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    """Which images the browser shows and in what order."""
+
+    mistakes_only: bool = False
+    digit: int | None = None  # true label
+    predicted: int | None = None  # with ``digit``: one confusion-matrix cell
+    by_confidence: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.digit is not None and self.predicted is not None:
+            parts.append(f"true {self.digit} → predicted {self.predicted}")
+        elif self.digit is not None:
+            parts.append(f"digit {self.digit}")
+        if self.mistakes_only:
+            parts.append("mistakes")
+        if not parts:
+            parts.append("all")
+        if self.by_confidence:
+            parts.append("least confident first")
+        return ", ".join(parts)
+
+
+class ViewCache:
+    """Index arrays for each :class:`ViewFilter`, computed once and reused."""
+
+    def __init__(self, predictions: Predictions) -> None:
+        self.predictions = predictions
+        self._views: dict[ViewFilter, np.ndarray] = {}
+
+    def indices(self, view: ViewFilter) -> np.ndarray:
+        cached = self._views.get(view)
+        if cached is None:
+            cached = self._views[view] = self._compute(view)
+        return cached
+
+    def _compute(self, view: ViewFilter) -> np.ndarray:
+        p = self.predictions
+        mask = np.ones(len(p), dtype=bool)
+        if view.mistakes_only:
+            mask &= ~p.correct
+        if view.digit is not None:
+            mask &= p.labels == view.digit
+        if view.predicted is not None:
+            mask &= p.predicted == view.predicted
+        order = p.by_confidence if view.by_confidence else np.arange(len(p))
+        return order[mask[order]]

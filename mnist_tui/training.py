@@ -1,0 +1,390 @@
+"""The trainer: loads MNIST, builds the model, runs ``fit()`` and reports events to a sink.
+
+No Textual here. The trainer runs on whatever thread calls :meth:`KerasTrainer.run`
+(the app's worker thread, or the main thread in headless mode) and talks only
+through the sink, a plain callable.
+
+TensorFlow is imported inside :meth:`KerasTrainer.run`, so constructing a trainer
+is instant and the UI can paint before TensorFlow is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import TrainConfig
+from .data import DataError, DownloadCancelled, MnistData, load_mnist
+from .events import (
+    BatchEnd,
+    DownloadProgress,
+    EpochEnd,
+    Failed,
+    Finished,
+    Sink,
+    Stage,
+    Started,
+    Stopped,
+)
+from .predictions import Predictions
+
+BATCH_INTERVAL = 0.1  # seconds between batch events: about 10 UI updates a second
+
+
+@dataclass
+class RunControl:
+    """Requests from the UI to a running trainer; thread-safe.
+
+    ``stop`` ends training after the current batch and keeps the model (it is then
+    evaluated and reported as usual). ``cancel`` abandons the run as fast as possible:
+    the app is quitting.
+    """
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def halted(self) -> bool:
+        return self.stop.is_set() or self.cancel.is_set()
+
+
+class Cancelled(Exception):
+    """The run was abandoned because the app is quitting."""
+
+
+class TrainingDiverged(Exception):
+    """The loss became NaN or infinite."""
+
+
+def make_metrics_callback(
+    sink: Sink,
+    control: RunControl,
+    *,
+    epochs: int,
+    steps_per_epoch: int,
+    clock: Callable[[], float] = time.perf_counter,
+    interval: float = BATCH_INTERVAL,
+):
+    """Build the Keras callback that turns ``fit()`` hooks into events.
+
+    The callback is ``async_safe``: Keras may call its batch hook from a helper
+    thread, so the training loop never waits for it; it never reads tensors itself
+    (Keras hands it Python floats) and emits batch events at most every
+    ``interval`` seconds.
+    """
+    import keras
+
+    class MetricsCallback(keras.callbacks.Callback):
+        async_safe = True
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._lock = threading.Lock()
+            self._last_emit = -math.inf
+            self._epoch = 0
+            self._epoch_start = 0.0
+            self._fit_start = 0.0
+            self.stopped_at: tuple[int, int] | None = None
+            self.diverged_at: tuple[int, int] | None = None
+
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            self._fit_start = clock()
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self._epoch = epoch
+            self._epoch_start = clock()
+            self._last_emit = -math.inf
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            logs = logs or {}
+            loss = float(logs.get("loss", math.nan))
+            step = batch + 1
+            with self._lock:
+                if not math.isfinite(loss) and self.diverged_at is None:
+                    self.diverged_at = (self._epoch + 1, step)
+                    self.model.stop_training = True
+                    return
+                if control.halted:
+                    self.model.stop_training = True
+                    if self.stopped_at is None and not control.cancel.is_set():
+                        self.stopped_at = (self._epoch + 1, step)
+                        sink(Stopped(self._epoch + 1, step))
+                    return
+                now = clock()
+                if now - self._last_emit < interval and step < steps_per_epoch:
+                    return
+                self._last_emit = now
+            sink(
+                BatchEnd(
+                    epoch=self._epoch + 1,
+                    step=min(step, steps_per_epoch),
+                    steps=steps_per_epoch,
+                    loss=loss,
+                    accuracy=float(logs.get("accuracy", math.nan)),
+                    elapsed=now - self._fit_start,
+                )
+            )
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = logs or {}
+            if self.diverged_at is not None or control.cancel.is_set():
+                return
+            now = clock()
+
+            def get(key: str) -> float | None:
+                return float(logs[key]) if key in logs else None
+
+            sink(
+                EpochEnd(
+                    epoch=epoch + 1,
+                    epochs=epochs,
+                    loss=float(logs.get("loss", math.nan)),
+                    accuracy=float(logs.get("accuracy", math.nan)),
+                    val_loss=get("val_loss"),
+                    val_accuracy=get("val_accuracy"),
+                    seconds=now - self._epoch_start,
+                    elapsed=now - self._fit_start,
+                )
+            )
+            if not math.isfinite(float(logs.get("loss", 0.0))):
+                self.diverged_at = self.diverged_at or (epoch + 1, steps_per_epoch)
+                self.model.stop_training = True
+
+    return MetricsCallback()
+
+
+class KerasTrainer:
+    """Trains one model on MNIST with Keras, reporting through a sink.
+
+    Args:
+        config: What to train and how.
+        data: Already-loaded MNIST (skips the data search; tests use this).
+        clock: Source of seconds for timings in events.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: MnistData | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.config = config
+        self.data = data
+        self.clock = clock
+        self.model: Any = None
+
+    def run(self, sink: Sink, control: RunControl | None = None) -> None:
+        """Run to the end, reporting every phase; never raises (failures become ``Failed`` events)."""
+        control = control or RunControl()
+        try:
+            self._run(sink, control)
+        except Cancelled:
+            pass
+        except DownloadCancelled:
+            pass
+        except DataError as exc:
+            sink(Failed(str(exc), "Check the data path, or pass --data DIR with the four MNIST files."))
+        except TrainingDiverged as exc:
+            sink(Failed(str(exc), f"Try a smaller learning rate (it was {self.config.learning_rate:g})."))
+        except MemoryError:
+            sink(Failed("Out of memory.", "Try a smaller batch size or --train-limit."))
+        except Exception as exc:  # the UI must show any failure, never lose it
+            message = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
+            oom = "resource exhausted" in message.lower() or "out of memory" in message.lower()
+            hint = "Try a smaller batch size or --train-limit." if oom else "See the log file for details."
+            sink(Failed("Out of memory." if oom else message, hint, traceback.format_exc()))
+
+    def _run(self, sink: Sink, control: RunControl) -> None:
+        config = self.config
+
+        def checkpoint() -> None:
+            if control.cancel.is_set():
+                raise Cancelled
+
+        sink(Stage("Loading TensorFlow"))
+        from . import models  # imports TensorFlow
+
+        checkpoint()
+        import keras
+
+        if config.seed is not None:
+            keras.utils.set_random_seed(config.seed)
+
+        data = self.data
+        if data is None:
+            sink(Stage("Loading data", str(config.data) if config.data else ""))
+            data = load_mnist(
+                config.data,
+                progress=lambda name, done, total: sink(DownloadProgress(name, done, total)),
+                cancel=control.cancel,
+            )
+        checkpoint()
+        x_train, y_train = data.x_train, data.y_train
+        if config.train_limit is not None:
+            x_train, y_train = x_train[: config.train_limit], y_train[: config.train_limit]
+        x_train_f, x_test_f = models.scale(x_train), models.scale(data.x_test)
+
+        sink(Stage("Building model", config.arch))
+        model = models.build_model(config)
+        self.model = model
+        steps = math.ceil(len(x_train) / config.batch_size)
+        sink(
+            Started(
+                config=config,
+                epochs=config.epochs,
+                steps_per_epoch=steps,
+                params=int(model.count_params()),
+                summary=models.summary_text(model),
+                train_size=len(x_train),
+                test_size=len(data.x_test),
+            )
+        )
+        checkpoint()
+        sink(Stage("Training"))
+        callback = make_metrics_callback(sink, control, epochs=config.epochs, steps_per_epoch=steps, clock=self.clock)
+        start = self.clock()
+        history = model.fit(
+            x_train_f,
+            y_train,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            validation_data=(x_test_f, data.y_test) if config.validate else None,
+            callbacks=[callback],
+            verbose=0,
+        )
+        checkpoint()
+        if callback.diverged_at is not None:
+            epoch, step = callback.diverged_at
+            raise TrainingDiverged(f"Training diverged: the loss became NaN at epoch {epoch}, batch {step}.")
+        seconds = self.clock() - start
+
+        sink(Stage("Evaluating"))
+        probabilities = model.predict(x_test_f, batch_size=1024, verbose=0)
+        checkpoint()
+        predictions = Predictions(data.x_test, data.y_test, np.asarray(probabilities, dtype=np.float32))
+        test_loss = cross_entropy(predictions.probabilities, data.y_test)
+        history_dict = {key: [float(v) for v in values] for key, values in history.history.items()}
+        saved = None
+        if config.save is not None:
+            sink(Stage("Saving", str(config.save)))
+            save_model(model, config.save, history_dict)
+            saved = Path(config.save)
+        sink(
+            Finished(
+                history=history_dict,
+                test_loss=test_loss,
+                test_accuracy=predictions.accuracy,
+                predictions=predictions,
+                stopped_early=callback.stopped_at is not None,
+                seconds=seconds,
+                saved_to=saved,
+            )
+        )
+
+
+def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    picked = probabilities[np.arange(len(labels)), labels.astype(np.int64)]
+    return float(-np.log(np.clip(picked, 1e-7, 1.0)).mean())
+
+
+def history_path(model_path: Path) -> Path:
+    """``model.keras`` -> ``model.history.json``."""
+    return Path(model_path).with_suffix(".history.json")
+
+
+def save_model(model: Any, path: Path, history: dict[str, list[float]] | None = None) -> None:
+    """Write the model (and its history as JSON beside it) atomically: temporary file, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
+    try:
+        model.save(tmp)
+        if history is not None:
+            atomic_write_text(history_path(path), json.dumps(history, indent=2))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class SavedModelScorer:
+    """Loads a saved ``.keras`` model and scores it on the test set, reporting like a trainer.
+
+    Lets ``--model`` reuse the training screen's loading states and go straight to the results.
+    """
+
+    def __init__(self, model_path: Path, config: TrainConfig, data: MnistData | None = None) -> None:
+        self.model_path = Path(model_path)
+        self.config = config
+        self.data = data
+        self.model: Any = None
+
+    def run(self, sink: Sink, control: RunControl | None = None) -> None:
+        control = control or RunControl()
+        try:
+            sink(Stage("Loading TensorFlow"))
+            from . import models
+
+            sink(Stage("Loading model", str(self.model_path)))
+            self.model = models.load_model(self.model_path)
+            data = self.data
+            if data is None:
+                sink(Stage("Loading data", str(self.config.data) if self.config.data else ""))
+                data = load_mnist(
+                    self.config.data,
+                    progress=lambda name, done, total: sink(DownloadProgress(name, done, total)),
+                    cancel=control.cancel,
+                )
+            if control.cancel.is_set():
+                return
+            sink(Stage("Evaluating"))
+            start = time.perf_counter()
+            probabilities = np.concatenate(
+                [models.predictor(self.model)(data.x_test[i : i + 1000]) for i in range(0, len(data.x_test), 1000)]
+            )
+            predictions = Predictions(data.x_test, data.y_test, probabilities.astype(np.float32))
+            sink(
+                Finished(
+                    history=load_history(self.model_path),
+                    test_loss=cross_entropy(predictions.probabilities, data.y_test),
+                    test_accuracy=predictions.accuracy,
+                    predictions=predictions,
+                    seconds=time.perf_counter() - start,
+                )
+            )
+        except DownloadCancelled:
+            pass
+        except Exception as exc:
+            from .models import ModelError
+
+            if isinstance(exc, (ModelError, DataError)):
+                sink(Failed(str(exc), "Check the path given to --model / --data."))
+            else:
+                sink(Failed(f"{type(exc).__name__}: {exc}"[:300], "See the log file for details.", traceback.format_exc()))
+
+
+def load_history(model_path: Path) -> dict[str, list[float]]:
+    """The history saved beside a model, or an empty one when there is none or it is unreadable."""
+    try:
+        raw = json.loads(history_path(model_path).read_text())
+        return {str(k): [float(x) for x in v] for k, v in raw.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
