@@ -202,6 +202,13 @@ def load_npz(path: Path, *, check_sizes: bool = True) -> MnistData:
         DataError: unreadable, missing keys, object arrays, wrong shapes or labels.
     """
     try:
+        with open(path, "rb") as handle:
+            is_zip = handle.read(4) == b"PK\x03\x04"
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not is_zip:
+        raise DataError(f"{path}: not a valid .npz archive (not a zip file)")
+    try:
         with np.load(path, allow_pickle=False) as archive:
             missing = [key for key in NPZ_KEYS if key not in archive.files]
             if missing:
@@ -313,6 +320,7 @@ def download_mnist(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     timeout: float = 20.0,
+    files: tuple[MnistFile, ...] = FILES,
 ) -> None:
     """Download the four files into ``target``, each verified before it takes its final name.
 
@@ -328,7 +336,7 @@ def download_mnist(
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"cannot create cache directory {target} ({exc.strerror or exc})") from None
-    for spec in FILES:
+    for spec in files:
         if find_idx_file(target, spec) is not None:
             continue
         failures = []

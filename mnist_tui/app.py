@@ -1,0 +1,95 @@
+"""The Textual application: wires a trainer to the training screen, then opens the results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+
+from .config import TrainConfig
+from .predictions import Predictions
+from .screens.results import ResultsScreen
+from .screens.training import Trainer, TrainingScreen
+
+TrainerFactory = Callable[[TrainConfig], Trainer]
+
+
+def keras_trainer(config: TrainConfig) -> Trainer:
+    """The real trainer; imported here so that TensorFlow loads only inside the worker."""
+    from .training import KerasTrainer
+
+    return KerasTrainer(config)
+
+
+def saved_model_scorer(path: Path) -> TrainerFactory:
+    def make(config: TrainConfig) -> Trainer:
+        from .training import SavedModelScorer
+
+        return SavedModelScorer(path, config)
+
+    return make
+
+
+class MnistApp(App):
+    """Train a digit classifier while watching it learn, then explore its predictions.
+
+    Args:
+        config: What to train.
+        trainer_factory: Builds the trainer for a configuration (tests inject fakes).
+        predictions: Open the results browser on these directly, without training.
+        threaded: Run the trainer in a worker thread (``False``: on the event loop,
+            for scripted trainers in tests).
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "mnist-tui"
+    BINDINGS = [
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        config: TrainConfig | None = None,
+        *,
+        trainer_factory: TrainerFactory = keras_trainer,
+        predictions: Predictions | None = None,
+        threaded: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = config or TrainConfig()
+        self.trainer_factory = trainer_factory
+        self.initial_predictions = predictions
+        self.threaded = threaded
+        self.trainer: Trainer | None = None
+
+    def on_mount(self) -> None:
+        if self.initial_predictions is not None:
+            self.push_screen(ResultsScreen(self.initial_predictions))
+        else:
+            self.start_training(self.config)
+
+    def start_training(self, config: TrainConfig) -> None:
+        """Start a run on a fresh training screen."""
+        self.config = config
+        self.trainer = self.trainer_factory(config)
+        self.push_screen(TrainingScreen(self.trainer, threaded=self.threaded))
+
+    @on(TrainingScreen.Done)
+    def _training_done(self, message: TrainingScreen.Done) -> None:
+        result = message.result
+        how = "stopped early" if result.stopped_early else "trained"
+        title = f"{self.config.arch} {how} · test accuracy {result.test_accuracy:.2%}"
+        self.push_screen(ResultsScreen(result.predictions, title=title))
+
+    def cancel_runs(self) -> None:
+        """Ask every running trainer to stop at once."""
+        for screen in self.screen_stack:
+            if isinstance(screen, TrainingScreen):
+                screen.cancel()
+
+    async def action_quit(self) -> None:
+        self.cancel_runs()
+        self.exit()

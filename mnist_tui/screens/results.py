@@ -1,0 +1,216 @@
+"""The results browser: every test image with the model's prediction, driven from the keyboard."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Digits, Footer, Header, Static
+
+from ..predictions import Predictions, ViewCache, ViewFilter
+from ..widgets.digit import DigitView
+from ..widgets.image_list import ImageList
+from ..widgets.probabilities import ProbabilityBars
+from .confusion import ConfusionScreen
+from .dialogs import GotoDialog, HelpScreen
+
+
+class ResultsScreen(Screen):
+    """Browse predictions: one image large, its confidences, and the list of the current view."""
+
+    BINDINGS = [
+        Binding("right,l,j", "move(1)", "Next", key_display="→"),
+        Binding("left,h,k", "move(-1)", "Prev", key_display="←"),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("e", "toggle_mistakes", "Mistakes"),
+        *[Binding(str(d), f"digit({d})", f"Digit {d}", show=False) for d in range(10)],
+        Binding("a", "show_all", "All"),
+        Binding("o", "toggle_order", "Order"),
+        Binding("g", "goto", "Go to"),
+        Binding("m", "toggle_mode", "Mode"),
+        Binding("c", "confusion", "Confusion"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, predictions: Predictions, *, title: str = "Results", mode: str = "ascii") -> None:
+        super().__init__()
+        self.predictions = predictions
+        self.views = ViewCache(predictions)
+        self.view = ViewFilter()
+        self.indices = self.views.indices(self.view)
+        self.position = 0
+        self.mode = mode
+        self.sub_title = title
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="browser"):
+            with Vertical(id="digit-panel"):
+                yield DigitView(mode=self.mode, id="digit")
+                yield Static(id="empty")
+            with Vertical(id="info-panel") as info:
+                info.border_title = "Prediction"
+                yield Static(id="true-label")
+                yield Digits("", id="predicted")
+                yield Static(id="verdict")
+                yield ProbabilityBars(id="probabilities")
+            image_list = ImageList(self.predictions, id="image-list")
+            image_list.border_title = "index true pred  conf"
+            yield image_list
+        yield Static(id="summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._render_summary()
+        self._show_view()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 110, "narrow")
+        self.set_class(self.size.height < 34, "short")
+
+    # ------------------------------------------------------------------ state -> widgets
+
+    @property
+    def current(self) -> int | None:
+        """Dataset index of the image shown, or ``None`` in an empty view."""
+        return int(self.indices[self.position]) if len(self.indices) else None
+
+    def _show_view(self) -> None:
+        """The view changed: refresh the list, then the current image."""
+        self.set_class(len(self.indices) == 0, "-empty")
+        self.query_one(ImageList).show(self.indices, self.position)
+        self._show_current()
+
+    def _show_current(self) -> None:
+        p = self.predictions
+        panel = self.query_one("#digit-panel")
+        count = len(self.indices)
+        index = self.current
+        with self.app.batch_update():
+            self.query_one(ImageList).cursor = self.position
+            panel.border_subtitle = f"{self.view.describe()} · {self.position + 1 if count else 0:,} of {count:,}"
+            if index is None:
+                panel.border_title = "No images"
+                self.query_one("#empty", Static).update(
+                    f"No images in this view ({self.view.describe()}).\nPress a to show all images."
+                )
+                self.query_one("#true-label", Static).update("")
+                self.query_one("#predicted", Digits).update("")
+                self.query_one("#verdict", Static).update("")
+                self.query_one(ProbabilityBars).display = False
+                return
+            true, pred = int(p.labels[index]), int(p.predicted[index])
+            panel.border_title = f"#{index} / {len(p)}"
+            self.query_one(DigitView).image = p.images[index]
+            self.query_one("#true-label", Static).update(Text.assemble("True ", (str(true), "bold"), "   Predicted"))
+            self.query_one("#predicted", Digits).update(str(pred))
+            verdict = Text("✓ correct", style="bold green") if true == pred else Text("✗ wrong", style="bold red")
+            verdict.append(f" · {p.confidence[index]:.1%} sure", style="")
+            self.query_one("#verdict", Static).update(verdict)
+            bars = self.query_one(ProbabilityBars)
+            bars.display = True
+            bars.show(p.probabilities[index], pred, true)
+
+    def _render_summary(self) -> None:
+        p = self.predictions
+        text = Text.assemble(
+            ("Test accuracy ", "bold"), (f"{p.accuracy:.2%}", "bold green"),
+            f" · {p.mistakes:,} mistakes of {len(p):,} · per digit:",
+        )  # fmt: skip
+        for digit, accuracy in enumerate(p.per_digit_accuracy()):
+            text.append(f"  {digit} ", style="bold")
+            text.append("–" if accuracy is None else f"{accuracy:.1%}", style="red" if (accuracy or 1) < 0.97 else "")
+        self.query_one("#summary", Static).update(text)
+
+    # ------------------------------------------------------------------ view changes
+
+    def set_view(self, view: ViewFilter) -> None:
+        """Switch to another filter/order, keeping the current image when it is in the new view."""
+        keep = self.current
+        self.view = view
+        self.indices = self.views.indices(view)
+        found = np.flatnonzero(self.indices == keep) if keep is not None else []
+        self.position = int(found[0]) if len(found) else 0
+        self._show_view()
+
+    def move_to(self, position: int) -> None:
+        if not len(self.indices):
+            return
+        position = min(max(position, 0), len(self.indices) - 1)
+        if position != self.position:
+            self.position = position
+            self._show_current()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_move(self, delta: int) -> None:
+        self.move_to(self.position + delta)
+
+    def action_page(self, direction: int) -> None:
+        image_list = self.query_one(ImageList)
+        page = image_list.page_size if image_list.display and image_list.size.height else 20
+        self.move_to(self.position + direction * page)
+
+    def action_jump(self, where: int) -> None:
+        self.move_to(where if where >= 0 else len(self.indices) - 1)
+
+    def action_toggle_mistakes(self) -> None:
+        self.set_view(ViewFilter(not self.view.mistakes_only, self.view.digit, self.view.predicted, self.view.by_confidence))
+
+    def action_digit(self, digit: int) -> None:
+        self.set_view(ViewFilter(self.view.mistakes_only, digit, None, self.view.by_confidence))
+
+    def action_show_all(self) -> None:
+        self.set_view(ViewFilter(by_confidence=self.view.by_confidence))
+
+    def action_toggle_order(self) -> None:
+        self.set_view(ViewFilter(self.view.mistakes_only, self.view.digit, self.view.predicted, not self.view.by_confidence))
+
+    def action_toggle_mode(self) -> None:
+        self.mode = "blocks" if self.mode == "ascii" else "ascii"
+        self.query_one(DigitView).mode = self.mode
+
+    def action_goto(self) -> None:
+        def go(index: int | None) -> None:
+            if index is None:
+                return
+            if not np.any(self.indices == index):
+                self.set_view(ViewFilter(by_confidence=self.view.by_confidence))
+                self.notify(f"#{index} is not in the filtered view; showing all images", timeout=3)
+            self.move_to(int(np.flatnonzero(self.indices == index)[0]))
+
+        self.app.push_screen(GotoDialog(len(self.predictions)), go)
+
+    def action_confusion(self) -> None:
+        index = self.current
+        start = (int(self.predictions.labels[index]), int(self.predictions.predicted[index])) if index is not None else (0, 0)
+
+        def drill(cell: tuple[int, int] | None) -> None:
+            if cell is not None:
+                true, pred = cell
+                self.set_view(ViewFilter(digit=true, predicted=pred, by_confidence=self.view.by_confidence))
+
+        self.app.push_screen(ConfusionScreen(self.predictions, start), drill)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_back(self) -> None:
+        """Back to the training screen (its curves and epoch table), when there is one."""
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    @on(ImageList.Selected)
+    def _clicked(self, event: ImageList.Selected) -> None:
+        self.move_to(event.position)

@@ -1,0 +1,328 @@
+"""The training screen: stages, live sparklines, progress bars and the epoch table."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+
+from ..events import BatchEnd, DownloadProgress, EpochEnd, Failed, Finished, Stage, Started, Stopped, TrainerEvent
+from ..render import format_duration
+from ..training import RunControl
+from ..widgets.metric import MetricSpark
+
+PLAN = ("Loading TensorFlow", "Loading data", "Building model", "Training", "Evaluating")
+SHORT = {
+    "Loading TensorFlow": "TensorFlow",
+    "Loading data": "Data",
+    "Loading model": "Model file",
+    "Building model": "Model",
+    "Training": "Training",
+    "Evaluating": "Evaluating",
+    "Saving": "Saving",
+}
+
+
+class Trainer(Protocol):
+    """Anything that runs a training job and reports events; see ``training.KerasTrainer``."""
+
+    def run(self, sink, control: RunControl) -> None: ...
+
+
+class TrainingScreen(Screen):
+    """Runs a trainer in a worker and shows its events as they arrive."""
+
+    BINDINGS = [
+        Binding("s", "stop", "Stop early"),
+        Binding("r", "results", "Results"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    class Event(Message):
+        """A trainer event, carried from the worker thread to the screen."""
+
+        def __init__(self, event: TrainerEvent) -> None:
+            super().__init__()
+            self.event = event
+
+    class Done(Message):
+        """Training finished (or was stopped early) and the test set was scored."""
+
+        def __init__(self, result: Finished) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(self, trainer: Trainer, *, threaded: bool = True, title: str = "Training") -> None:
+        super().__init__()
+        self.trainer = trainer
+        self.threaded = threaded
+        self.control = RunControl()
+        self.stages: list[str] = list(PLAN)
+        self.current_stage: str | None = None
+        self.started: Started | None = None
+        self.result: Finished | None = None
+        self.failure: Failed | None = None
+        self.epochs: list[EpochEnd] = []
+        self.batch_losses: list[float] = []
+        self.batch_accuracies: list[float] = []
+        self.status = Text("Starting…")
+        self.sub_title = title
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="status-panel") as panel:
+            panel.border_title = "Status"
+            yield Static(id="stages")
+            yield Static(id="status")
+            with Horizontal(id="bars"):
+                yield Label("Epoch", id="epoch-label")
+                yield ProgressBar(id="epoch-progress", show_eta=False)
+                yield Label("Run", id="run-label")
+                yield ProgressBar(id="run-progress", show_eta=False)
+                yield Label("", id="eta")
+        yield Static(id="error")
+        with Horizontal(id="charts"):
+            with Vertical(id="batch-chart", classes="chart") as chart:
+                chart.border_title = "This epoch"
+                yield MetricSpark("loss", id="batch-loss")
+                yield MetricSpark("accuracy", id="batch-accuracy", higher_is_better=True, percent=True)
+            with Vertical(id="loss-chart", classes="chart") as chart:
+                chart.border_title = "Loss per epoch"
+                yield MetricSpark("loss", id="epoch-loss")
+                yield MetricSpark("val_loss", id="epoch-val-loss")
+            with Vertical(id="accuracy-chart", classes="chart") as chart:
+                chart.border_title = "Accuracy per epoch"
+                yield MetricSpark("accuracy", id="epoch-accuracy", higher_is_better=True, percent=True)
+                yield MetricSpark("val_accuracy", id="epoch-val-accuracy", higher_is_better=True, percent=True)
+        with Horizontal(id="lower"):
+            table: DataTable = DataTable(id="epochs", cursor_type="row", zebra_stripes=True)
+            table.border_title = "Epochs"
+            yield table
+            model = Static(id="model", markup=False)
+            model.border_title = "Model"
+            yield model
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#epochs", DataTable)
+        for column in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "time"):
+            table.add_column(column, key=column)
+        self._render_stages()
+        self._render_status()
+        self._start()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 100, "narrow")
+        self.set_class(self.size.height < 32, "short")
+
+    # ------------------------------------------------------------------ the worker
+
+    def _start(self) -> None:
+        if self.threaded:
+            self.run_worker(self._run_trainer, thread=True, name="trainer", exit_on_error=False)
+        else:
+            self._run_inline()
+
+    def _run_trainer(self) -> None:
+        self.trainer.run(self._sink, self.control)
+
+    @work(exclusive=True, exit_on_error=False)
+    async def _run_inline(self) -> None:
+        """Scripted trainers (tests) run on the event loop: deterministic, no threads."""
+        self.trainer.run(self._sink, self.control)
+
+    def _sink(self, event: TrainerEvent) -> None:
+        # Called on the trainer's thread: never touch widgets here, only post.
+        self.post_message(self.Event(event))
+
+    # ------------------------------------------------------------------ events
+
+    @on(Event)
+    def _on_trainer_event(self, message: Event) -> None:
+        event = message.event
+        with self.app.batch_update():
+            if isinstance(event, Stage):
+                self._on_stage(event)
+            elif isinstance(event, DownloadProgress):
+                self._on_download(event)
+            elif isinstance(event, Started):
+                self._on_started(event)
+            elif isinstance(event, BatchEnd):
+                self._on_batch(event)
+            elif isinstance(event, EpochEnd):
+                self._on_epoch(event)
+            elif isinstance(event, Stopped):
+                self.status = Text(f"Stopping after epoch {event.epoch}, batch {event.step:,}…", style="yellow")
+                self._render_status()
+            elif isinstance(event, Finished):
+                self._on_finished(event)
+            elif isinstance(event, Failed):
+                self._on_failed(event)
+
+    def _on_stage(self, event: Stage) -> None:
+        if event.name not in self.stages:
+            position = self.stages.index(self.current_stage) + 1 if self.current_stage in self.stages else 0
+            self.stages.insert(position, event.name)
+            if event.name == "Loading model" and "Building model" in self.stages:
+                self.stages.remove("Building model")
+                self.stages.remove("Training")
+        self.current_stage = event.name
+        detail = f" ({event.detail})" if event.detail and event.name != "Training" else ""
+        self.status = Text(f"{event.name}{detail}…")
+        self._render_stages()
+        self._render_status()
+
+    def _on_download(self, event: DownloadProgress) -> None:
+        self.query_one("#epoch-label", Label).update("Download")
+        self.query_one("#epoch-progress", ProgressBar).update(total=event.total, progress=event.done)
+        self.status = Text(f"Downloading {event.file}: {event.done / 1e6:.1f} of {event.total / 1e6:.1f} MB")
+        self._render_status()
+
+    def _on_started(self, event: Started) -> None:
+        self.started = event
+        self.query_one("#epoch-label", Label).update("Epoch")
+        self.query_one("#epoch-progress", ProgressBar).update(total=event.steps_per_epoch, progress=0)
+        self.query_one("#run-progress", ProgressBar).update(total=event.epochs * event.steps_per_epoch, progress=0)
+        config = event.config
+        lines = [event.summary, "", f"{'parameters':<14}{event.params:,}", f"{'train images':<14}{event.train_size:,}"]
+        lines += [f"{key.replace('_', ' '):<14}{value}" for key, value in config.describe().items() if value is not None]
+        self.query_one("#model", Static).update("\n".join(lines))
+        self.sub_title = f"Training {config.arch}"
+
+    def _on_batch(self, event: BatchEnd) -> None:
+        if self.started is None:
+            return
+        epoch_chart = self.query_one("#batch-chart")
+        if epoch_chart.border_title != f"Epoch {event.epoch}":
+            self.batch_losses, self.batch_accuracies = [], []
+            epoch_chart.border_title = f"Epoch {event.epoch}"
+        self.batch_losses.append(event.loss)
+        self.batch_accuracies.append(event.accuracy)
+        self.query_one("#batch-loss", MetricSpark).set_values(self.batch_losses)
+        self.query_one("#batch-accuracy", MetricSpark).set_values(self.batch_accuracies)
+        steps, epochs = event.steps, self.started.epochs
+        done = (event.epoch - 1) * steps + event.step
+        self.query_one("#epoch-progress", ProgressBar).update(total=steps, progress=event.step)
+        self.query_one("#run-progress", ProgressBar).update(total=epochs * steps, progress=done)
+        eta = event.elapsed / done * (epochs * steps - done) if done else None
+        self.query_one("#eta", Label).update(f"ETA {format_duration(eta)}")
+        self.status = Text.assemble(
+            ("Training ", "bold"), f"{self.started.config.arch} · epoch {event.epoch}/{epochs} · ",
+            f"batch {event.step:,}/{steps:,} · loss {event.loss:.4f} · accuracy {event.accuracy:.2%}",
+        )  # fmt: skip
+        self._render_status()
+
+    def _on_epoch(self, event: EpochEnd) -> None:
+        self.epochs.append(event)
+
+        def series(name: str) -> list[float]:
+            return [getattr(e, name) for e in self.epochs if getattr(e, name) is not None]
+
+        for name, widget_id in (
+            ("loss", "epoch-loss"), ("val_loss", "epoch-val-loss"),
+            ("accuracy", "epoch-accuracy"), ("val_accuracy", "epoch-val-accuracy"),
+        ):  # fmt: skip
+            self.query_one(f"#{widget_id}", MetricSpark).set_values(series(name))
+
+        def fmt(value: float | None, percent: bool = False) -> str:
+            if value is None:
+                return "–"
+            return f"{value:.2%}" if percent else f"{value:.4f}"
+
+        table = self.query_one("#epochs", DataTable)
+        table.add_row(
+            f"{event.epoch}/{event.epochs}", fmt(event.loss), fmt(event.accuracy, True),
+            fmt(event.val_loss), fmt(event.val_accuracy, True), f"{event.seconds:.1f} s",
+        )  # fmt: skip
+        table.move_cursor(row=table.row_count - 1)
+        if self.started is not None:
+            self.query_one("#run-progress", ProgressBar).update(progress=event.epoch * self.started.steps_per_epoch)
+            remaining = event.elapsed / event.epoch * (event.epochs - event.epoch)
+            self.query_one("#eta", Label).update(f"ETA {format_duration(remaining)}")
+            self.query_one("#epoch-progress", ProgressBar).update(progress=self.started.steps_per_epoch)
+
+    def _on_finished(self, event: Finished) -> None:
+        self.result = event
+        self.current_stage = None
+        self.stages = [s for s in self.stages if s in PLAN or s in ("Loading model", "Saving")]
+        self._render_stages(done=True)
+        how = "Stopped early" if event.stopped_early else "Finished"
+        saved = f" · saved to {event.saved_to}" if event.saved_to else ""
+        self.status = Text.assemble(
+            (f"✓ {how}", "bold green"),
+            f" in {format_duration(event.seconds)} · test accuracy ",
+            (f"{event.test_accuracy:.2%}", "bold"),
+            f" · {event.predictions.mistakes:,} mistakes of {len(event.predictions):,}{saved}",
+        )
+        self.query_one("#eta", Label).update("")
+        self._render_status()
+        self.add_class("-finished")
+        self.post_message(self.Done(event))
+
+    def _on_failed(self, event: Failed) -> None:
+        self.failure = event
+        self.add_class("-error")
+        body = Text.assemble(("✗ ", "bold red"), (event.message, "bold"))
+        if event.hint:
+            body.append(f"\n{event.hint}")
+        body.append("\nPress q to quit.", style="dim")
+        error = self.query_one("#error", Static)
+        error.border_title = "Training failed" if self.current_stage == "Training" else "Something went wrong"
+        error.update(body)
+        self.status = Text(f"Failed while {(self.current_stage or 'starting').lower()}", style="red")
+        self._render_status()
+        self._render_stages(failed=True)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _render_stages(self, *, done: bool = False, failed: bool = False) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        current = self.stages.index(self.current_stage) if self.current_stage in self.stages else -1
+        for i, stage in enumerate(self.stages):
+            if i:
+                text.append("  ")
+            if done or i < current:
+                text.append("✓ ", style="green")
+                text.append(SHORT.get(stage, stage))
+            elif i == current:
+                text.append("✗ " if failed else "● ", style="bold red" if failed else "bold yellow")
+                text.append(SHORT.get(stage, stage), style="bold")
+            else:
+                text.append("○ ", style="dim")
+                text.append(SHORT.get(stage, stage), style="dim")
+        self.query_one("#stages", Static).update(text)
+
+    def _render_status(self) -> None:
+        self.query_one("#status", Static).update(self.status)
+
+    # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.result is None and self.failure is None and not self.control.stop.is_set()
+        if action == "results":
+            return self.result is not None
+        return True
+
+    def action_stop(self) -> None:
+        self.control.stop.set()
+        self.status = Text("Stopping after this batch…", style="yellow")
+        self._render_status()
+        self.refresh_bindings()
+
+    def action_results(self) -> None:
+        if self.result is not None:
+            self.post_message(self.Done(self.result))
+
+    def cancel(self) -> None:
+        """Abandon the run (the app is quitting)."""
+        self.control.cancel.set()

@@ -1,0 +1,93 @@
+"""A virtual list of the images in the current view: only the visible rows are ever drawn."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..predictions import Predictions
+
+HEADER = "  index true pred   conf"
+
+
+class ImageList(ScrollView):
+    """Index, true label, prediction and confidence, one row per image; click a row to select it."""
+
+    DEFAULT_CSS = """
+    ImageList { width: 28; height: 1fr; }
+    ImageList > .image-list--cursor { background: $accent 40%; text-style: bold; }
+    ImageList > .image-list--wrong { color: $error; }
+    """
+    COMPONENT_CLASSES = {"image-list--cursor", "image-list--wrong"}
+
+    cursor: reactive[int] = reactive(0)
+
+    class Selected(Message):
+        """A row was clicked."""
+
+        def __init__(self, position: int) -> None:
+            super().__init__()
+            self.position = position
+
+    def __init__(self, predictions: Predictions, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.predictions = predictions
+        self.indices = np.arange(0)
+
+    def show(self, indices: np.ndarray, cursor: int) -> None:
+        """Show a new view with the cursor on row ``cursor``."""
+        self.indices = indices
+        self.virtual_size = Size(self.size.width, len(indices))
+        self.set_reactive(ImageList.cursor, cursor)
+        self._follow_cursor()
+        self.refresh()
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._follow_cursor()
+        self.refresh_lines(old - self.scroll_offset.y, 1)
+        self.refresh_lines(new - self.scroll_offset.y, 1)
+
+    def _follow_cursor(self) -> None:
+        height = self.scrollable_content_region.height or 1
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    @property
+    def page_size(self) -> int:
+        return max(self.scrollable_content_region.height, 1)
+
+    def render_line(self, y: int) -> Strip:
+        row = y + self.scroll_offset.y
+        width = self.scrollable_content_region.width
+        if row >= len(self.indices):
+            return Strip.blank(width, self.rich_style)
+        index = int(self.indices[row])
+        p = self.predictions
+        true, pred = int(p.labels[index]), int(p.predicted[index])
+        wrong = true != pred
+        text = f"{'✗' if wrong else ' '} {index:>5}    {true}    {pred}  {p.confidence[index]:6.1%}"
+        style = self.rich_style
+        if wrong:
+            style += self.get_component_rich_style("image-list--wrong")
+        if row == self.cursor:
+            style += self.get_component_rich_style("image-list--cursor")
+        return Strip([Segment(text.ljust(width)[:width], style)], width)
+
+    def on_click(self, event: events.Click) -> None:
+        row = event.y + self.scroll_offset.y
+        if 0 <= row < len(self.indices):
+            self.post_message(self.Selected(row))
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.indices))
+        self._follow_cursor()

@@ -1,0 +1,66 @@
+"""A labelled sparkline: a series of values with its latest and best value."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widget import Widget
+from textual.widgets import Label, Sparkline
+
+
+def best_of(values: Sequence[float], higher_is_better: bool) -> float | None:
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return None
+    return max(finite) if higher_is_better else min(finite)
+
+
+def format_value(value: float | None, percent: bool) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.2%}" if percent else f"{value:.4f}"
+
+
+class MetricSpark(Widget):
+    """``name  latest  (best …)`` above a sparkline of the series."""
+
+    DEFAULT_CSS = """
+    MetricSpark { height: auto; }
+    MetricSpark > Label { width: 1fr; }
+    MetricSpark > Sparkline { height: 2; margin-bottom: 1; }
+    """
+
+    def __init__(self, name: str, *, higher_is_better: bool = False, percent: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.metric = name
+        self.higher_is_better = higher_is_better
+        self.percent = percent
+        self.values: list[float] = []
+
+    def compose(self) -> ComposeResult:
+        yield Label(self._caption())
+        yield Sparkline([])
+
+    def _caption(self) -> Text:
+        caption = Text(no_wrap=True, overflow="ellipsis")
+        caption.append(f"{self.metric} ", style="bold")
+        if self.values:
+            caption.append(format_value(self.values[-1], self.percent))
+            best = best_of(self.values, self.higher_is_better)
+            caption.append(f"  best {format_value(best, self.percent)}", style="dim")
+        else:
+            caption.append("–", style="dim")
+        return caption
+
+    def set_values(self, values: Sequence[float]) -> None:
+        """Replace the series (the sparkline redraws once)."""
+        self.values = list(values)
+        self.query_one(Label).update(self._caption())
+        # a single point draws as a flat line; NaN/inf would break the scale
+        self.query_one(Sparkline).data = [v for v in self.values if math.isfinite(v)]
+
+    def append(self, value: float) -> None:
+        self.set_values([*self.values, value])
