@@ -8,6 +8,7 @@ from pathlib import Path
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from .config import TrainConfig
 from .predictions import Predictions
@@ -65,17 +66,20 @@ class MnistApp(App):
         self.threaded = threaded
         self.trainer: Trainer | None = None
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        # The first screen is the default screen, so no key press is lost to an empty one.
         if self.initial_predictions is not None:
-            self.push_screen(ResultsScreen(self.initial_predictions))
-        else:
-            self.start_training(self.config)
+            return ResultsScreen(self.initial_predictions)
+        return self._training_screen(self.config)
 
-    def start_training(self, config: TrainConfig) -> None:
-        """Start a run on a fresh training screen."""
+    def _training_screen(self, config: TrainConfig) -> TrainingScreen:
         self.config = config
         self.trainer = self.trainer_factory(config)
-        self.push_screen(TrainingScreen(self.trainer, threaded=self.threaded))
+        return TrainingScreen(self.trainer, threaded=self.threaded)
+
+    def start_training(self, config: TrainConfig) -> None:
+        """Start a new run on a fresh training screen."""
+        self.push_screen(self._training_screen(config))
 
     @on(TrainingScreen.Done)
     def _training_done(self, message: TrainingScreen.Done) -> None:

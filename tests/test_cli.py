@@ -23,7 +23,7 @@ from mnist_tui.config import ConfigError, TrainConfig
         (["--dropout", "-0.1"], "dropout must be at least 0 and below 1"),
         (["--dropout", "nan"], "dropout must be at least 0 and below 1"),
         (["--learning-rate", "0"], "learning rate must be a number above 0"),
-        (["--learning-rate", "-1e-3"], "learning rate must be a number above 0"),
+        (["--learning-rate=-1e-3"], "learning rate must be a number above 0"),
         (["--learning-rate", "fast"], "expected a number, got 'fast'"),
         (["--arch", "transformer"], "invalid choice: 'transformer'"),
         (["--data", "/no/such/place"], "no such file or directory: /no/such/place"),

@@ -31,11 +31,11 @@ class ResultsScreen(Screen):
         Binding("end", "jump(-1)", "Last", show=False),
         Binding("e", "toggle_mistakes", "Mistakes"),
         *[Binding(str(d), f"digit({d})", f"Digit {d}", show=False) for d in range(10)],
-        Binding("a", "show_all", "All"),
-        Binding("o", "toggle_order", "Order"),
+        Binding("a", "show_all", "All", show=False),
+        Binding("o", "toggle_order", "Order", show=False),
         Binding("g", "goto", "Go to"),
         Binding("m", "toggle_mode", "Mode"),
-        Binding("c", "confusion", "Confusion"),
+        Binding("c", "confusion", "Matrix"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("escape", "back", "Back", show=False),
         Binding("q", "app.quit", "Quit"),
@@ -116,7 +116,7 @@ class ResultsScreen(Screen):
             self.query_one("#true-label", Static).update(Text.assemble("True ", (str(true), "bold"), "   Predicted"))
             self.query_one("#predicted", Digits).update(str(pred))
             verdict = Text("✓ correct", style="bold green") if true == pred else Text("✗ wrong", style="bold red")
-            verdict.append(f" · {p.confidence[index]:.1%} sure", style="")
+            verdict.append(f" · {p.confidence[index]:.1%}", style="")
             self.query_one("#verdict", Static).update(verdict)
             bars = self.query_one(ProbabilityBars)
             bars.display = True
@@ -208,7 +208,7 @@ class ResultsScreen(Screen):
 
     def action_back(self) -> None:
         """Back to the training screen (its curves and epoch table), when there is one."""
-        if len(self.app.screen_stack) > 2:
+        if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
 
     @on(ImageList.Selected)

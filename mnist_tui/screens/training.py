@@ -216,8 +216,8 @@ class TrainingScreen(Screen):
         eta = event.elapsed / done * (epochs * steps - done) if done else None
         self.query_one("#eta", Label).update(f"ETA {format_duration(eta)}")
         self.status = Text.assemble(
-            ("Training ", "bold"), f"{self.started.config.arch} · epoch {event.epoch}/{epochs} · ",
-            f"batch {event.step:,}/{steps:,} · loss {event.loss:.4f} · accuracy {event.accuracy:.2%}",
+            ("Epoch ", "bold"), f"{event.epoch}/{epochs} · batch {event.step:,}/{steps:,} · ",
+            f"loss {event.loss:.4f} · accuracy {event.accuracy:.2%}",
         )  # fmt: skip
         self._render_status()
 

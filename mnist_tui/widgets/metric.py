@@ -29,7 +29,7 @@ class MetricSpark(Widget):
 
     DEFAULT_CSS = """
     MetricSpark { height: auto; }
-    MetricSpark > Label { width: 1fr; }
+    MetricSpark > Label { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     MetricSpark > Sparkline { height: 2; margin-bottom: 1; }
     """
 
@@ -50,7 +50,7 @@ class MetricSpark(Widget):
         if self.values:
             caption.append(format_value(self.values[-1], self.percent))
             best = best_of(self.values, self.higher_is_better)
-            caption.append(f"  best {format_value(best, self.percent)}", style="dim")
+            caption.append(f" · best {format_value(best, self.percent)}", style="dim")
         else:
             caption.append("–", style="dim")
         return caption

@@ -31,5 +31,5 @@ class ProbabilityBars(Widget):
     def render(self) -> Text:
         if self.probabilities is None:
             return Text("")
-        width = max(self.content_size.width - 10, 4)
+        width = max(self.content_size.width - 11, 4)
         return probability_bars(self.probabilities, self.predicted, self.true, width=width)

@@ -1,0 +1,70 @@
+"""Snapshot tests of every screen in its important states, at 80x24 and 120x40.
+
+Fed by fakes (scripted trainer events, fixed predictions): no Keras, no threads,
+no clocks. Regenerate with ``pytest tests/test_snapshots.py --snapshot-update``
+and look at every changed SVG before committing it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from mnist_tui.app import MnistApp
+
+from . import fakes
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def training_app(events) -> MnistApp:
+    app = MnistApp(trainer_factory=lambda config: fakes.ScriptedTrainer(events), threaded=False)
+    app.animation_level = "none"
+    return app
+
+
+def results_app() -> MnistApp:
+    app = MnistApp(predictions=fakes.fake_predictions())
+    app.animation_level = "none"
+    return app
+
+
+TRAINING_STATES = {
+    "loading": (fakes.LOADING, []),
+    "mid-training": (fakes.MID_TRAINING, []),
+    "finished": (fakes.finished(), ["escape"]),  # back from the results to the training screen
+    "stopped": (fakes.finished(stopped=True, epochs_done=3), ["escape"]),
+    "failed": (fakes.FAILED, []),
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("state", list(TRAINING_STATES))
+def test_training_screen(snap_compare, state, size):
+    events, press = TRAINING_STATES[state]
+    assert snap_compare(training_app(events), press=press, terminal_size=size)
+
+
+RESULTS_STATES = {
+    "first-image": [],
+    "a-mistake": ["right"] * 5,
+    "mistakes-only": ["e"],
+    "one-digit": ["3", "right"],
+    "least-confident": ["o"],
+    "half-block": ["right", "right", "m"],
+    "confusion-cursor": ["c", "right", "right", "down"],
+    "confusion-drill": ["c", "down", "down", "right", "right", "right", "right", "right", "enter"],
+    "empty-view": ["3", "e", "down"],
+    "help": ["question_mark"],
+    "goto-bad-input": ["g", "x", "y", "enter"],
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("state", list(RESULTS_STATES))
+def test_results_screen(snap_compare, state, size):
+    async def no_blink(pilot):
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+
+    assert snap_compare(results_app(), press=RESULTS_STATES[state], terminal_size=size, run_before=no_blink)
