@@ -53,7 +53,7 @@ RESULTS_STATES = {
     "least-confident": ["o"],
     "half-block": ["right", "right", "m"],
     "confusion-cursor": ["c", "right", "right", "down"],
-    "confusion-drill": ["c", "down", "down", "right", "right", "right", "right", "right", "enter"],
+    "confusion-drill": ["c", *["down"] * 3, *["right"] * 6, "enter"],
     "empty-view": ["3", "e", "down"],
     "help": ["question_mark"],
     "goto-bad-input": ["g", "x", "y", "enter"],

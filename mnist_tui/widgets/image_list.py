@@ -27,6 +27,9 @@ class ImageList(ScrollView):
     """
     COMPONENT_CLASSES = {"image-list--cursor", "image-list--wrong"}
 
+    # The screen owns the navigation keys; the list only follows and takes clicks.
+    can_focus = False
+
     cursor: reactive[int] = reactive(0)
 
     class Selected(Message):
@@ -84,7 +87,10 @@ class ImageList(ScrollView):
         return Strip([Segment(text.ljust(width)[:width], style)], width)
 
     def on_click(self, event: events.Click) -> None:
-        row = event.y + self.scroll_offset.y
+        offset = event.get_content_offset(self)
+        if offset is None:  # the border or the scrollbar
+            return
+        row = offset.y + self.scroll_offset.y
         if 0 <= row < len(self.indices):
             self.post_message(self.Selected(row))
 

@@ -1,0 +1,74 @@
+"""Regenerate the README's screenshots from a real training run on MNIST.
+
+    python scripts/screenshots.py --data ../shared/data/mnist
+
+Trains the reference model once (recording every event), then replays the events
+into the app at fixed terminal sizes and saves SVGs into ``screenshots/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from mnist_tui.app import MnistApp
+from mnist_tui.config import TrainConfig
+from mnist_tui.events import BatchEnd, EpochEnd, Finished
+from mnist_tui.training import KerasTrainer
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+
+
+class Replay:
+    def __init__(self, events) -> None:
+        self.events = events
+
+    def run(self, sink, control) -> None:
+        for event in self.events:
+            sink(event)
+
+
+async def shoot(app: MnistApp, name: str, keys: list[str], size=(120, 40)) -> None:
+    app.animation_level = "none"
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause()
+        app.save_screenshot(str(OUT / f"{name}.svg"))
+        print("wrote", OUT / f"{name}.svg")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, required=True)
+    args = parser.parse_args()
+    events = []
+    KerasTrainer(TrainConfig(data=args.data, seed=1)).run(events.append)
+    result = events[-1]
+    assert isinstance(result, Finished), result
+    # mid-training: everything up to the middle of epoch 4
+    cut = next(i for i, e in enumerate(events) if isinstance(e, BatchEnd) and e.epoch == 4 and e.step > 900)
+    mid = [e for e in events[:cut] if not isinstance(e, Finished)]
+    OUT.mkdir(exist_ok=True)
+
+    def replay(evts):
+        return MnistApp(trainer_factory=lambda c: Replay(evts), threaded=False)
+
+    async def all_shots() -> None:
+        await shoot(replay(mid), "training", [])
+        await shoot(replay(events), "finished", ["escape"])
+        await shoot(replay(events), "results", [])
+        await shoot(replay(events), "mistakes", ["e", "o"])
+        await shoot(replay(events), "half-block", ["e", "m"])
+        await shoot(replay(events), "confusion", ["c", *["left"] * 5])
+        await shoot(replay(events), "results-80x24", ["e"], size=(80, 24))
+
+    asyncio.run(all_shots())
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    print(f"test accuracy {result.test_accuracy:.4f} after {len(epochs)} epochs, {result.seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

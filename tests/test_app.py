@@ -1,0 +1,269 @@
+"""Pilot tests: keys do what they say, the training flow reaches the results, quitting stops the run."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from textual.widgets import Input
+
+from mnist_tui.app import MnistApp
+from mnist_tui.events import Stage
+from mnist_tui.predictions import ViewFilter
+from mnist_tui.screens.confusion import ConfusionScreen
+from mnist_tui.screens.dialogs import GotoDialog, HelpScreen
+from mnist_tui.screens.results import ResultsScreen
+from mnist_tui.screens.training import TrainingScreen
+from mnist_tui.widgets.digit import DigitView
+from mnist_tui.widgets.image_list import ImageList
+
+from . import fakes
+
+
+def results_app() -> MnistApp:
+    return MnistApp(predictions=fakes.fake_predictions())
+
+
+async def test_navigation_keys():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ResultsScreen) and screen.current == 0
+        await pilot.press("right", "l", "j")
+        assert screen.current == 3
+        await pilot.press("left", "h")
+        assert screen.current == 1
+        await pilot.press("k")
+        assert screen.current == 0
+        await pilot.press("left")
+        assert screen.current == 0  # stays at the first image
+        await pilot.press("end")
+        assert screen.current == 199
+        await pilot.press("right")
+        assert screen.current == 199
+        await pilot.press("home", "pagedown")
+        page = app.screen.query_one(ImageList).page_size
+        assert page > 5 and screen.current == page
+        await pilot.press("pageup")
+        assert screen.current == 0
+        assert screen.query_one(ImageList).cursor == 0
+
+
+async def test_filters_and_order():
+    app = results_app()
+    p = app.initial_predictions
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("e")
+        assert screen.view == ViewFilter(mistakes_only=True)
+        assert all(p.labels[i] != p.predicted[i] for i in screen.indices)
+        assert len(screen.indices) == p.mistakes
+        await pilot.press("e", "3")
+        assert set(p.labels[screen.indices].tolist()) == {3}
+        await pilot.press("a")
+        assert len(screen.indices) == len(p)
+        await pilot.press("o")
+        confidences = p.confidence[screen.indices]
+        assert np.all(np.diff(confidences) >= 0)
+        await pilot.press("o")
+        assert screen.indices.tolist() == list(range(len(p)))
+
+
+async def test_filter_keeps_current_image_when_possible():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press(*["right"] * 5)  # index 5 is a mistake in the fake predictions
+        assert screen.current == 5
+        await pilot.press("e")
+        assert screen.current == 5
+
+
+async def test_empty_view_says_so():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        # digit 3 is misread only at indices where i % 8 == 5; pick a digit with no mistakes
+        p = app.initial_predictions
+        clean = next(d for d in range(10) if not np.any((p.labels == d) & ~p.correct))
+        await pilot.press(str(clean), "e")
+        assert len(screen.indices) == 0 and screen.current is None
+        assert screen.has_class("-empty")
+        await pilot.press("right", "left", "end", "pagedown", "m", "c")
+        assert isinstance(app.screen, ConfusionScreen)
+        await pilot.press("escape", "a")
+        assert app.screen is screen and screen.current is not None and not screen.has_class("-empty")
+
+
+async def test_mode_toggle():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        digit = app.screen.query_one(DigitView)
+        assert digit.mode == "ascii"
+        await pilot.press("m")
+        assert digit.mode == "blocks" and digit.has_class("-blocks")
+        await pilot.press("m")
+        assert digit.mode == "ascii"
+
+
+async def test_goto_dialog_good_and_bad_input():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("g")
+        assert isinstance(app.screen, GotoDialog)
+        await pilot.press("x", "enter")
+        assert isinstance(app.screen, GotoDialog)
+        assert "not a whole number" in str(app.screen.query_one("#goto-message").render())
+        app.screen.query_one(Input).value = "5000"
+        await pilot.press("enter")
+        assert "out of range" in str(app.screen.query_one("#goto-message").render())
+        app.screen.query_one(Input).value = "42"
+        await pilot.press("enter")
+        assert app.screen is screen and screen.current == 42
+        await pilot.press("g", "escape")
+        assert app.screen is screen and screen.current == 42
+
+
+async def test_goto_outside_the_filter_shows_all():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("e", "g")
+        app.screen.query_one(Input).value = "0"  # not a mistake
+        await pilot.press("enter")
+        assert screen.view == ViewFilter() and screen.current == 0
+
+
+async def test_confusion_matrix_drill_down():
+    app = results_app()
+    p = app.initial_predictions
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfusionScreen)
+        # the cursor starts on (true, predicted) of the current image: (0, 0); go to (3, 6)
+        await pilot.press(*["down"] * 3, *["right"] * 6, "enter")
+        assert app.screen is screen
+        assert screen.view == ViewFilter(digit=3, predicted=6)
+        expected = np.flatnonzero((p.labels == 3) & (p.predicted == 6)).tolist()
+        assert screen.indices.tolist() == expected and expected
+
+
+async def test_help_and_escape():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, ResultsScreen)
+
+
+async def test_click_a_row_selects_it():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        image_list = app.screen.query_one(ImageList)
+        await pilot.click(ImageList, offset=(3, 4))
+        assert app.screen.position == image_list.scroll_offset.y + 3  # offset 4 minus the border row
+
+
+async def test_narrow_terminal_hides_the_list():
+    app = results_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.has_class("narrow")
+        assert not app.screen.query_one(ImageList).display or app.screen.query_one(ImageList).size.width == 0
+
+
+async def test_q_quits():
+    app = results_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+# ----------------------------------------------------------------------------- training flow
+
+
+async def test_finished_training_opens_results_and_escape_returns():
+    app = MnistApp(trainer_factory=lambda c: fakes.ScriptedTrainer(fakes.finished()), threaded=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ResultsScreen)
+        await pilot.press("escape")
+        training = app.screen
+        assert isinstance(training, TrainingScreen) and training.has_class("-finished")
+        assert training.query_one("#epochs").row_count == 10
+        await pilot.press("r")
+        assert isinstance(app.screen, ResultsScreen)
+
+
+async def test_failure_shows_error_panel_and_app_stays_usable():
+    app = MnistApp(trainer_factory=lambda c: fakes.ScriptedTrainer(fakes.FAILED), threaded=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.has_class("-error")
+        assert "diverged" in str(screen.query_one("#error").render())
+        await pilot.press("s")  # no effect once failed, and no crash
+        assert not screen.control.stop.is_set()
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+class BlockingTrainer:
+    """Emits a stage, then waits like a long fit() until stopped or cancelled."""
+
+    def __init__(self) -> None:
+        self.control = None
+        self.finished = threading.Event()
+
+    def run(self, sink, control) -> None:
+        self.control = control
+        sink(Stage("Training"))
+        while not control.halted:
+            control.stop.wait(0.01)
+        self.finished.set()
+
+
+async def test_stop_key_requests_a_stop():
+    trainer = BlockingTrainer()
+    app = MnistApp(trainer_factory=lambda c: trainer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("s")
+        assert trainer.finished.wait(2)
+        assert trainer.control.stop.is_set() and not trainer.control.cancel.is_set()
+
+
+async def test_quit_cancels_the_worker():
+    trainer = BlockingTrainer()
+    app = MnistApp(trainer_factory=lambda c: trainer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("q")
+    assert trainer.finished.wait(2)
+    assert trainer.control.cancel.is_set()
+
+
+@pytest.mark.keras
+async def test_real_worker_runs_a_tiny_model_to_the_results(tmp_path):
+    from mnist_tui.config import TrainConfig
+    from mnist_tui.data import MnistData
+    from mnist_tui.training import KerasTrainer
+
+    from .conftest import tiny_arrays
+
+    data = MnistData(*tiny_arrays(300, 100))
+    config = TrainConfig(epochs=2, batch_size=32, hidden_units=16, seed=1, steps_per_execution=2)
+    app = MnistApp(config, trainer_factory=lambda c: KerasTrainer(c, data=data))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(600):
+            if isinstance(app.screen, ResultsScreen):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, ResultsScreen)
+        assert len(app.screen.predictions) == 100
+        await pilot.press("escape")
+        assert app.screen.query_one("#epochs").row_count == 2
