@@ -113,11 +113,14 @@ class ResultsScreen(Screen):
             true, pred = int(p.labels[index]), int(p.predicted[index])
             panel.border_title = f"#{index} / {len(p)}"
             self.query_one(DigitView).image = p.images[index]
-            self.query_one("#true-label", Static).update(Text.assemble("True ", (str(true), "bold"), "   Predicted"))
+            # fixed-size widgets: a repaint is enough, no layout pass on every key
+            self.query_one("#true-label", Static).update(
+                Text.assemble("True ", (str(true), "bold"), "   Predicted"), layout=False
+            )
             self.query_one("#predicted", Digits).update(str(pred))
             verdict = Text("✓ correct", style="bold green") if true == pred else Text("✗ wrong", style="bold red")
             verdict.append(f" · {p.confidence[index]:.1%}", style="")
-            self.query_one("#verdict", Static).update(verdict)
+            self.query_one("#verdict", Static).update(verdict, layout=False)
             bars = self.query_one(ProbabilityBars)
             bars.display = True
             bars.show(p.probabilities[index], pred, true)
