@@ -47,6 +47,9 @@ class MnistApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "mnist-tui"
+    # every action has a key in the footer or the help screen; the palette would only
+    # take footer space that 80 columns cannot spare
+    ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
@@ -84,8 +87,10 @@ class MnistApp(App):
     @on(TrainingScreen.Done)
     def _training_done(self, message: TrainingScreen.Done) -> None:
         result = message.result
+        model_path = getattr(self.trainer, "model_path", None)
         how = "stopped early" if result.stopped_early else "trained"
-        title = f"{self.config.arch} {how} · test accuracy {result.test_accuracy:.2%}"
+        name = model_path.name if model_path is not None else f"{self.config.arch} {how}"
+        title = f"{name} · test accuracy {result.test_accuracy:.2%}"
         self.push_screen(ResultsScreen(result.predictions, title=title))
 
     def cancel_runs(self) -> None:

@@ -10,7 +10,7 @@ import time
 from .cli import Options
 from .terminal import stderr_to_log
 
-QUIT_GRACE = 1.0  # seconds a trainer may take to stop after the UI has closed
+QUIT_GRACE = 0.5  # seconds a trainer may take to stop after the UI has closed
 
 
 def run_app(options: Options) -> int:

@@ -7,6 +7,7 @@ this module.
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -81,6 +82,8 @@ def load_model(path: Path) -> keras.Model:
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such model file")
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"{path}: not a Keras model file (a .keras file is a zip archive; this is not one)")
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # Keras raises many types for a bad file

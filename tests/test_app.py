@@ -90,6 +90,9 @@ async def test_empty_view_says_so():
         await pilot.press(str(clean), "e")
         assert len(screen.indices) == 0 and screen.current is None
         assert screen.has_class("-empty")
+        message = screen.query_one("#empty")
+        assert message.styles.display == "block" and "No images in this view" in str(message.render())
+        assert screen.query_one(DigitView).styles.display == "none"
         await pilot.press("right", "left", "end", "pagedown", "m", "c")
         assert isinstance(app.screen, ConfusionScreen)
         await pilot.press("escape", "a")

@@ -175,8 +175,11 @@ def test_saved_model_scorer_matches_the_trainer(tmp_path):
     assert scored[-1].history["loss"] == trained.history["loss"]
 
 
-@pytest.mark.parametrize("content", [b"", b"not a model at all", None])
-def test_bad_model_files_are_rejected(tmp_path, content):
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "not a Keras model file"), (b"not a model at all", "not a Keras model file"), (None, "no such model file")],
+)
+def test_bad_model_files_are_rejected(tmp_path, content, message):
     from mnist_tui.training import SavedModelScorer
 
     path = tmp_path / "bad.keras"
@@ -185,7 +188,18 @@ def test_bad_model_files_are_rejected(tmp_path, content):
     events = []
     SavedModelScorer(path, TINY, data=tiny_data()).run(events.append)
     assert isinstance(events[-1], Failed)
-    assert str(path) in events[-1].message
+    assert events[-1].message.startswith(str(path)) and message in events[-1].message
+
+
+def test_truncated_keras_file_is_rejected(tmp_path):
+    from mnist_tui.models import ModelError, load_model
+
+    path = tmp_path / "tiny.keras"
+    run(TINY.with_changes(save=path))
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ModelError, match="not a"):
+        load_model(path)
 
 
 def test_model_of_the_wrong_shape_is_rejected(tmp_path):
