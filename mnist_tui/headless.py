@@ -71,7 +71,7 @@ class HeadlessReporter:
         elif isinstance(event, Stopped):
             self.console.print(f"Stopping early at epoch {event.epoch}, batch {event.step}")
         elif isinstance(event, Finished):
-            self.progress.stop()
+            self.stop_bars()
             self.outcome = event
             self.console.print(
                 f"Test accuracy: {event.test_accuracy:.2%}  (loss {event.test_loss:.4f}, "
@@ -80,11 +80,16 @@ class HeadlessReporter:
             if event.saved_to is not None:
                 self.console.print(f"Saved model to {event.saved_to}")
         elif isinstance(event, Failed):
-            self.progress.stop()
-            self.downloads.stop()
+            self.stop_bars()
             self.outcome = event
-            hint = f" {event.hint}" if event.hint else ""
-            self.errors.print(f"mnist-tui: error: {event.message}{hint}", markup=False, highlight=False)
+            hint = ("" if event.message.endswith(".") else ".") + f" {event.hint}" if event.hint else ""
+            self.errors.print(f"mnist-tui: error: {event.message}{hint}", markup=False, highlight=False, soft_wrap=True)
+
+
+    def stop_bars(self) -> None:
+        for bars in (self.progress, self.downloads):
+            if bars.live.is_started:
+                bars.stop()
 
 
 def run_headless(config: TrainConfig, model_path: Path | None = None, log_file: Path | None = None) -> int:
@@ -100,7 +105,7 @@ def run_headless(config: TrainConfig, model_path: Path | None = None, log_file: 
                 worker.join(0.1)
         except KeyboardInterrupt:
             control.cancel.set()
-            reporter.progress.stop()
+            reporter.stop_bars()
             reporter.errors.print("mnist-tui: interrupted")
             worker.join(10)
             return 130

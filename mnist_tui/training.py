@@ -220,14 +220,7 @@ class KerasTrainer:
         if config.seed is not None:
             keras.utils.set_random_seed(config.seed)
 
-        data = self.data
-        if data is None:
-            sink(Stage("Loading data", str(config.data) if config.data else ""))
-            data = load_mnist(
-                config.data,
-                progress=lambda name, done, total: sink(DownloadProgress(name, done, total)),
-                cancel=control.cancel,
-            )
+        data = self.data or load_reporting(config, sink, control)
         checkpoint()
         x_train, y_train = data.x_train, data.y_train
         if config.train_limit is not None:
@@ -292,6 +285,16 @@ class KerasTrainer:
         )
 
 
+def load_reporting(config: TrainConfig, sink: Sink, control: RunControl) -> MnistData:
+    """Load MNIST for ``config``, reporting the stage and any download progress."""
+    sink(Stage("Loading data", str(config.data) if config.data else ""))
+    return load_mnist(
+        config.data,
+        progress=lambda name, done, total: sink(DownloadProgress(name, done, total)),
+        cancel=control.cancel,
+    )
+
+
 def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     picked = probabilities[np.arange(len(labels)), labels.astype(np.int64)]
     return float(-np.log(np.clip(picked, 1e-7, 1.0)).mean())
@@ -345,14 +348,7 @@ class SavedModelScorer:
 
             sink(Stage("Loading model", str(self.model_path)))
             self.model = models.load_model(self.model_path)
-            data = self.data
-            if data is None:
-                sink(Stage("Loading data", str(self.config.data) if self.config.data else ""))
-                data = load_mnist(
-                    self.config.data,
-                    progress=lambda name, done, total: sink(DownloadProgress(name, done, total)),
-                    cancel=control.cancel,
-                )
+            data = self.data or load_reporting(self.config, sink, control)
             if control.cancel.is_set():
                 return
             sink(Stage("Evaluating"))

@@ -60,3 +60,34 @@ def test_quit_mid_training_exits_fast_and_keeps_tensorflow_off_the_screen(real_m
     assert elapsed < 2.0, f"took {elapsed:.2f} s to exit after q"
     log = (tmp_path / "log.txt").read_text(errors="replace")
     assert "oneDNN" in log or "cuda" in log or log == ""  # TensorFlow's chatter went to the log
+
+
+def test_headless_trains_and_saves(real_mnist, tmp_path):
+    model = tmp_path / "m.keras"
+    result = subprocess.run(
+        [sys.executable, "-m", "mnist_tui", "--headless", "--data", str(real_mnist), "--epochs", "2",
+         "--train-limit", "3000", "--seed", "1", "--save", str(model), "--log-file", str(tmp_path / "log")],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Epoch 1/2" in result.stdout and "Epoch 2/2" in result.stdout
+    assert "Test accuracy:" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != "") == ["m.history.json", "m.keras"]
+    scored = subprocess.run(
+        [sys.executable, "-m", "mnist_tui", "--headless", "--data", str(real_mnist), "--model", str(model)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert scored.returncode == 0 and "Test accuracy:" in scored.stdout
+
+
+def test_headless_failure_is_one_clear_line(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "mnist_tui", "--headless", "--data", str(empty), "--log-file", str(tmp_path / "log")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("mnist-tui: error:") and "directory is empty" in errors[0]
