@@ -215,3 +215,10 @@ def test_model_of_the_wrong_shape_is_rejected(tmp_path):
     classes.save(tmp_path / "five.keras")
     with pytest.raises(ModelError, match="not 10 classes"):
         load_model(tmp_path / "five.keras")
+
+
+def test_cnn_architecture_trains_and_scores():
+    _, events = run(TINY.with_changes(arch="cnn", epochs=1))
+    started = next(e for e in events if isinstance(e, Started))
+    assert "Conv2D" in started.summary and started.config.arch == "cnn"
+    assert isinstance(events[-1], Finished) and events[-1].predictions.probabilities.shape == (64, 10)
