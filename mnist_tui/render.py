@@ -49,32 +49,31 @@ def grey(level: int) -> str:
     return f"rgb({level},{level},{level})"
 
 
+def halfblock_levels(image: np.ndarray) -> list[list[tuple[int, int]]]:
+    """(upper, lower) grey levels of each half-block cell; an odd last row pairs with black."""
+    pixels = np.asarray(image, dtype=np.uint8)
+    if pixels.shape[0] % 2:
+        pixels = np.vstack([pixels, np.zeros((1, pixels.shape[1]), np.uint8)])
+    return [list(zip(pixels[r].tolist(), pixels[r + 1].tolist())) for r in range(0, pixels.shape[0], 2)]
+
+
 def halfblock_text(image: np.ndarray) -> Text:
     """The image drawn with upper half blocks: one character per pixel column, two pixel rows per line.
 
     The foreground is the upper pixel's grey level, the background the lower one's,
     so a 28x28 image takes 14 lines of 28 cells.
     """
-    pixels = np.asarray(image, dtype=np.uint8)
-    if pixels.shape[0] % 2:
-        pixels = np.vstack([pixels, np.zeros((1, pixels.shape[1]), np.uint8)])
     text = Text(no_wrap=True, overflow="crop")
     cache: dict[tuple[int, int], Style] = {}
-    for r in range(0, pixels.shape[0], 2):
+    for r, row in enumerate(halfblock_levels(image)):
         if r:
             text.append("\n")
-        for top, bottom in zip(pixels[r].tolist(), pixels[r + 1].tolist()):
-            style = cache.get((top, bottom))
+        for cell in row:
+            style = cache.get(cell)
             if style is None:
-                style = cache[top, bottom] = Style.parse(f"{grey(top)} on {grey(bottom)}")
+                style = cache[cell] = Style.parse(f"{grey(cell[0])} on {grey(cell[1])}")
             text.append(UPPER_HALF, style)
     return text
-
-
-def halfblock_levels(image: np.ndarray) -> list[list[tuple[int, int]]]:
-    """(upper, lower) grey levels for each half-block cell; the data behind :func:`halfblock_text`."""
-    pixels = np.asarray(image, dtype=np.uint8)
-    return [list(zip(pixels[r].tolist(), pixels[r + 1].tolist())) for r in range(0, pixels.shape[0] - 1, 2)]
 
 
 def bar(fraction: float, width: int) -> str:

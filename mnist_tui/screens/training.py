@@ -253,7 +253,6 @@ class TrainingScreen(Screen):
     def _on_finished(self, event: Finished) -> None:
         self.result = event
         self.current_stage = None
-        self.stages = [s for s in self.stages if s in PLAN or s in ("Loading model", "Saving")]
         self._render_stages(done=True)
         how = "Stopped early" if event.stopped_early else "Finished"
         saved = f" · saved to {event.saved_to}" if event.saved_to else ""
