@@ -8,6 +8,7 @@ import threading
 import time
 
 from .cli import Options
+from .screens.training import TRAINER_THREAD
 from .terminal import stderr_to_log
 
 QUIT_GRACE = 0.5  # seconds a trainer may take to stop after the UI has closed
@@ -24,10 +25,10 @@ def run_app(options: Options) -> int:
     # Keras stops within a batch once cancelled, but an import of TensorFlow or a
     # saved-model write cannot be interrupted; don't keep the person waiting for it.
     deadline = time.monotonic() + QUIT_GRACE
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    for thread in others:
+    trainers = [t for t in threading.enumerate() if t.name == TRAINER_THREAD]
+    for thread in trainers:
         thread.join(max(deadline - time.monotonic(), 0))
-    if any(t.is_alive() for t in others):
+    if any(t.is_alive() for t in trainers):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

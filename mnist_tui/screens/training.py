@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Protocol
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from ..render import format_duration
 from ..training import RunControl
 from ..widgets.metric import MetricSpark
 
+TRAINER_THREAD = "mnist-tui-trainer"
 PLAN = ("Loading TensorFlow", "Loading data", "Building model", "Training", "Evaluating")
 SHORT = {
     "Loading TensorFlow": "TensorFlow",
@@ -128,7 +130,12 @@ class TrainingScreen(Screen):
 
     def _start(self) -> None:
         if self.threaded:
-            self.run_worker(self._run_trainer, thread=True, name="trainer", exit_on_error=False)
+            # A plain daemon thread rather than a Textual thread worker: the event loop
+            # would wait for an executor thread on exit, and an import of TensorFlow
+            # cannot be interrupted. The run is cancelled on quit; launch.py gives it a
+            # moment to finish and then lets the process go.
+            thread = threading.Thread(target=self._run_trainer, name=TRAINER_THREAD, daemon=True)
+            thread.start()
         else:
             self._run_inline()
 
