@@ -270,3 +270,56 @@ async def test_real_worker_runs_a_tiny_model_to_the_results(tmp_path):
         assert len(app.screen.predictions) == 100
         await pilot.press("escape")
         assert app.screen.query_one("#epochs").row_count == 2
+
+
+# ------------------------------------------------------------------ terminal too small
+
+
+def too_small_shown(app: MnistApp) -> bool:
+    notice = app.screen.query_one("#too-small")
+    return app.screen.has_class("-too-small") and notice.display and notice.region.area > 0
+
+
+async def test_too_small_terminal_shows_notice_and_recovers():
+    app = results_app()
+    async with app.run_test(size=(40, 12)) as pilot:
+        screen = app.screen
+        assert too_small_shown(app)
+        assert not screen.query_one(DigitView).region.area  # the browser is hidden, not gone
+        assert "40x12" in str(screen.query_one("#too-small").render())
+        await pilot.press("right", "right")  # keys still work behind the notice
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert not too_small_shown(app)
+        assert screen.query_one(DigitView).region.area > 0
+        assert screen.current == 2
+
+
+async def test_too_small_notice_follows_the_size_while_training():
+    app = MnistApp(trainer_factory=lambda config: fakes.ScriptedTrainer(fakes.MID_TRAINING), threaded=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, TrainingScreen) and not too_small_shown(app)
+        await pilot.resize_terminal(79, 30)
+        await pilot.pause()
+        assert too_small_shown(app)
+        assert "79x30" in str(app.screen.query_one("#too-small").render())
+        await pilot.resize_terminal(80, 22)
+        await pilot.pause()
+        assert not too_small_shown(app)
+
+
+async def test_too_small_covers_dialogs_and_the_screen_below_recovers():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.resize_terminal(50, 15)
+        await pilot.pause()
+        assert too_small_shown(app)
+        await pilot.press("escape")  # closes the help; the browser below is still too small
+        await pilot.pause()
+        assert isinstance(app.screen, ResultsScreen) and too_small_shown(app)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not too_small_shown(app)

@@ -68,3 +68,7 @@ def test_results_screen(snap_compare, state, size):
             widget.cursor_blink = False
 
     assert snap_compare(results_app(), press=RESULTS_STATES[state], terminal_size=size, run_before=no_blink)
+
+
+def test_terminal_too_small(snap_compare):
+    assert snap_compare(results_app(), terminal_size=(40, 12))

@@ -8,10 +8,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ..predictions import Predictions
+from .base import AppScreen
 
 
 def cell_style(count: int, largest_off_diagonal: int, diagonal: bool) -> str:
@@ -28,7 +28,7 @@ def cell_style(count: int, largest_off_diagonal: int, diagonal: bool) -> str:
     return "red"
 
 
-class ConfusionScreen(Screen[tuple[int, int] | None]):
+class ConfusionScreen(AppScreen[tuple[int, int] | None]):
     """A 10x10 table; dismisses with the (true, predicted) cell chosen with enter."""
 
     BINDINGS = [

@@ -7,11 +7,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from .base import AppModalScreen
 
-class GotoDialog(ModalScreen[int | None]):
+
+class GotoDialog(AppModalScreen[int | None]):
     """Ask for an image index; returns it, or ``None`` when cancelled."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -58,7 +59,7 @@ KEYS = [
 ]  # fmt: skip
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(AppModalScreen[None]):
     """Every key of the results browser."""
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", "Close")]

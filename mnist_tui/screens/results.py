@@ -8,18 +8,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Digits, Footer, Header, Static
 
 from ..predictions import Predictions, ViewCache, ViewFilter
 from ..widgets.digit import DigitView
 from ..widgets.image_list import ImageList
 from ..widgets.probabilities import ProbabilityBars
+from .base import AppScreen
 from .confusion import ConfusionScreen
 from .dialogs import GotoDialog, HelpScreen
 
 
-class ResultsScreen(Screen):
+class ResultsScreen(AppScreen):
     """Browse predictions: one image large, its confidences, and the list of the current view."""
 
     BINDINGS = [

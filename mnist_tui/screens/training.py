@@ -11,13 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
 from ..events import BatchEnd, DownloadProgress, EpochEnd, Failed, Finished, Stage, Started, Stopped, TrainerEvent
 from ..render import format_duration
 from ..training import RunControl
 from ..widgets.metric import MetricSpark
+from .base import AppScreen
 
 TRAINER_THREAD = "mnist-tui-trainer"
 PLAN = ("Loading TensorFlow", "Loading data", "Building model", "Training", "Evaluating")
@@ -38,7 +38,7 @@ class Trainer(Protocol):
     def run(self, sink, control: RunControl) -> None: ...
 
 
-class TrainingScreen(Screen):
+class TrainingScreen(AppScreen):
     """Runs a trainer in a worker and shows its events as they arrive."""
 
     BINDINGS = [
