@@ -101,5 +101,10 @@ class Failed:
     details: str = field(default="", compare=False)
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception as one short line for an error panel: ``TypeName: first line``."""
+    return f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
+
+
 TrainerEvent = Union[Stage, DownloadProgress, Started, BatchEnd, EpochEnd, Stopped, Finished, Failed]
 Sink = Callable[[TrainerEvent], None]

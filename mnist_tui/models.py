@@ -87,6 +87,11 @@ def load_model(path: Path) -> keras.Model:
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # Keras raises many types for a bad file
+        if "arbitrary code" in str(exc):
+            raise ModelError(
+                f"{path}: refused: the model contains Python code (such as a Lambda layer), "
+                "which mnist-tui never runs from a model file"
+            ) from None
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"{path}: not a readable Keras model ({reason[:160]})") from None
     check_model_shape(model, path)

@@ -35,6 +35,7 @@ from .events import (
     Stage,
     Started,
     Stopped,
+    one_line,
 )
 from .predictions import Predictions
 
@@ -199,7 +200,7 @@ class KerasTrainer:
         except MemoryError:
             sink(Failed("Out of memory.", "Try a smaller batch size or --train-limit."))
         except Exception as exc:  # the UI must show any failure, never lose it
-            message = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
+            message = one_line(exc)
             oom = "resource exhausted" in message.lower() or "out of memory" in message.lower()
             hint = "Try a smaller batch size or --train-limit." if oom else "See the log file for details."
             sink(Failed("Out of memory." if oom else message, hint, traceback.format_exc()))

@@ -323,3 +323,26 @@ async def test_too_small_covers_dialogs_and_the_screen_below_recovers():
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert not too_small_shown(app)
+
+
+class CrashingTrainer:
+    """A trainer with a bug: raises instead of reporting ``Failed``."""
+
+    def run(self, sink, control) -> None:
+        sink(Stage("Training"))
+        raise RuntimeError("something broke\nsecond line")
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+async def test_an_exception_in_the_worker_shows_the_error_panel(threaded):
+    app = MnistApp(trainer_factory=lambda c: CrashingTrainer(), threaded=threaded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if app.screen.has_class("-error"):
+                break
+        error = str(app.screen.query_one("#error").render())
+        assert app.screen.has_class("-error")
+        assert "The run crashed: RuntimeError: something broke" in error and "second line" not in error
+        await pilot.press("q")
+    assert app.return_code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import threading
@@ -149,6 +150,41 @@ def test_read_only_cache_directory(server, tmp_path):
             download_mnist(target, [f"{server}/good/"], files=FILES)
     finally:
         target.chmod(0o700)
+
+
+class FailingFile:
+    """A file whose writes fail the way a full disk does."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.real.close()
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [("read-only", "Read-only file system"), ("full", "No space left on device")],
+)
+def test_full_or_read_only_cache_leaves_nothing(server, tmp_path, monkeypatch, failure, message):
+    import builtins
+
+    def fake_open(path, mode="r", *args, **kwargs):
+        if "w" in mode and failure == "read-only":
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        handle = builtins.open(path, mode, *args, **kwargs)
+        return FailingFile(handle) if "w" in mode else handle
+
+    monkeypatch.setattr("mnist_tui.data.open", fake_open, raising=False)
+    with pytest.raises(DataError, match=f"cannot write to {tmp_path}.*{message}"):
+        download_mnist(tmp_path, [f"{server}/good/"], files=FILES)
+    assert no_leftovers(tmp_path) == []
 
 
 def test_unwritable_cache_directory_parent(server, tmp_path):

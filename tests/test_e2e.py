@@ -1,4 +1,4 @@
-"""End to end: the real ``mnist-tui`` in a pseudo-terminal, trained on real MNIST, quit mid-epoch."""
+"""End to end: the real ``mnist-tui`` in a pseudo-terminal and headless, interrupted at every stage."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import select
 import subprocess
 import sys
 import time
+import zipfile
 
 import pytest
+
+from .test_download import server  # noqa: F401 - the local mirror fixture
 
 pytestmark = pytest.mark.keras
 
@@ -31,35 +34,109 @@ def read_until(fd: int, needle: bytes, timeout: float, buffer: bytearray) -> boo
     return False
 
 
+class Session:
+    """The real ``mnist-tui`` in a pseudo-terminal at 120x40, read as it paints."""
+
+    def __init__(self, args: list[str], tmp_path, **env: str) -> None:
+        self.master, slave = pty.openpty()
+        environ = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40",
+                   "XDG_CACHE_HOME": str(tmp_path), **env}  # fmt: skip
+        environ.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the app must cope without help
+        self.log = tmp_path / "log.txt"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mnist_tui", *args, "--log-file", str(self.log)],
+            stdin=slave, stdout=slave, stderr=slave, env=environ, close_fds=True,
+        )  # fmt: skip
+        os.close(slave)
+        self.screen = bytearray()
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        found = read_until(self.master, text.encode(), timeout, self.screen)
+        assert found, f"{text!r} never appeared: " + self.screen[-1500:].decode(errors="replace")
+
+    def press(self, key: bytes) -> float:
+        """Send a key; return the seconds until the process exited."""
+        os.write(self.master, key)
+        start = time.monotonic()
+        while self.proc.poll() is None and time.monotonic() - start < 10:
+            read_until(self.master, b"\0never", 0.02, self.screen)  # keep the pty drained
+        return time.monotonic() - start
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+    @property
+    def restored(self) -> bool:
+        """The app left the alternate screen and showed the cursor again on the way out."""
+        tail = bytes(self.screen[-400:])
+        return b"\x1b[?1049l" in tail and b"\x1b[?25h" in tail
+
+
 def test_quit_mid_training_exits_fast_and_keeps_tensorflow_off_the_screen(real_mnist, tmp_path):
-    master, slave = pty.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", "XDG_CACHE_HOME": str(tmp_path)}
-    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the app must cope without help
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mnist_tui", "--data", str(real_mnist), "--epochs", "50", "--train-limit", "20000",
-         "--log-file", str(tmp_path / "log.txt")],
-        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
-    )  # fmt: skip
-    os.close(slave)
-    screen = bytearray()
+    session = Session(["--data", str(real_mnist), "--epochs", "50", "--train-limit", "20000"], tmp_path)
     try:
-        assert read_until(master, b"batch", 60, screen), screen[-2000:].decode(errors="replace")
-        read_until(master, b"never", 1.0, screen)  # let a few updates arrive after TensorFlow loaded
-        text = screen.decode(errors="replace")
+        session.wait_for("batch")
+        read_until(session.master, b"never", 1.0, session.screen)  # let a few updates arrive after TensorFlow loaded
+        text = session.screen.decode(errors="replace")
         for stray in ("oneDNN", "cuda", "absl", "I0000", "WARNING: All log messages"):
             assert stray not in text, f"{stray!r} was written over the UI"
-        os.write(master, b"q")
-        start = time.monotonic()
-        status = proc.wait(timeout=10)
-        elapsed = time.monotonic() - start
+        elapsed = session.press(b"q")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
-    assert status == 0
+        session.close()
+    assert session.proc.returncode == 0
     assert elapsed < 2.0, f"took {elapsed:.2f} s to exit after q"
-    log = (tmp_path / "log.txt").read_text(errors="replace")
+    assert session.restored
+    log = session.log.read_text(errors="replace")
     assert "oneDNN" in log or "cuda" in log or log == ""  # TensorFlow's chatter went to the log
+
+
+@pytest.mark.parametrize(
+    ("moment", "wait_for", "key"),
+    [
+        ("tensorflow-import", "Loading TensorFlow…", b"q"),
+        ("training", "batch", b"\x03"),  # ctrl+c
+        ("prediction", "Evaluating…", b"q"),
+    ],
+)
+def test_interrupt_exits_within_two_seconds(real_mnist, tmp_path, moment, wait_for, key):
+    model = tmp_path / "model.keras"
+    epochs = "1" if moment == "prediction" else "50"
+    args = ["--data", str(real_mnist), "--epochs", epochs, "--train-limit", "2000", "--save", str(model)]
+    session = Session(args, tmp_path)
+    try:
+        session.wait_for(wait_for)
+        elapsed = session.press(key)
+    finally:
+        session.close()
+    assert session.proc.returncode == 0
+    assert elapsed < 2.0, f"took {elapsed:.2f} s to exit after {key!r} during {moment}"
+    assert session.restored
+    # a model is either saved whole or not at all; temporary files never stay behind
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".") or p.suffix == ".tmp")
+    assert leftovers == []
+    if model.exists():
+        assert zipfile.is_zipfile(model)
+
+
+def test_quit_during_download_leaves_no_partial_file(tmp_path, server):
+    cache = tmp_path / "mnist-tui"
+    session = Session([], tmp_path, KERAS_HOME=str(tmp_path / "keras"), MNIST_TUI_DATA="",
+                      MNIST_TUI_MIRRORS=f"{server}/stall/")  # fmt: skip
+    try:
+        session.wait_for("Loading data…")
+        read_until(session.master, b"never", 1.0, session.screen)  # the mirror has sent a few bytes, then stalls
+        elapsed = session.press(b"q")
+    finally:
+        session.close()
+    assert session.proc.returncode == 0
+    assert elapsed < 2.0, f"took {elapsed:.2f} s to exit after q during a download"
+    assert session.restored
+    assert list(cache.glob(".*.part")), "the quit did not come mid-download"  # only a hidden temporary file
+    complete = [p.name for p in cache.iterdir() if not p.name.startswith(".")]
+    assert complete == [], "a partly downloaded file was left under its final name"
 
 
 def test_headless_trains_and_saves(real_mnist, tmp_path):

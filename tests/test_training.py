@@ -222,3 +222,21 @@ def test_cnn_architecture_trains_and_scores():
     started = next(e for e in events if isinstance(e, Started))
     assert "Conv2D" in started.summary and started.config.arch == "cnn"
     assert isinstance(events[-1], Finished) and events[-1].predictions.probabilities.shape == (64, 10)
+
+
+def test_models_with_python_code_are_refused_in_safe_mode(tmp_path):
+    import keras
+
+    from mnist_tui.models import ModelError, load_model
+
+    marker = tmp_path / "ran"
+    touch = f"lambda x: (__import__('pathlib').Path({str(marker)!r}).touch(), x)[1]"
+    sneaky = keras.Sequential(
+        [keras.Input(shape=(28, 28)), keras.layers.Lambda(eval(touch)), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
+    marker.unlink(missing_ok=True)  # building the model called the lambda once
+    sneaky.save(tmp_path / "sneaky.keras")
+    marker.unlink(missing_ok=True)
+    with pytest.raises(ModelError, match="refused: the model contains Python code"):
+        load_model(tmp_path / "sneaky.keras")
+    assert not marker.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import traceback
 from typing import Protocol
 
 from rich.text import Text
@@ -13,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
-from ..events import BatchEnd, DownloadProgress, EpochEnd, Failed, Finished, Stage, Started, Stopped, TrainerEvent
+from ..events import BatchEnd, DownloadProgress, EpochEnd, Failed, Finished, Stage, Started, Stopped, TrainerEvent, one_line
 from ..render import format_duration
 from ..training import RunControl
 from ..widgets.metric import MetricSpark
@@ -140,12 +141,16 @@ class TrainingScreen(AppScreen):
             self._run_inline()
 
     def _run_trainer(self) -> None:
-        self.trainer.run(self._sink, self.control)
+        """Run the trainer; should it raise (it is meant to report ``Failed``), show that too."""
+        try:
+            self.trainer.run(self._sink, self.control)
+        except Exception as exc:
+            self._sink(Failed(f"The run crashed: {one_line(exc)}", "See the log file for details.", traceback.format_exc()))
 
     @work(exclusive=True, exit_on_error=False)
     async def _run_inline(self) -> None:
         """Scripted trainers (tests) run on the event loop: deterministic, no threads."""
-        self.trainer.run(self._sink, self.control)
+        self._run_trainer()
 
     def _sink(self, event: TrainerEvent) -> None:
         # Called on the trainer's thread: never touch widgets here, only post.
