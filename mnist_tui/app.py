@@ -12,6 +12,7 @@ from textual.screen import Screen
 
 from .config import TrainConfig
 from .predictions import Predictions
+from .screens.draw import Model
 from .screens.results import ResultsScreen
 from .screens.training import Trainer, TrainingScreen
 
@@ -41,6 +42,7 @@ class MnistApp(App):
         config: What to train.
         trainer_factory: Builds the trainer for a configuration (tests inject fakes).
         predictions: Open the results browser on these directly, without training.
+        model: The model behind ``predictions``, to draw against (tests inject fakes).
         threaded: Run the trainer in a worker thread (``False``: on the event loop,
             for scripted trainers in tests).
     """
@@ -60,19 +62,21 @@ class MnistApp(App):
         *,
         trainer_factory: TrainerFactory = keras_trainer,
         predictions: Predictions | None = None,
+        model: Model | None = None,
         threaded: bool = True,
     ) -> None:
         super().__init__()
         self.config = config or TrainConfig()
         self.trainer_factory = trainer_factory
         self.initial_predictions = predictions
+        self.initial_model = model
         self.threaded = threaded
         self.trainer: Trainer | None = None
 
     def get_default_screen(self) -> Screen:
         # The first screen is the default screen, so no key press is lost to an empty one.
         if self.initial_predictions is not None:
-            return ResultsScreen(self.initial_predictions)
+            return ResultsScreen(self.initial_predictions, model=self.initial_model)
         return self._training_screen(self.config)
 
     def _training_screen(self, config: TrainConfig) -> TrainingScreen:
@@ -91,7 +95,7 @@ class MnistApp(App):
         how = "stopped early" if result.stopped_early else "trained"
         name = model_path.name if model_path is not None else f"{self.config.arch} {how}"
         title = f"{name} · test accuracy {result.test_accuracy:.2%}"
-        self.push_screen(ResultsScreen(result.predictions, title=title))
+        self.push_screen(ResultsScreen(result.predictions, title=title, model=result.model))
 
     def cancel_runs(self) -> None:
         """Ask every running trainer to stop at once."""

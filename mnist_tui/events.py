@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Union
+from typing import Any, Callable, Union
 
 from .config import TrainConfig
 from .predictions import Predictions
@@ -90,6 +90,9 @@ class Finished:
     stopped_early: bool = False
     seconds: float = 0.0
     saved_to: Path | None = None
+    # The trained model, to draw against and to save from the app (a training.TrainedModel,
+    # or a stand-in in tests). Touched only after the run's thread is done with it.
+    model: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

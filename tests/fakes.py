@@ -98,3 +98,22 @@ def finished(stopped: bool = False, epochs_done: int = 10) -> list:
 
 
 FAILED = [*PREFIX, epoch(1), *batches(2, 300), Failed("Training diverged: the loss became NaN at epoch 2, batch 300.", "Try a smaller learning rate (it was 10).")]
+
+
+class TemplateModel:
+    """Reads a digit by its likeness to the seven-segment :func:`digit_image` shapes (no Keras)."""
+
+    def __init__(self) -> None:
+        from mnist_tui.drawing import mnist_style
+
+        self.templates = np.stack([mnist_style(digit_image(d)) for d in range(10)]).astype(np.float32) / 255
+        self.calls = 0
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        x = np.asarray(images, np.float32).reshape(len(images), 1, 28, 28) / 255
+        overlap = (x * self.templates).sum(axis=(2, 3))
+        norms = np.sqrt((x * x).sum(axis=(2, 3)) * (self.templates**2).sum(axis=(1, 2))) + 1e-6
+        logits = 12 * overlap / norms
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)

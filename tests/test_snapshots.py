@@ -72,3 +72,20 @@ def test_results_screen(snap_compare, state, size):
 
 def test_terminal_too_small(snap_compare):
     assert snap_compare(results_app(), terminal_size=(40, 12))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("drawn", [False, True], ids=["empty", "a-seven"])
+def test_draw_screen(snap_compare, size, drawn):
+    from .test_draw import horizontal, stroke, vertical
+
+    async def draw(pilot):
+        await pilot.press("d")
+        if drawn:
+            compact = size[1] < 34
+            top, right, bottom, left = (2, 20, 11, 8) if compact else (5, 40, 23, 16)
+            await stroke(pilot, horizontal(top, left, right) + vertical(right, top, bottom))
+
+    app = MnistApp(predictions=fakes.fake_predictions(), model=fakes.TemplateModel())
+    app.animation_level = "none"
+    assert snap_compare(app, terminal_size=size, run_before=draw)

@@ -54,6 +54,7 @@ KEYS = [
     ]),
     ("Views", [
         ("m", "ASCII art / half-block rendering"), ("c", "confusion matrix (enter drills into a cell)"),
+        ("d", "draw a digit for the model to read"),
         ("?", "this help"), ("escape", "back"), ("q", "quit"),
     ]),
 ]  # fmt: skip

@@ -17,6 +17,7 @@ from ..widgets.probabilities import ProbabilityBars
 from .base import AppScreen
 from .confusion import ConfusionScreen
 from .dialogs import GotoDialog, HelpScreen
+from .draw import DrawScreen, Model
 
 
 class ResultsScreen(AppScreen):
@@ -33,17 +34,22 @@ class ResultsScreen(AppScreen):
         *[Binding(str(d), f"digit({d})", f"Digit {d}", show=False) for d in range(10)],
         Binding("a", "show_all", "All", show=False),
         Binding("o", "toggle_order", "Order", show=False),
-        Binding("g", "goto", "Go to"),
-        Binding("m", "toggle_mode", "Mode"),
+        Binding("g", "goto", "Go to", show=False),
+        Binding("m", "toggle_mode", "Mode", show=False),
         Binding("c", "confusion", "Matrix"),
+        Binding("d", "draw", "Draw"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("escape", "back", "Back", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, predictions: Predictions, *, title: str = "Results", mode: str = "ascii") -> None:
+    def __init__(
+        self, predictions: Predictions, *, title: str = "Results", mode: str = "ascii", model: Model | None = None
+    ) -> None:
         super().__init__()
         self.predictions = predictions
+        self.model = model
+        self.title_text = title
         self.views = ViewCache(predictions)
         self.view = ViewFilter()
         self.indices = self.views.indices(self.view)
@@ -205,6 +211,12 @@ class ResultsScreen(AppScreen):
                 self.set_view(ViewFilter(digit=true, predicted=pred, by_confidence=self.view.by_confidence))
 
         self.app.push_screen(ConfusionScreen(self.predictions, start), drill)
+
+    def action_draw(self) -> None:
+        if self.model is None:
+            self.notify("There is no model in this session to draw against.", severity="warning", timeout=3)
+            return
+        self.app.push_screen(DrawScreen(self.model, title=self.title_text))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
