@@ -11,8 +11,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from .config import TrainConfig
+from .events import ModelHandle
 from .predictions import Predictions
-from .screens.draw import Model
 from .screens.results import ResultsScreen
 from .screens.training import Trainer, TrainingScreen
 
@@ -62,7 +62,7 @@ class MnistApp(App):
         *,
         trainer_factory: TrainerFactory = keras_trainer,
         predictions: Predictions | None = None,
-        model: Model | None = None,
+        model: ModelHandle | None = None,
         threaded: bool = True,
     ) -> None:
         super().__init__()
@@ -85,7 +85,19 @@ class MnistApp(App):
         return TrainingScreen(self.trainer, threaded=self.threaded)
 
     def start_training(self, config: TrainConfig) -> None:
-        """Start a new run on a fresh training screen."""
+        """Start a new run on a fresh training screen, letting go of every screen of the last run."""
+        self.cancel_runs()
+        # after the dialog that asked for the run has left the stack
+        self.call_after_refresh(self._replace_screens, config)
+
+    def _replace_screens(self, config: TrainConfig) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        # The first screen cannot be replaced (Textual keeps a default screen); it lets go
+        # of its run instead, so only the new run's trainer and model stay in memory.
+        base = self.screen_stack[0]
+        if isinstance(base, TrainingScreen):
+            base.retire()
         self.push_screen(self._training_screen(config))
 
     @on(TrainingScreen.Done)

@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .config import ARCHITECTURES, ConfigError, TrainConfig, check_dropout, check_int, check_learning_rate
+from .config import (
+    ARCHITECTURES,
+    ConfigError,
+    TrainConfig,
+    check_dropout,
+    check_int,
+    check_learning_rate,
+    check_save_path,
+    parse_value,
+)
 
 DESCRIPTION = """\
 Train a handwritten-digit classifier on MNIST and watch it learn, live, in your
@@ -51,15 +60,9 @@ def checked(convert: Callable[[str], object], check: Callable[[object], object])
 
     def parse(text: str) -> object:
         try:
-            value = convert(text)
-        except ValueError:
-            kind = "a whole number" if convert is int else "a number"
-            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
-        try:
-            check(value)
+            return parse_value(text, convert, check)
         except ConfigError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-        return value
 
     return parse
 
@@ -83,12 +86,10 @@ def existing_file(text: str) -> Path:
 
 
 def save_path(text: str) -> Path:
-    path = Path(text).expanduser()
-    if path.suffix != ".keras":
-        raise argparse.ArgumentTypeError(f"the file name must end in .keras (got {text!r})")
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"directory does not exist: {path.parent}")
-    return path
+    try:
+        return check_save_path(Path(text).expanduser())
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> Parser:

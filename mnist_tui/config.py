@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -97,3 +98,26 @@ def check_learning_rate(value: float) -> float:
     if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ConfigError(f"learning rate must be a number above 0 (got {value})")
     return float(value)
+
+
+def parse_value(text: str, convert: Callable[[str], object], check: Callable[[object], object]) -> object:
+    """Text typed by a person -> a checked value; :class:`ConfigError` says what is wrong.
+
+    Shared by the command line and the train-again form, so both accept and refuse the same things.
+    """
+    try:
+        value = convert(text.strip())
+    except ValueError:
+        kind = "a whole number" if convert is int else "a number"
+        raise ConfigError(f"expected {kind}, got {text.strip()!r}") from None
+    check(value)
+    return value
+
+
+def check_save_path(path: Path) -> Path:
+    """A path a model can be saved to: ends in ``.keras``, in a directory that exists."""
+    if path.suffix != ".keras":
+        raise ConfigError(f"the file name must end in .keras (got {str(path)!r})")
+    if not path.parent.is_dir():
+        raise ConfigError(f"directory does not exist: {path.parent}")
+    return path

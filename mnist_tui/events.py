@@ -9,10 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Callable, Protocol, Union
+
+import numpy as np
 
 from .config import TrainConfig
 from .predictions import Predictions
+
+
+class ModelHandle(Protocol):
+    """A trained model as the app uses it (``training.TrainedModel``, or a stand-in in tests)."""
+
+    name: str
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """``(n, 28, 28)`` uint8 images -> ``(n, 10)`` probabilities, quickly for a few images."""
+        ...
+
+    def save(self, path: Path) -> None:
+        """Write the model to ``path`` atomically."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -90,9 +106,8 @@ class Finished:
     stopped_early: bool = False
     seconds: float = 0.0
     saved_to: Path | None = None
-    # The trained model, to draw against and to save from the app (a training.TrainedModel,
-    # or a stand-in in tests). Touched only after the run's thread is done with it.
-    model: Any = field(default=None, compare=False, repr=False)
+    # to draw against and save from the app; used only once the run's thread is done with it
+    model: ModelHandle | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

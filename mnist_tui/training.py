@@ -229,9 +229,9 @@ class KerasTrainer:
         x_train_f, x_test_f = models.scale(x_train), models.scale(data.x_test)
 
         sink(Stage("Building model", config.arch))
-        model = models.build_model(config)
-        self.model = model
         steps = math.ceil(len(x_train) / config.batch_size)
+        model = models.build_model(config, steps_per_epoch=steps)
+        self.model = model
         sink(
             Started(
                 config=config,

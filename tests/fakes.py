@@ -84,7 +84,7 @@ PREFIX = [Stage("Loading TensorFlow"), Stage("Loading data"), Stage("Building mo
 MID_TRAINING = [*PREFIX, epoch(1), epoch(2), *batches(3, 1200)]
 
 
-def finished(stopped: bool = False, epochs_done: int = 10) -> list:
+def finished(stopped: bool = False, epochs_done: int = 10, model=None) -> list:
     predictions = fake_predictions()
     history = {"loss": [epoch(i).loss for i in range(1, epochs_done + 1)]}
     tail = [Stopped(epochs_done + 1, 700)] if stopped else []
@@ -93,7 +93,7 @@ def finished(stopped: bool = False, epochs_done: int = 10) -> list:
         *[epoch(i) for i in range(1, epochs_done + 1)],
         *tail,
         Stage("Evaluating"),
-        Finished(history, 0.071, predictions.accuracy, predictions, stopped_early=stopped, seconds=21.4),
+        Finished(history, 0.071, predictions.accuracy, predictions, stopped_early=stopped, seconds=21.4, model=model),
     ]
 
 
@@ -108,6 +108,7 @@ class TemplateModel:
 
         self.templates = np.stack([mnist_style(digit_image(d)) for d in range(10)]).astype(np.float32) / 255
         self.calls = 0
+        self.name = "templates"
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         self.calls += 1
@@ -117,3 +118,6 @@ class TemplateModel:
         logits = 12 * overlap / norms
         exp = np.exp(logits - logits.max(axis=1, keepdims=True))
         return exp / exp.sum(axis=1, keepdims=True)
+
+    def save(self, path) -> None:
+        path.write_bytes(b"fake model")

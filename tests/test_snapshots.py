@@ -89,3 +89,25 @@ def test_draw_screen(snap_compare, size, drawn):
     app = MnistApp(predictions=fakes.fake_predictions(), model=fakes.TemplateModel())
     app.animation_level = "none"
     assert snap_compare(app, terminal_size=size, run_before=draw)
+
+
+FORM_STATES = {
+    "train-form": ["t"],
+    "train-form-errors": ["t", "backspace", "backspace", "0", "tab", "tab", "tab", "end", "backspace", "5"],
+    "save-dialog": ["s"],
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("state", list(FORM_STATES))
+def test_forms(snap_compare, state, size, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    async def no_blink(pilot):
+        await pilot.pause()
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+
+    app = MnistApp(predictions=fakes.fake_predictions(), model=fakes.TemplateModel())
+    app.animation_level = "none"
+    assert snap_compare(app, press=FORM_STATES[state], terminal_size=size, run_before=no_blink)

@@ -54,7 +54,8 @@ KEYS = [
     ]),
     ("Views", [
         ("m", "ASCII art / half-block rendering"), ("c", "confusion matrix (enter drills into a cell)"),
-        ("d", "draw a digit for the model to read"),
+        ("d", "draw a digit for the model to read"), ("t", "train again with other options"),
+        ("s", "save the model to a file"),
         ("?", "this help"), ("escape", "back"), ("q", "quit"),
     ]),
 ]  # fmt: skip

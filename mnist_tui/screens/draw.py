@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
 from rich.text import Text
 from textual import on
@@ -14,6 +12,7 @@ from textual.timer import Timer
 from textual.widgets import Digits, Footer, Header, Static
 
 from ..drawing import mnist_style
+from ..events import ModelHandle
 from ..widgets.canvas import DrawCanvas
 from ..widgets.digit import DigitView
 from ..widgets.probabilities import ProbabilityBars
@@ -24,10 +23,6 @@ from .base import AppScreen
 PREDICT_EVERY = 0.03
 # Below this height the canvas uses half blocks (14 rows) instead of 28.
 FULL_CANVAS_HEIGHT = 34
-
-
-class Model(Protocol):
-    def predict(self, images: np.ndarray) -> np.ndarray: ...
 
 
 class DrawScreen(AppScreen):
@@ -46,7 +41,7 @@ class DrawScreen(AppScreen):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, model: Model, *, title: str = "") -> None:
+    def __init__(self, model: ModelHandle, *, title: str = "") -> None:
         super().__init__()
         self.model = model
         self.sub_title = f"Draw a digit · {title}" if title else "Draw a digit"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from rich.text import Text
 from textual import on
@@ -10,6 +12,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Footer, Header, Static
 
+from ..config import TrainConfig
+from ..events import ModelHandle
 from ..predictions import Predictions, ViewCache, ViewFilter
 from ..widgets.digit import DigitView
 from ..widgets.image_list import ImageList
@@ -17,7 +21,8 @@ from ..widgets.probabilities import ProbabilityBars
 from .base import AppScreen
 from .confusion import ConfusionScreen
 from .dialogs import GotoDialog, HelpScreen
-from .draw import DrawScreen, Model
+from .draw import DrawScreen
+from .forms import SaveDialog, TrainForm
 
 
 class ResultsScreen(AppScreen):
@@ -38,13 +43,15 @@ class ResultsScreen(AppScreen):
         Binding("m", "toggle_mode", "Mode", show=False),
         Binding("c", "confusion", "Matrix"),
         Binding("d", "draw", "Draw"),
+        Binding("t", "train_again", "Train"),
+        Binding("s", "save", "Save"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("escape", "back", "Back", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 
     def __init__(
-        self, predictions: Predictions, *, title: str = "Results", mode: str = "ascii", model: Model | None = None
+        self, predictions: Predictions, *, title: str = "Results", mode: str = "ascii", model: ModelHandle | None = None
     ) -> None:
         super().__init__()
         self.predictions = predictions
@@ -217,6 +224,24 @@ class ResultsScreen(AppScreen):
             self.notify("There is no model in this session to draw against.", severity="warning", timeout=3)
             return
         self.app.push_screen(DrawScreen(self.model, title=self.title_text))
+
+    def action_save(self) -> None:
+        if self.model is None:
+            self.notify("There is no model in this session to save.", severity="warning", timeout=3)
+            return
+
+        def saved(path: Path | None) -> None:
+            if path is not None:
+                self.notify(f"Saved the model to {path}", timeout=4)
+
+        self.app.push_screen(SaveDialog(self.model, Path(f"mnist-{self.model.name}.keras")), saved)
+
+    def action_train_again(self) -> None:
+        def start(config: TrainConfig | None) -> None:
+            if config is not None:
+                self.app.start_training(config)  # type: ignore[attr-defined]
+
+        self.app.push_screen(TrainForm(self.app.config), start)  # type: ignore[attr-defined]
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

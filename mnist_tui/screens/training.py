@@ -334,6 +334,12 @@ class TrainingScreen(AppScreen):
         if self.result is not None:
             self.post_message(self.Done(self.result))
 
+    def retire(self) -> None:
+        """A newer run replaced this one: drop the trainer and its model so that memory is freed."""
+        self.cancel()
+        self.trainer = None  # type: ignore[assignment]
+        self.result = None
+
     def cancel(self) -> None:
         """Abandon the run (the app is quitting)."""
         self.control.cancel.set()

@@ -1,0 +1,160 @@
+"""Dialogs that take typed input: save the model to a file, and train again with new options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Select
+
+from ..config import (
+    ARCHITECTURES,
+    ConfigError,
+    TrainConfig,
+    check_dropout,
+    check_int,
+    check_learning_rate,
+    check_save_path,
+    parse_value,
+)
+from ..events import ModelHandle, one_line
+from .base import AppModalScreen
+
+
+class SaveDialog(AppModalScreen[Path | None]):
+    """Ask for a path and save the model there; an existing file needs a second enter."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, model: ModelHandle, suggested: Path) -> None:
+        super().__init__()
+        self.model = model
+        self.suggested = suggested
+        self._confirmed: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="save-dialog") as box:
+            box.border_title = "Save model"
+            yield Label("Save the model as (a .keras file):")
+            yield Input(str(self.suggested), id="save-path")
+            yield Label("enter save · escape cancel", id="save-message")
+
+    def _say(self, text: str) -> None:
+        self.query_one("#save-message", Label).update(text)
+
+    @on(Input.Changed)
+    def _typed(self) -> None:
+        self._confirmed = None
+        self._say("enter save · escape cancel")
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            self._say("[b red]type a file name[/]")
+            return
+        path = Path(text).expanduser()
+        try:
+            check_save_path(path)
+        except ConfigError as exc:
+            self._say(f"[b red]{exc}[/]")
+            return
+        if path.is_dir():
+            self._say(f"[b red]{path} is a directory[/]")
+            return
+        if path.exists() and self._confirmed != path:
+            self._confirmed = path
+            self._say(f"[b yellow]{path.name} exists: enter again to replace it[/]")
+            return
+        try:
+            self.model.save(path)
+        except Exception as exc:  # a full disk, a read-only directory, ...
+            reason = getattr(exc, "strerror", None) or one_line(exc)
+            self._say(f"[b red]could not save: {reason}[/]")
+            return
+        self.dismiss(path)
+
+
+# (config field, label, convert, check): the options the form edits, checked like the CLI's.
+FIELDS: list[tuple[str, str, Callable[[str], object], Callable[[object], object]]] = [
+    ("epochs", "Epochs", int, lambda v: check_int("epochs", v, 1)),
+    ("batch_size", "Batch size", int, lambda v: check_int("batch size", v, 1)),
+    ("hidden_units", "Hidden units", int, lambda v: check_int("hidden units", v, 1)),
+    ("dropout", "Dropout", float, check_dropout),
+    ("learning_rate", "Learning rate", float, check_learning_rate),
+]
+
+
+class TrainForm(AppModalScreen[TrainConfig | None]):
+    """The main options of a new run, each checked as it is typed; returns the new configuration."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, config: TrainConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.errors: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="train-form") as box:
+            box.border_title = "Train again"
+            box.border_subtitle = "enter start · escape cancel"
+            with Horizontal(classes="field"):
+                yield Label("Architecture", classes="field-label")
+                yield Select([(a, a) for a in ARCHITECTURES], value=self.config.arch, allow_blank=False, id="field-arch")
+            for name, label, _, _ in FIELDS:
+                with Horizontal(classes="field"):
+                    yield Label(label, classes="field-label")
+                    yield Input(f"{getattr(self.config, name):g}", id=f"field-{name}")
+                error = Label("", id=f"field-{name}-error", classes="field-error")
+                error.display = False
+                yield error
+            with Horizontal(id="form-buttons"):
+                yield Button("Start training", variant="primary", id="start")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#field-epochs", Input).focus()
+
+    def values(self) -> dict[str, object]:
+        """Every field parsed and checked; fills :attr:`errors` with what is wrong."""
+        values: dict[str, object] = {"arch": self.query_one("#field-arch", Select).value}
+        self.errors = {}
+        for name, _, convert, check in FIELDS:
+            try:
+                values[name] = parse_value(self.query_one(f"#field-{name}", Input).value, convert, check)
+            except ConfigError as exc:
+                self.errors[name] = str(exc)
+        return values
+
+    def _check(self) -> None:
+        self.values()
+        for name, *_ in FIELDS:
+            self.query_one(f"#field-{name}", Input).set_class(name in self.errors, "-invalid")
+            error = self.query_one(f"#field-{name}-error", Label)
+            error.update(self.errors.get(name, ""))
+            error.display = name in self.errors
+        self.query_one("#start", Button).disabled = bool(self.errors)
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        self._check()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#start")
+    def _start(self) -> None:
+        values = self.values()
+        if self.errors:
+            self._check()
+            return
+        # a new run never overwrites the file the first one was saved to
+        self.dismiss(self.config.with_changes(**values, save=None))
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
