@@ -122,8 +122,8 @@ def test_nan_loss_is_reported_as_failure(monkeypatch):
 
     real_build = models.build_model
 
-    def diverging(config):
-        model = real_build(config)
+    def diverging(config, **kwargs):
+        model = real_build(config, **kwargs)
 
         def nan_loss(y_true, y_pred):  # what a diverged network produces: 0 * inf
             return keras.ops.mean(y_pred, axis=-1) * float("inf") * 0.0
