@@ -47,7 +47,7 @@ class MnistApp(App):
             for scripted trainers in tests).
     """
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so that subclasses elsewhere find it
     TITLE = "mnist-tui"
     # every action has a key in the footer or the help screen; the palette would only
     # take footer space that 80 columns cannot spare

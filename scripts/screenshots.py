@@ -29,13 +29,19 @@ class Replay:
             sink(event)
 
 
-async def shoot(app: MnistApp, name: str, keys: list[str], size=(120, 40)) -> None:
+async def shoot(app: MnistApp, name: str, keys: list[str], size=(120, 40), strokes=()) -> None:
+    """Press ``keys``, then drag the mouse through each stroke (cell offsets on the draw canvas)."""
     app.animation_level = "none"
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         for key in keys:
             await pilot.press(key)
-        await pilot.pause()
+        for stroke in strokes:
+            await pilot.mouse_down("#canvas", offset=stroke[0])
+            for point in stroke[1:]:
+                await pilot.hover("#canvas", offset=point)
+            await pilot.mouse_up("#canvas", offset=stroke[-1])
+        await pilot.pause(0.2)
         app.save_screenshot(str(OUT / f"{name}.svg"))
         print("wrote", OUT / f"{name}.svg")
 
@@ -64,6 +70,8 @@ def main() -> None:
         await shoot(replay(events), "half-block", ["e", "m"])
         await shoot(replay(events), "confusion", ["c", *["left"] * 5])
         await shoot(replay(events), "results-80x24", ["e"], size=(80, 24))
+        four = [[(18, 4), (16, 10), (15, 15)], [(15, 15), (30, 15), (44, 15)], [(38, 3), (38, 12), (37, 24)]]
+        await shoot(replay(events), "draw", ["d"], strokes=four)
 
     asyncio.run(all_shots())
     epochs = [e for e in events if isinstance(e, EpochEnd)]

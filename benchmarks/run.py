@@ -1,0 +1,275 @@
+"""mnist-tui against plain Keras: training speed, start-up, browsing latency and memory.
+
+    python benchmarks/run.py --data ../shared/data/mnist            # the reference run (about 5 min)
+    python benchmarks/run.py --data DIR --epochs 1 --train-limit 500 --rounds 1 --presses 30   # a smoke run
+
+1. Training: the reference configuration (10 epochs, batch 32, validation on the test set
+   after each epoch, then the test set scored) three ways, alternating, each in a fresh
+   process with TensorFlow imported and the data loaded before the clock starts:
+   plain Keras (default ``compile``, ``fit(verbose=0)``), mnist-tui's trainer as
+   ``--headless`` runs it, and the whole Textual app (headless terminal, real widgets).
+   Peak RSS of each process is read from ``wait4``.
+2. Start-up: ``mnist-tui`` in a pseudo-terminal, launch to the first painted frame and to
+   the first finished epoch on screen.
+3. Browsing: wall time from a key press until the app is idle with the new frame
+   composed, at 120x40 over 10,000 images, idle and while a model trains in the
+   background; a key bound to nothing measures the test driver itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pty
+import re
+import select
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+WAYS = ("plain", "headless", "app")
+NAVIGATION = ["right"] * 6 + ["left"] * 2 + ["pagedown", "pageup", "end", "home"]
+FILTERS = ["e", "3", "o", "a", "e", "7", "o", "m", "m", "a"]
+
+
+# ----------------------------------------------------------------------------- training, one way per process
+
+
+def child(way: str, data_dir: Path, epochs: int, train_limit: int | None) -> None:
+    """Train once the ``way`` way and print ``RESULT {json}``: seconds and test accuracy."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    from mnist_tui.config import TrainConfig
+    from mnist_tui.data import load_path
+
+    data = load_path(data_dir)
+    config = TrainConfig(epochs=epochs, seed=1, data=data_dir, train_limit=train_limit)
+    keras.utils.set_random_seed(1)
+    start = time.perf_counter()
+    if way == "plain":
+        accuracy = plain_keras(keras, data, config)
+    elif way == "headless":
+        accuracy = headless(data, config)
+    else:
+        accuracy = full_app(data, config)
+    print("RESULT " + json.dumps({"seconds": time.perf_counter() - start, "accuracy": accuracy}), flush=True)
+
+
+def plain_keras(keras, data, config) -> float:
+    """The seed's script: the reference model, default compile, fit, then predict."""
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = data.x_train[: config.train_limit], data.y_train[: config.train_limit]
+    x, xt = x / 255.0, data.x_test / 255.0
+    model.fit(x, y, epochs=config.epochs, batch_size=config.batch_size, validation_data=(xt, data.y_test),
+              verbose=0)  # fmt: skip
+    return float((model.predict(xt, verbose=0).argmax(axis=1) == data.y_test).mean())
+
+
+def headless(data, config) -> float:
+    from rich.console import Console
+
+    from mnist_tui.events import Finished
+    from mnist_tui.headless import HeadlessReporter
+    from mnist_tui.training import KerasTrainer
+
+    with open(os.devnull, "w") as sink:
+        reporter = HeadlessReporter(Console(file=sink), Console(file=sink))
+        KerasTrainer(config, data=data).run(reporter)
+    assert isinstance(reporter.outcome, Finished), reporter.outcome
+    return reporter.outcome.test_accuracy
+
+
+def full_app(data, config) -> float:
+    from mnist_tui.app import MnistApp
+    from mnist_tui.screens.training import TrainingScreen
+    from mnist_tui.training import KerasTrainer
+
+    class TimedApp(MnistApp):
+        accuracy = float("nan")
+
+        def on_training_screen_done(self, message: TrainingScreen.Done) -> None:
+            self.accuracy = message.result.test_accuracy
+            message.prevent_default()  # the clock stops here: no results screen
+            self.exit()
+
+    app = TimedApp(config, trainer_factory=lambda c: KerasTrainer(c, data=data))
+    app.run(headless=True, size=(120, 40))
+    return app.accuracy
+
+
+def run_child(args: argparse.Namespace, way: str) -> dict[str, float]:
+    command = [sys.executable, __file__, "--child", way, "--data", str(args.data), "--epochs", str(args.epochs)]
+    if args.train_limit:
+        command += ["--train-limit", str(args.train_limit)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
+    if status != 0 or not lines:
+        raise SystemExit(f"{way} run failed (status {status}):\n{out[-2000:]}")
+    result = json.loads(lines[-1][len("RESULT ") :])
+    return {**result, "wall": wall, "rss_mib": usage.ru_maxrss / 1024}
+
+
+def training(args: argparse.Namespace) -> None:
+    runs: dict[str, list[dict[str, float]]] = {way: [] for way in WAYS}
+    for round_ in range(args.rounds):
+        for way in WAYS if round_ % 2 == 0 else reversed(WAYS):
+            runs[way].append(run_child(args, way))
+            print(f"  round {round_ + 1} {way:<9} {runs[way][-1]['seconds']:.1f} s", file=sys.stderr, flush=True)
+    med = {way: {k: statistics.median(r[k] for r in runs[way]) for k in runs[way][0]} for way in WAYS}
+    print(f"\nTraining: {args.epochs} epochs, batch 32, validation each epoch, {args.rounds} rounds (median)")
+    print(f"{'way':<10}{'train s':>9}{'process s':>11}{'test acc':>10}{'peak RSS MiB':>14}   runs (train s)")
+    for way in WAYS:
+        each = " ".join(f"{r['seconds']:.1f}" for r in runs[way])
+        m = med[way]
+        print(f"{way:<10}{m['seconds']:>9.1f}{m['wall']:>11.1f}{m['accuracy']:>10.4f}{m['rss_mib']:>14.0f}   {each}")
+    print(f"headless / plain: {med['headless']['seconds'] / med['plain']['seconds']:.2f}"
+          f"   app / headless: {med['app']['seconds'] / med['headless']['seconds']:.3f}"
+          f"   accuracy headless - plain: {100 * (med['headless']['accuracy'] - med['plain']['accuracy']):+.2f} points")  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- start-up in a pseudo-terminal
+
+
+def startup(args: argparse.Namespace) -> None:
+    firsts, epochs = [], []
+    for _ in range(args.rounds + 1):
+        first, epoch = launch_once(args)
+        firsts.append(first)
+        epochs.append(epoch)
+    print(f"\nStart-up in a pseudo-terminal (120x40), {len(firsts)} launches (median)")
+    print(f"first frame: {statistics.median(firsts):.2f} s   first epoch on screen: {statistics.median(epochs):.2f} s"
+          f"   (runs: {' '.join(f'{f:.2f}/{e:.1f}' for f, e in zip(firsts, epochs))})")  # fmt: skip
+
+
+def launch_once(args: argparse.Namespace) -> tuple[float, float]:
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+    command = [sys.executable, "-m", "mnist_tui", "--data", str(args.data), "--epochs", str(max(args.epochs, 2)),
+               "--log-file", os.devnull]  # fmt: skip
+    if args.train_limit:
+        command += ["--train-limit", str(args.train_limit)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    first_row = re.compile(rb"(?<!Epoch )1/%d  " % max(args.epochs, 2))
+    seen = bytearray()
+    first = epoch = float("nan")
+    deadline = start + 120
+    try:
+        while time.perf_counter() < deadline and epoch != epoch:
+            ready, _, _ = select.select([master], [], [], 0.01)
+            if not ready:
+                continue
+            seen.extend(os.read(master, 65536))
+            if first != first and b"Loading" in seen:  # the first frame of the training screen
+                first = time.perf_counter() - start
+            if first_row.search(seen):  # epoch 1 is over and its row is in the epoch table
+                epoch = time.perf_counter() - start
+        os.write(master, b"q")
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    return first, epoch
+
+
+# ----------------------------------------------------------------------------- browsing
+
+
+def browse(args: argparse.Namespace) -> None:
+    from mnist_tui.data import load_path
+    from mnist_tui.predictions import Predictions
+
+    mnist = load_path(args.data)
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(len(mnist.y_test), 10)).astype(np.float32)
+    logits[np.arange(len(mnist.y_test)), mnist.y_test] += 4.0
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    predictions = Predictions(mnist.x_test, mnist.y_test, probs.astype(np.float32))
+    print(f"\nBrowsing {len(predictions):,} images at 120x40: key press to idle with the frame composed, wall ms")
+    print(f"{'while':<10}{'keys':<20}{'presses':>8}{'median':>8}{'p95':>8}{'max':>8}")
+    for label, background in (("idle", False), ("training", True)):
+        timings = asyncio.run(press_keys(predictions, args, background))
+        everything = [t for name, v in timings.items() if "driver" not in name for t in v]
+        for name, values in [*timings.items(), ("all real keys", everything)]:
+            print(f"{label:<10}{name:<20}{len(values):>8}{statistics.median(values):>8.1f}"
+                  f"{np.percentile(values, 95):>8.1f}{max(values):>8.1f}")  # fmt: skip
+
+
+async def press_keys(predictions, args: argparse.Namespace, background: bool) -> dict[str, list[float]]:
+    from mnist_tui.app import MnistApp
+    from mnist_tui.config import TrainConfig
+    from mnist_tui.training import KerasTrainer, RunControl
+
+    control = RunControl()
+    trainer_thread = None
+    if background:
+        # a real run of the reference model going on beside the browser, as after `t`
+        config = TrainConfig(epochs=50, data=args.data, train_limit=args.train_limit)
+        trainer_thread = threading.Thread(target=KerasTrainer(config).run, args=(lambda e: None, control), daemon=True)
+        trainer_thread.start()
+        time.sleep(8 if not args.train_limit else 4)  # past the TensorFlow import, into fit()
+    app = MnistApp(predictions=predictions)
+    app.animation_level = "none"
+    timings: dict[str, list[float]] = {"no-op key (driver)": [], "navigation": [], "filter/order/mode": []}
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            i = 0
+            while sum(len(v) for v in timings.values()) < args.presses:
+                if i % 10 == 9:
+                    kind, key = "no-op key (driver)", "x"
+                elif i % 3:
+                    kind, key = "navigation", NAVIGATION[i % len(NAVIGATION)]
+                else:
+                    kind, key = "filter/order/mode", FILTERS[(i // 3) % len(FILTERS)]
+                start = time.perf_counter()
+                await pilot.press(key)
+                await pilot.pause()
+                timings[kind].append((time.perf_counter() - start) * 1000)
+                i += 1
+    finally:
+        control.cancel.set()
+        if trainer_thread is not None:
+            trainer_thread.join(30)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="directory with the four MNIST files")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--train-limit", type=int, help="train on the first N images only (smoke runs)")
+    parser.add_argument("--rounds", type=int, default=2, help="training rounds; start-up launches one more")
+    parser.add_argument("--presses", type=int, default=300, help="key presses per browsing run")
+    parser.add_argument("--only", choices=("training", "startup", "browse"), help="run one part")
+    parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.data, args.epochs, args.train_limit)
+        return
+    print(f"mnist-tui benchmarks · {os.cpu_count()} CPUs · Python {sys.version.split()[0]}")
+    for part, run in (("training", training), ("startup", startup), ("browse", browse)):
+        if args.only in (None, part):
+            run(args)
+
+
+if __name__ == "__main__":
+    main()
