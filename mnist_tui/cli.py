@@ -14,16 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .config import (
-    ARCHITECTURES,
-    ConfigError,
-    TrainConfig,
-    check_dropout,
-    check_int,
-    check_learning_rate,
-    check_save_path,
-    parse_value,
-)
+from .config import ARCHITECTURES, TYPED_OPTIONS, ConfigError, TrainConfig, check_int, check_save_path, parse_value
 
 DESCRIPTION = """\
 Train a handwritten-digit classifier on MNIST and watch it learn, live, in your
@@ -111,11 +102,11 @@ def build_parser() -> Parser:
     )  # fmt: skip
     model = parser.add_argument_group("model and training")
     model.add_argument("--arch", choices=ARCHITECTURES, default=defaults.arch, help="mlp: the reference dense network; cnn: a small convolutional network (default: %(default)s)")
-    model.add_argument("--epochs", metavar="N", type=at_least("epochs", 1), default=defaults.epochs, help="passes over the training set (default: %(default)s)")
-    model.add_argument("--batch-size", metavar="N", type=at_least("batch size", 1), default=defaults.batch_size, help="images per weight update (default: %(default)s)")
-    model.add_argument("--hidden-units", metavar="N", type=at_least("hidden units", 1), default=defaults.hidden_units, help="width of the mlp's hidden layer (default: %(default)s)")
-    model.add_argument("--dropout", metavar="RATE", type=checked(float, check_dropout), default=defaults.dropout, help="dropout rate, 0 <= RATE < 1 (default: %(default)s)")
-    model.add_argument("--learning-rate", metavar="LR", type=checked(float, check_learning_rate), default=defaults.learning_rate, help="Adam learning rate, > 0 (default: %(default)s)")
+    model.add_argument("--epochs", metavar="N", type=checked(*TYPED_OPTIONS["epochs"]), default=defaults.epochs, help="passes over the training set (default: %(default)s)")
+    model.add_argument("--batch-size", metavar="N", type=checked(*TYPED_OPTIONS["batch_size"]), default=defaults.batch_size, help="images per weight update (default: %(default)s)")
+    model.add_argument("--hidden-units", metavar="N", type=checked(*TYPED_OPTIONS["hidden_units"]), default=defaults.hidden_units, help="width of the mlp's hidden layer (default: %(default)s)")
+    model.add_argument("--dropout", metavar="RATE", type=checked(*TYPED_OPTIONS["dropout"]), default=defaults.dropout, help="dropout rate, 0 <= RATE < 1 (default: %(default)s)")
+    model.add_argument("--learning-rate", metavar="LR", type=checked(*TYPED_OPTIONS["learning_rate"]), default=defaults.learning_rate, help="Adam learning rate, > 0 (default: %(default)s)")
     model.add_argument("--seed", metavar="N", type=at_least("seed", 0), help="seed every random number generator, for repeatable runs")
     model.add_argument("--no-validation", action="store_true", help="skip scoring the test set after every epoch (faster)")
     files = parser.add_argument_group("saved models")

@@ -49,11 +49,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_arch(self.arch)
-        check_int("epochs", self.epochs, 1)
-        check_int("batch size", self.batch_size, 1)
-        check_int("hidden units", self.hidden_units, 1)
-        check_dropout(self.dropout)
-        check_learning_rate(self.learning_rate)
+        for name, (_, check) in TYPED_OPTIONS.items():
+            check(getattr(self, name))
         check_int("steps per execution", self.steps_per_execution, 1)
         if self.train_limit is not None:
             check_int("train limit", self.train_limit, 1)
@@ -98,6 +95,17 @@ def check_learning_rate(value: float) -> float:
     if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ConfigError(f"learning rate must be a number above 0 (got {value})")
     return float(value)
+
+
+# The options a person types (on the command line or in the train-again form): how the
+# text becomes a value, and the check it must pass. TrainConfig runs the same checks.
+TYPED_OPTIONS: dict[str, tuple[Callable[[str], object], Callable[[object], object]]] = {
+    "epochs": (int, lambda v: check_int("epochs", v, 1)),
+    "batch_size": (int, lambda v: check_int("batch size", v, 1)),
+    "hidden_units": (int, lambda v: check_int("hidden units", v, 1)),
+    "dropout": (float, check_dropout),
+    "learning_rate": (float, check_learning_rate),
+}
 
 
 def parse_value(text: str, convert: Callable[[str], object], check: Callable[[object], object]) -> object:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from textual import on
@@ -11,16 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select
 
-from ..config import (
-    ARCHITECTURES,
-    ConfigError,
-    TrainConfig,
-    check_dropout,
-    check_int,
-    check_learning_rate,
-    check_save_path,
-    parse_value,
-)
+from ..config import ARCHITECTURES, TYPED_OPTIONS, ConfigError, TrainConfig, check_save_path, parse_value
 from ..events import ModelHandle, one_line
 from .base import AppModalScreen
 
@@ -79,13 +69,13 @@ class SaveDialog(AppModalScreen[Path | None]):
         self.dismiss(path)
 
 
-# (config field, label, convert, check): the options the form edits, checked like the CLI's.
-FIELDS: list[tuple[str, str, Callable[[str], object], Callable[[object], object]]] = [
-    ("epochs", "Epochs", int, lambda v: check_int("epochs", v, 1)),
-    ("batch_size", "Batch size", int, lambda v: check_int("batch size", v, 1)),
-    ("hidden_units", "Hidden units", int, lambda v: check_int("hidden units", v, 1)),
-    ("dropout", "Dropout", float, check_dropout),
-    ("learning_rate", "Learning rate", float, check_learning_rate),
+# (config field, label): the options the form edits, parsed and checked like the CLI's
+FIELDS = [
+    ("epochs", "Epochs"),
+    ("batch_size", "Batch size"),
+    ("hidden_units", "Hidden units"),
+    ("dropout", "Dropout"),
+    ("learning_rate", "Learning rate"),
 ]
 
 
@@ -106,7 +96,7 @@ class TrainForm(AppModalScreen[TrainConfig | None]):
             with Horizontal(classes="field"):
                 yield Label("Architecture", classes="field-label")
                 yield Select([(a, a) for a in ARCHITECTURES], value=self.config.arch, allow_blank=False, id="field-arch")
-            for name, label, _, _ in FIELDS:
+            for name, label in FIELDS:
                 with Horizontal(classes="field"):
                     yield Label(label, classes="field-label")
                     yield Input(f"{getattr(self.config, name):g}", id=f"field-{name}")
@@ -124,16 +114,16 @@ class TrainForm(AppModalScreen[TrainConfig | None]):
         """Every field parsed and checked; fills :attr:`errors` with what is wrong."""
         values: dict[str, object] = {"arch": self.query_one("#field-arch", Select).value}
         self.errors = {}
-        for name, _, convert, check in FIELDS:
+        for name, _ in FIELDS:
             try:
-                values[name] = parse_value(self.query_one(f"#field-{name}", Input).value, convert, check)
+                values[name] = parse_value(self.query_one(f"#field-{name}", Input).value, *TYPED_OPTIONS[name])
             except ConfigError as exc:
                 self.errors[name] = str(exc)
         return values
 
     def _check(self) -> None:
         self.values()
-        for name, *_ in FIELDS:
+        for name, _ in FIELDS:
             self.query_one(f"#field-{name}", Input).set_class(name in self.errors, "-invalid")
             error = self.query_one(f"#field-{name}-error", Label)
             error.update(self.errors.get(name, ""))

@@ -56,7 +56,6 @@ class ResultsScreen(AppScreen):
         super().__init__()
         self.predictions = predictions
         self.model = model
-        self.title_text = title
         self.views = ViewCache(predictions)
         self.view = ViewFilter()
         self.indices = self.views.indices(self.view)
@@ -223,7 +222,7 @@ class ResultsScreen(AppScreen):
         if self.model is None:
             self.notify("There is no model in this session to draw against.", severity="warning", timeout=3)
             return
-        self.app.push_screen(DrawScreen(self.model, title=self.title_text))
+        self.app.push_screen(DrawScreen(self.model, title=self.sub_title))
 
     def action_save(self) -> None:
         if self.model is None:
