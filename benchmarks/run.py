@@ -19,16 +19,17 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+import fcntl
 import json
 import os
 import pty
 import re
 import select
 import statistics
+import struct
 import subprocess
 import sys
-import threading
+import termios
 import time
 from pathlib import Path
 
@@ -143,7 +144,91 @@ def training(args: argparse.Namespace) -> None:
           f"   accuracy headless - plain: {100 * (med['headless']['accuracy'] - med['plain']['accuracy']):+.2f} points")  # fmt: skip
 
 
-# ----------------------------------------------------------------------------- start-up in a pseudo-terminal
+# ----------------------------------------------------------------------------- a real terminal
+
+
+class Terminal:
+    """A command in a pseudo-terminal, read as a terminal would read it.
+
+    It answers Textual's query for synchronized output, so every frame the app paints
+    arrives between ``SYNC_START`` and ``SYNC_END`` and the end of a frame can be timed.
+    """
+
+    SYNC_QUERY, SYNC_REPLY, SYNC_END = b"\x1b[?2026$p", b"\x1b[?2026;2$y", b"\x1b[?2026l"
+
+    def __init__(self, command: list[str], size: tuple[int, int] = (120, 40)) -> None:
+        columns, rows = size
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)}
+        self.start = time.perf_counter()
+        self.proc = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+        os.close(slave)
+        self.master = master
+        self.seen = bytearray()
+        self.answered = False
+
+    def read(self, timeout: float) -> bytes:
+        """What arrives within ``timeout`` seconds (empty when nothing does)."""
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return b""
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:  # the child has gone
+            return b""
+        self.seen.extend(chunk)
+        if not self.answered and self.SYNC_QUERY in self.seen:
+            os.write(self.master, self.SYNC_REPLY)
+            self.answered = True
+        return chunk
+
+    def wait_for(self, pattern: re.Pattern[bytes], timeout: float = 120) -> float:
+        """Seconds from launch until ``pattern`` has appeared (NaN on time-out)."""
+        deadline = time.perf_counter() + timeout
+        while not pattern.search(self.seen):
+            if time.perf_counter() > deadline or self.proc.poll() is not None:
+                return float("nan")
+            self.read(0.01)
+        return time.perf_counter() - self.start
+
+    def settle(self, quiet: float = 0.3) -> None:
+        """Read until nothing has arrived for ``quiet`` seconds."""
+        while self.read(quiet):
+            pass
+
+    def press(self, key: bytes, quiet: float = 0.1, timeout: float = 10) -> float | None:
+        """Milliseconds from writing ``key`` to the end of the last frame it caused (None: no frame)."""
+        sent = time.perf_counter()
+        os.write(self.master, key)
+        last_frame = None
+        pending = b""
+        while time.perf_counter() - sent < timeout:
+            # wait as long as it takes for the first frame, then until the output goes quiet
+            chunk = self.read(quiet if last_frame else timeout - (time.perf_counter() - sent))
+            if not chunk:
+                break
+            pending = (pending + chunk)[-len(self.SYNC_END) - len(chunk) :]
+            if self.SYNC_END in pending:
+                last_frame = time.perf_counter()
+                pending = b""
+        return None if last_frame is None else (last_frame - sent) * 1000
+
+    def close(self) -> None:
+        try:
+            if self.proc.poll() is None:
+                os.write(self.master, b"q")
+                self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            os.close(self.master)
+
+
+# ----------------------------------------------------------------------------- start-up
 
 
 def startup(args: argparse.Namespace) -> None:
@@ -158,98 +243,79 @@ def startup(args: argparse.Namespace) -> None:
 
 
 def launch_once(args: argparse.Namespace) -> tuple[float, float]:
-    master, slave = pty.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-    command = [sys.executable, "-m", "mnist_tui", "--data", str(args.data), "--epochs", str(max(args.epochs, 2)),
-               "--log-file", os.devnull]  # fmt: skip
-    if args.train_limit:
-        command += ["--train-limit", str(args.train_limit)]
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
-    os.close(slave)
-    first_row = re.compile(rb"(?<!Epoch )1/%d  " % max(args.epochs, 2))
-    seen = bytearray()
-    first = epoch = float("nan")
-    deadline = start + 120
+    epochs = max(args.epochs, 2)
+    command = [sys.executable, "-m", "mnist_tui", "--data", str(args.data), "--epochs", str(epochs), "--log-file",
+               os.devnull, *(["--train-limit", str(args.train_limit)] if args.train_limit else [])]  # fmt: skip
+    terminal = Terminal(command)
     try:
-        while time.perf_counter() < deadline and epoch != epoch:
-            ready, _, _ = select.select([master], [], [], 0.01)
-            if not ready:
-                continue
-            seen.extend(os.read(master, 65536))
-            if first != first and b"Loading" in seen:  # the first frame of the training screen
-                first = time.perf_counter() - start
-            if first_row.search(seen):  # epoch 1 is over and its row is in the epoch table
-                epoch = time.perf_counter() - start
-        os.write(master, b"q")
-        proc.wait(timeout=10)
+        first = terminal.wait_for(re.compile(rb"Loading"))  # the first frame of the training screen
+        epoch = terminal.wait_for(re.compile(rb"(?<!Epoch )1/%d  " % epochs))  # epoch 1's row in the epoch table
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
+        terminal.close()
     return first, epoch
 
 
 # ----------------------------------------------------------------------------- browsing
 
 
-def browse(args: argparse.Namespace) -> None:
-    from mnist_tui.data import load_path
-    from mnist_tui.predictions import Predictions
+KEY_BYTES = {"right": b"\x1b[C", "left": b"\x1b[D", "pagedown": b"\x1b[6~", "pageup": b"\x1b[5~",
+             "home": b"\x1b[H", "end": b"\x1b[F"}  # fmt: skip
 
-    mnist = load_path(args.data)
-    rng = np.random.default_rng(0)
-    logits = rng.normal(size=(len(mnist.y_test), 10)).astype(np.float32)
-    logits[np.arange(len(mnist.y_test)), mnist.y_test] += 4.0
-    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    predictions = Predictions(mnist.x_test, mnist.y_test, probs.astype(np.float32))
-    print(f"\nBrowsing {len(predictions):,} images at 120x40: key press to idle with the frame composed, wall ms")
+
+def browse(args: argparse.Namespace) -> None:
+    print(f"\nBrowsing 10,000 images at 120x40 in a pseudo-terminal: key written to frame painted, ms")
     print(f"{'while':<10}{'keys':<20}{'presses':>8}{'median':>8}{'p95':>8}{'max':>8}")
     for label, background in (("idle", False), ("training", True)):
-        timings = asyncio.run(press_keys(predictions, args, background))
-        everything = [t for name, v in timings.items() if "driver" not in name for t in v]
-        for name, values in [*timings.items(), ("all real keys", everything)]:
+        timings = press_keys(args, background)
+        everything = [t for values in timings.values() for t in values]
+        for name, values in [*timings.items(), ("all keys", everything)]:
             print(f"{label:<10}{name:<20}{len(values):>8}{statistics.median(values):>8.1f}"
                   f"{np.percentile(values, 95):>8.1f}{max(values):>8.1f}")  # fmt: skip
 
 
-async def press_keys(predictions, args: argparse.Namespace, background: bool) -> dict[str, list[float]]:
-    from mnist_tui.app import MnistApp
-    from mnist_tui.config import TrainConfig
-    from mnist_tui.training import KerasTrainer, RunControl
-
-    control = RunControl()
-    trainer_thread = None
+def press_keys(args: argparse.Namespace, background: bool) -> dict[str, list[float]]:
+    trainer = None
     if background:
-        # a real run of the reference model going on beside the browser, as after `t`
-        config = TrainConfig(epochs=50, data=args.data, train_limit=args.train_limit)
-        trainer_thread = threading.Thread(target=KerasTrainer(config).run, args=(lambda e: None, control), daemon=True)
-        trainer_thread.start()
-        time.sleep(8 if not args.train_limit else 4)  # past the TensorFlow import, into fit()
-    app = MnistApp(predictions=predictions)
-    app.animation_level = "none"
-    timings: dict[str, list[float]] = {"no-op key (driver)": [], "navigation": [], "filter/order/mode": []}
+        # the reference run training beside the browser, in its own process
+        command = [sys.executable, "-m", "mnist_tui", "--headless", "--data", str(args.data), "--epochs", "50",
+                   *(["--train-limit", str(args.train_limit)] if args.train_limit else [])]  # fmt: skip
+        trainer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for line in trainer.stdout or ():
+            if line.startswith("Training"):  # TensorFlow and the data are loaded; fit() starts
+                break
+    terminal = Terminal([sys.executable, __file__, "--child", "browser", "--data", str(args.data)])
+    timings: dict[str, list[float]] = {"navigation": [], "filter/order/mode": []}
     try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
-            i = 0
-            while sum(len(v) for v in timings.values()) < args.presses:
-                if i % 10 == 9:
-                    kind, key = "no-op key (driver)", "x"
-                elif i % 3:
-                    kind, key = "navigation", NAVIGATION[i % len(NAVIGATION)]
-                else:
-                    kind, key = "filter/order/mode", FILTERS[(i // 3) % len(FILTERS)]
-                start = time.perf_counter()
-                await pilot.press(key)
-                await pilot.pause()
-                timings[kind].append((time.perf_counter() - start) * 1000)
-                i += 1
+        terminal.wait_for(re.compile(rb"/ 10000"))
+        terminal.settle()
+        for i in range(args.presses):
+            if i % 3:
+                kind, key = "navigation", NAVIGATION[i % len(NAVIGATION)]
+            else:
+                kind, key = "filter/order/mode", FILTERS[(i // 3) % len(FILTERS)]
+            latency = terminal.press(KEY_BYTES.get(key, key.encode()))
+            if latency is not None:  # None: the key changed nothing (`end` at the end), so nothing was painted
+                timings[kind].append(latency)
     finally:
-        control.cancel.set()
-        if trainer_thread is not None:
-            trainer_thread.join(30)
+        terminal.close()
+        if trainer is not None:
+            trainer.kill()
+            trainer.wait()
     return timings
+
+
+def browser(data_dir: Path) -> None:
+    """The results browser on the real test set, with fixed made-up probabilities (no model to train)."""
+    from mnist_tui.app import MnistApp
+    from mnist_tui.data import load_path
+    from mnist_tui.predictions import Predictions
+
+    mnist = load_path(data_dir)
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(len(mnist.y_test), 10)).astype(np.float32)
+    logits[np.arange(len(mnist.y_test)), mnist.y_test] += 4.0
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    MnistApp(predictions=Predictions(mnist.x_test, mnist.y_test, probs.astype(np.float32))).run()
 
 
 def main() -> None:
@@ -260,8 +326,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="training rounds; start-up launches one more")
     parser.add_argument("--presses", type=int, default=300, help="key presses per browsing run")
     parser.add_argument("--only", choices=("training", "startup", "browse"), help="run one part")
-    parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=(*WAYS, "browser"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == "browser":
+        browser(args.data)
+        return
     if args.child:
         child(args.child, args.data, args.epochs, args.train_limit)
         return

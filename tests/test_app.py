@@ -163,6 +163,25 @@ async def test_help_and_escape():
         assert isinstance(app.screen, ResultsScreen)
 
 
+async def test_list_scroll_range_follows_the_view():
+    # the list updates its scroll range without a layout pass; the scrollbar must still follow
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        image_list = app.screen.query_one(ImageList)
+        await pilot.press("end")
+        full = image_list.max_scroll_y
+        assert full > 150 and image_list.scroll_offset.y == full
+        assert image_list.show_vertical_scrollbar and image_list.vertical_scrollbar.window_virtual_size == 200
+        await pilot.press("3")  # 20 images: they all fit, so no scrollbar and no scrolling
+        await pilot.pause()
+        assert image_list.max_scroll_y == 0 and image_list.scroll_offset.y == 0
+        assert not image_list.show_vertical_scrollbar
+        await pilot.press("a", "end")
+        await pilot.pause()
+        assert image_list.show_vertical_scrollbar and image_list.vertical_scrollbar.window_virtual_size == 200
+        assert image_list.max_scroll_y == full and image_list.scroll_offset.y == full
+
+
 async def test_click_a_row_selects_it():
     app = results_app()
     async with app.run_test(size=(120, 40)) as pilot:

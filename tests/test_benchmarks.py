@@ -25,4 +25,25 @@ def test_benchmarks_run_on_tiny_settings(real_mnist):
         assert any(line.startswith(way) for line in out.splitlines()), out
     assert "headless / plain:" in out and "app / headless:" in out
     assert "first frame:" in out and "nan" not in out.split("Start-up")[1].split("Browsing")[0]
-    assert out.count("all real keys") == 2  # idle and while training
+    assert out.count("all keys") == 2  # idle and while training
+
+
+def test_lever_benchmark_runs_on_tiny_settings(real_mnist):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "levers.py"), "--data", str(real_mnist), "--epochs", "1",
+         "--train-limit", "300", "--rounds", "1", "--only", "spe50+threads1/1", "mnist-tui"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    rows = [line.split()[0] for line in result.stdout.split("what changes")[1].splitlines()[1:] if line]
+    assert rows == ["plain", "spe50+threads1/1", "mnist-tui"], result.stdout
+
+
+def test_ui_cost_benchmark_runs_on_tiny_settings():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "ui_cost.py"), "--seconds", "1"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    live = next(line for line in result.stdout.splitlines() if line.startswith("live events"))
+    assert int(live.split()[2]) >= 5  # batch events reached the screen

@@ -240,3 +240,44 @@ def test_models_with_python_code_are_refused_in_safe_mode(tmp_path):
     with pytest.raises(ModelError, match="refused: the model contains Python code"):
         load_model(tmp_path / "sneaky.keras")
     assert not marker.exists()
+
+
+
+def fresh_python(code: str) -> list[str]:
+    """Run ``code`` in a new interpreter (TensorFlow not started yet); its printed words."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.split()
+
+
+def test_the_mlp_trains_with_one_thread_per_tensorflow_pool():
+    printed = fresh_python("""
+import numpy as np
+import tensorflow as tf
+from mnist_tui.config import TrainConfig
+from mnist_tui.data import MnistData
+from mnist_tui.events import Finished
+from mnist_tui.training import KerasTrainer
+rng = np.random.default_rng(0)
+data = MnistData(rng.integers(0, 255, (64, 28, 28), np.uint8), rng.integers(0, 10, 64, np.uint8),
+                 rng.integers(0, 255, (16, 28, 28), np.uint8), rng.integers(0, 10, 16, np.uint8))
+events = []
+KerasTrainer(TrainConfig(epochs=1, batch_size=16, hidden_units=4), data=data).run(events.append)
+assert isinstance(events[-1], Finished), events[-1]
+print(tf.config.threading.get_intra_op_parallelism_threads(), tf.config.threading.get_inter_op_parallelism_threads())
+""")
+    assert printed == ["1", "1"]
+
+
+def test_thread_pools_are_left_alone_once_tensorflow_has_started():
+    printed = fresh_python("""
+import tensorflow as tf
+from mnist_tui import models
+print(models.configure_threads("cnn"))  # the CNN keeps TensorFlow's defaults
+tf.constant(1.0) + 1  # TensorFlow starts its pools
+print(models.configure_threads("mlp"), tf.config.threading.get_intra_op_parallelism_threads())
+""")
+    assert printed == ["False", "False", "0"]  # too late for the MLP's setting: no error, nothing changed

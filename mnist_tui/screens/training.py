@@ -226,7 +226,7 @@ class TrainingScreen(AppScreen):
         self.query_one("#epoch-progress", ProgressBar).update(total=steps, progress=event.step)
         self.query_one("#run-progress", ProgressBar).update(total=epochs * steps, progress=done)
         eta = event.elapsed / done * (epochs * steps - done) if done else None
-        self.query_one("#eta", Label).update(f"ETA {format_duration(eta)}")
+        self.query_one("#eta", Label).update(f"ETA {format_duration(eta)}", layout=False)
         self.status = Text.assemble(
             ("Epoch ", "bold"), f"{event.epoch}/{epochs} · batch {event.step:,}/{steps:,} · ",
             f"loss {event.loss:.4f} · accuracy {event.accuracy:.2%}",
@@ -313,7 +313,8 @@ class TrainingScreen(AppScreen):
         self.query_one("#stages", Static).update(text)
 
     def _render_status(self) -> None:
-        self.query_one("#status", Static).update(self.status)
+        # one line whatever it says (no wrapping): a repaint is enough, no layout pass per batch
+        self.query_one("#status", Static).update(self.status, layout=False)
 
     # ------------------------------------------------------------------ actions
 

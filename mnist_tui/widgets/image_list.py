@@ -21,7 +21,7 @@ class ImageList(ScrollView):
     """Index, true label, prediction and confidence, one row per image; click a row to select it."""
 
     DEFAULT_CSS = """
-    ImageList { width: 28; height: 1fr; }
+    ImageList { width: 28; height: 1fr; overflow-x: hidden; }
     ImageList > .image-list--cursor { background: $accent 40%; text-style: bold; }
     ImageList > .image-list--wrong { color: $error; }
     """
@@ -47,7 +47,12 @@ class ImageList(ScrollView):
     def show(self, indices: np.ndarray, cursor: int) -> None:
         """Show a new view with the cursor on row ``cursor``."""
         self.indices = indices
-        self.virtual_size = Size(self.size.width, len(indices))
+        # Assigning `virtual_size` would lay out the whole screen (about 30 ms at 120x40),
+        # yet the list keeps its size: only the scroll range changes. Update that alone;
+        # the scrollbar still triggers a layout itself when it appears or disappears.
+        size = Size(self.size.width, len(indices))
+        self.set_reactive(ImageList.virtual_size, size)
+        self._scroll_update(size)
         self.set_reactive(ImageList.cursor, cursor)
         self._follow_cursor()
         self.refresh()

@@ -58,7 +58,7 @@ class MetricSpark(Widget):
     def set_values(self, values: Sequence[float]) -> None:
         """Replace the series (the sparkline redraws once)."""
         self.values = list(values)
-        self.query_one(Label).update(self._caption())
+        self.query_one(Label).update(self._caption(), layout=False)  # one line, its width set by the chart
         # a single point draws as a flat line; NaN/inf would break the scale
         self.query_one(Sparkline).data = [v for v in self.values if math.isfinite(v)]
 
