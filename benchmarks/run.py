@@ -263,7 +263,7 @@ KEY_BYTES = {"right": b"\x1b[C", "left": b"\x1b[D", "pagedown": b"\x1b[6~", "pag
 
 
 def browse(args: argparse.Namespace) -> None:
-    print(f"\nBrowsing 10,000 images at 120x40 in a pseudo-terminal: key written to frame painted, ms")
+    print("\nBrowsing 10,000 images at 120x40 in a pseudo-terminal: key written to frame painted, ms")
     print(f"{'while':<10}{'keys':<20}{'presses':>8}{'median':>8}{'p95':>8}{'max':>8}")
     for label, background in (("idle", False), ("training", True)):
         timings = press_keys(args, background)

@@ -12,7 +12,6 @@ from mnist_tui.app import MnistApp
 from mnist_tui.config import TrainConfig
 from mnist_tui.screens.forms import SaveDialog, TrainForm
 from mnist_tui.screens.results import ResultsScreen
-from mnist_tui.screens.training import TrainingScreen
 
 from . import fakes
 
