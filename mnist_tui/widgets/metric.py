@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
-from textual.widgets import Label, Sparkline
+from textual.widgets import Label
+
+from .spark import SparkBars
 
 
 def best_of(values: Sequence[float], higher_is_better: bool) -> float | None:
@@ -30,7 +32,7 @@ class MetricSpark(Widget):
     DEFAULT_CSS = """
     MetricSpark { height: auto; }
     MetricSpark > Label { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
-    MetricSpark > Sparkline { height: 2; margin-bottom: 1; }
+    MetricSpark > SparkBars { height: 2; margin-bottom: 1; }
     """
 
     def __init__(self, name: str, *, higher_is_better: bool = False, percent: bool = False, **kwargs) -> None:
@@ -42,7 +44,7 @@ class MetricSpark(Widget):
 
     def compose(self) -> ComposeResult:
         yield Label(self._caption())
-        yield Sparkline([])
+        yield SparkBars()
 
     def _caption(self) -> Text:
         caption = Text(no_wrap=True, overflow="ellipsis")
@@ -60,7 +62,7 @@ class MetricSpark(Widget):
         self.values = list(values)
         self.query_one(Label).update(self._caption(), layout=False)  # one line, its width set by the chart
         # a single point draws as a flat line; NaN/inf would break the scale
-        self.query_one(Sparkline).data = [v for v in self.values if math.isfinite(v)]
+        self.query_one(SparkBars).data = [v for v in self.values if math.isfinite(v)]
 
     def append(self, value: float) -> None:
         self.set_values([*self.values, value])
