@@ -6,10 +6,10 @@ import threading
 
 import numpy as np
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, ProgressBar
 
 from mnist_tui.app import MnistApp
-from mnist_tui.events import Stage
+from mnist_tui.events import Failed, Stage
 from mnist_tui.predictions import ViewFilter
 from mnist_tui.screens.confusion import ConfusionScreen
 from mnist_tui.screens.dialogs import GotoDialog, HelpScreen
@@ -232,6 +232,20 @@ async def test_failure_shows_error_panel_and_app_stays_usable():
         assert not screen.control.stop.is_set()
         await pilot.press("q")
     assert app.return_code == 0
+
+
+@pytest.mark.parametrize("events", [
+    [Stage("Loading TensorFlow"), Stage("Loading model"), *fakes.finished()[-2:]],  # a saved model: never a total
+    [Stage("Loading TensorFlow"), Failed("No MNIST here.", "Pass --data DIR.")],
+], ids=["saved-model", "failed-while-loading"])  # fmt: skip
+async def test_no_bar_is_left_animating(events):
+    # an indeterminate bar repaints for ever, even from under the results screen
+    app = MnistApp(trainer_factory=lambda c: fakes.ScriptedTrainer(events), threaded=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        training = next(s for s in app.screen_stack if isinstance(s, TrainingScreen))
+        bars = list(training.query(ProgressBar))
+        assert len(bars) == 2 and all(bar.total is not None for bar in bars)
 
 
 class BlockingTrainer:

@@ -275,6 +275,7 @@ class TrainingScreen(AppScreen):
             f" · {event.predictions.mistakes:,} mistakes of {len(event.predictions):,}{saved}",
         )
         self.query_one("#eta", Label).update("")
+        self._settle_bars(full=True)
         self._render_status()
         self.add_class("-finished")
         self.post_message(self.Done(event))
@@ -290,10 +291,21 @@ class TrainingScreen(AppScreen):
         error.border_title = "Training failed" if self.current_stage == "Training" else "Something went wrong"
         error.update(body)
         self.status = Text(f"Failed while {(self.current_stage or 'starting').lower()}", style="red")
+        self._settle_bars(full=False)
         self._render_status()
         self._render_stages(failed=True)
 
     # ------------------------------------------------------------------ drawing
+
+    def _settle_bars(self, *, full: bool) -> None:
+        """Stop the bars that never got a total (a saved model, a failure while loading).
+
+        An indeterminate bar animates for as long as it exists, and would keep repainting
+        the screen, even from under the results screen.
+        """
+        for bar in self.query(ProgressBar):
+            if bar.total is None:
+                bar.update(total=1, progress=1 if full else 0)
 
     def _render_stages(self, *, done: bool = False, failed: bool = False) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
