@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +46,11 @@ class MnistApp(App):
         model: The model behind ``predictions``, to draw against (tests inject fakes).
         threaded: Run the trainer in a worker thread (``False``: on the event loop,
             for scripted trainers in tests).
+        freeze_heap: Hide the objects alive when results open (TensorFlow, the model,
+            the test set) from the garbage collector until the next run. A full
+            collection walks all of them every few key presses otherwise, which added
+            about 40 ms to one key in ten (``benchmarks/run.py``). ``mnist-tui`` sets it;
+            the objects are released to the collector again by a new run or on exit.
     """
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so that subclasses elsewhere find it
@@ -64,8 +70,10 @@ class MnistApp(App):
         predictions: Predictions | None = None,
         model: ModelHandle | None = None,
         threaded: bool = True,
+        freeze_heap: bool = False,
     ) -> None:
         super().__init__()
+        self.freeze_heap = freeze_heap
         self.config = config or TrainConfig()
         self.trainer_factory = trainer_factory
         self.initial_predictions = predictions
@@ -76,8 +84,13 @@ class MnistApp(App):
     def get_default_screen(self) -> Screen:
         # The first screen is the default screen, so no key press is lost to an empty one.
         if self.initial_predictions is not None:
+            self.call_after_refresh(self._freeze_heap)
             return ResultsScreen(self.initial_predictions, model=self.initial_model)
         return self._training_screen(self.config)
+
+    def _freeze_heap(self) -> None:
+        if self.freeze_heap:
+            gc.freeze()
 
     def _training_screen(self, config: TrainConfig) -> TrainingScreen:
         self.config = config
@@ -91,6 +104,8 @@ class MnistApp(App):
         self.call_after_refresh(self._replace_screens, config)
 
     def _replace_screens(self, config: TrainConfig) -> None:
+        if self.freeze_heap:
+            gc.unfreeze()  # the last run's model may be collected now
         while len(self.screen_stack) > 1:
             self.pop_screen()
         # The first screen cannot be replaced (Textual keeps a default screen); it lets go
@@ -108,6 +123,7 @@ class MnistApp(App):
         name = model_path.name if model_path is not None else f"{self.config.arch} {how}"
         title = f"{name} · test accuracy {result.test_accuracy:.2%}"
         self.push_screen(ResultsScreen(result.predictions, title=title, model=result.model))
+        self.call_after_refresh(self._freeze_heap)
 
     def cancel_runs(self) -> None:
         """Ask every running trainer to stop at once."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -18,9 +19,12 @@ def run_app(options: Options) -> int:
     from .app import MnistApp, keras_trainer, saved_model_scorer
 
     factory = saved_model_scorer(options.model) if options.model else keras_trainer
-    app = MnistApp(options.config, trainer_factory=factory)
+    app = MnistApp(options.config, trainer_factory=factory, freeze_heap=True)
     with stderr_to_log(options.log_file) as (terminal, log_path):
-        app.run()
+        try:
+            app.run()
+        finally:
+            gc.unfreeze()
     status = app.return_code or 0
     # Keras stops within a batch once cancelled, but an import of TensorFlow or a
     # saved-model write cannot be interrupted; don't keep the person waiting for it.

@@ -6,6 +6,7 @@ import gc
 import threading
 import weakref
 
+import pytest
 from textual.widgets import Button, Input
 
 from mnist_tui.app import MnistApp
@@ -16,7 +17,7 @@ from mnist_tui.screens.results import ResultsScreen
 from . import fakes
 
 
-def scripted_app(config: TrainConfig | None = None, models: list | None = None) -> MnistApp:
+def scripted_app(config: TrainConfig | None = None, models: list | None = None, freeze_heap: bool = False) -> MnistApp:
     """Every run (the first and each train-again) replays a finished run that returns a model."""
 
     def trainer(config: TrainConfig) -> fakes.ScriptedTrainer:
@@ -25,7 +26,7 @@ def scripted_app(config: TrainConfig | None = None, models: list | None = None) 
             models.append(weakref.ref(model))
         return fakes.ScriptedTrainer(fakes.finished(model=model))
 
-    return MnistApp(config, trainer_factory=trainer, threaded=False)
+    return MnistApp(config, trainer_factory=trainer, threaded=False, freeze_heap=freeze_heap)
 
 
 async def replace(pilot, selector: str, text: str) -> None:
@@ -85,23 +86,44 @@ async def test_escape_cancels_the_form():
         assert app.screen is results and app.config == TrainConfig()
 
 
-async def test_several_runs_leave_nothing_behind():
+@pytest.mark.parametrize("freeze_heap", [False, True])
+async def test_several_runs_leave_nothing_behind(freeze_heap, monkeypatch):
+    import mnist_tui.app
+
+    calls: list[str] = []
+
+    class Recorder:  # the app's gc module, recording freeze/unfreeze
+        def freeze(self) -> None:
+            calls.append("freeze")
+            gc.freeze()
+
+        def unfreeze(self) -> None:
+            calls.append("unfreeze")
+            gc.unfreeze()
+
+    monkeypatch.setattr(mnist_tui.app, "gc", Recorder())
     models: list[weakref.ref] = []
-    app = scripted_app(models=models)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        threads, stack = threading.active_count(), len(app.screen_stack)
-        for _ in range(8):
-            await pilot.press("t", "enter")
+    app = scripted_app(models=models, freeze_heap=freeze_heap)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
-            assert isinstance(app.screen, ResultsScreen)
-        gc.collect()
-        assert threading.active_count() <= threads
-        assert len(app.screen_stack) <= stack + 1  # the first screen stays, retired
-        alive = [ref() is not None for ref in models]
-        # No growth: the current model, plus at most a couple from closed screens that
-        # Textual's message loops have not let go of yet (which ones varies from run to run).
-        assert alive[-1] and sum(alive) <= 3, alive
+            threads, stack = threading.active_count(), len(app.screen_stack)
+            for _ in range(8):
+                await pilot.press("t", "enter")
+                await pilot.pause()
+                assert isinstance(app.screen, ResultsScreen)
+            # with freeze_heap each run's results are frozen, and thawed when the next run starts
+            assert calls == (["freeze"] + ["unfreeze", "freeze"] * 8 if freeze_heap else [])
+            gc.unfreeze()  # as on exit
+            gc.collect()
+            assert threading.active_count() <= threads
+            assert len(app.screen_stack) <= stack + 1  # the first screen stays, retired
+            alive = [ref() is not None for ref in models]
+            # No growth: the current model, plus at most a couple from closed screens that
+            # Textual's message loops have not let go of yet (which ones varies from run to run).
+            assert alive[-1] and sum(alive) <= 3, alive
+    finally:
+        gc.unfreeze()
 
 
 async def test_save_dialog_writes_and_asks_before_replacing(tmp_path, monkeypatch):

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import numpy as np
-from rich.text import Text
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
-from ..render import ascii_lines, halfblock_text, ink_window
+from ..render import UPPER_HALF, ascii_lines, halfblock_levels, ink_window
 
 MODES = ("ascii", "blocks")
 
 
 class DigitView(Widget):
-    """Shows one image; trims blank rows rather than squashing when the widget is short."""
+    """Shows one image; trims blank rows rather than squashing when the widget is short.
+
+    Drawn with the Line API from strips built once per image, mode and size: every key
+    in the results browser shows a new image, and going through ``Text`` cost several
+    times more (most of all for the half blocks, a style per cell).
+    """
 
     DEFAULT_CSS = """
     DigitView { width: 56; height: 28; }
@@ -28,15 +36,44 @@ class DigitView(Widget):
         self.set_reactive(DigitView.image, image)
         self.set_reactive(DigitView.mode, mode)
         self.set_class(mode == "blocks", "-blocks")
+        self._lines: list[Strip] = []
+        self._built_for: tuple[int, int] | None = None
 
     def watch_mode(self, mode: str) -> None:
         self.set_class(mode == "blocks", "-blocks")
+        self._built_for = None
 
-    def render(self) -> Text:
-        image = self.image
-        if image is None:
-            return Text("")
+    def watch_image(self) -> None:
+        self._built_for = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._built_for = None
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        if self._built_for != (width, height):
+            self._lines = self._build(width, height)
+            self._built_for = (width, height)
+        return self._lines[y] if y < len(self._lines) else Strip.blank(width, self.rich_style)
+
+    def _build(self, width: int, height: int) -> list[Strip]:
+        image, base = self.image, self.rich_style
+        if image is None or width <= 0:
+            return []
         if self.mode == "blocks":
-            return halfblock_text(image)
-        top, bottom = ink_window(image, self.content_size.height or image.shape[0])
-        return Text("\n".join(ascii_lines(image[top:bottom])), no_wrap=True, overflow="crop")
+            styles: dict[tuple[int, int], Style] = {}
+
+            def style(cell: tuple[int, int]) -> Style:
+                if cell not in styles:
+                    upper, lower = cell
+                    styles[cell] = base + Style(
+                        color=Color.from_rgb(upper, upper, upper), bgcolor=Color.from_rgb(lower, lower, lower)
+                    )
+                return styles[cell]
+
+            rows = [[Segment(UPPER_HALF, style(cell)) for cell in row] for row in halfblock_levels(image)]
+        else:
+            top, bottom = ink_window(image, height)
+            rows = [[Segment(line, base)] for line in ascii_lines(image[top:bottom])]
+        return [Strip(Segment.simplify(row)).adjust_cell_length(width, base) for row in rows[:height]]
