@@ -8,19 +8,19 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.reactive import reactive
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..render import UPPER_HALF, ascii_lines, halfblock_levels, ink_window
+from .cached import CachedLines
 
 MODES = ("ascii", "blocks")
 
 
-class DigitView(Widget):
+class DigitView(CachedLines):
     """Shows one image; trims blank rows rather than squashing when the widget is short.
 
-    Drawn with the Line API from strips built once per image, mode and size: every key
-    in the results browser shows a new image, and going through ``Text`` cost several
-    times more (most of all for the half blocks, a style per cell).
+    Its lines are built once per image, mode and size: every key in the results browser
+    shows a new image, and going through ``Text`` cost several times more (most of all
+    for the half blocks, a style per cell).
     """
 
     DEFAULT_CSS = """
@@ -36,28 +36,15 @@ class DigitView(Widget):
         self.set_reactive(DigitView.image, image)
         self.set_reactive(DigitView.mode, mode)
         self.set_class(mode == "blocks", "-blocks")
-        self._lines: list[Strip] = []
-        self._built_for: tuple[int, int] | None = None
 
     def watch_mode(self, mode: str) -> None:
         self.set_class(mode == "blocks", "-blocks")
-        self._built_for = None
+        self.invalidate()
 
     def watch_image(self) -> None:
-        self._built_for = None
+        self.invalidate()
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._built_for = None
-
-    def render_line(self, y: int) -> Strip:
-        width, height = self.size
-        if self._built_for != (width, height):
-            self._lines = self._build(width, height)
-            self._built_for = (width, height)
-        return self._lines[y] if y < len(self._lines) else Strip.blank(width, self.rich_style)
-
-    def _build(self, width: int, height: int) -> list[Strip]:
+    def build(self, width: int, height: int) -> list[Strip]:
         image, base = self.image, self.rich_style
         if image is None or width <= 0:
             return []

@@ -15,7 +15,8 @@ from rich.color import Color as RichColor
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
-from textual.widget import Widget
+
+from .cached import CachedLines
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -27,7 +28,7 @@ def buckets(data: Sequence[float], width: int) -> list[Sequence[float]]:
     return [run for run in runs if len(run)]
 
 
-class SparkBars(Widget):
+class SparkBars(CachedLines):
     """The maximum of each bucket of ``data`` as a bar, coloured from the min to the max colour."""
 
     COMPONENT_CLASSES = {"sparkline--max-color", "sparkline--min-color"}
@@ -40,8 +41,6 @@ class SparkBars(Widget):
     def __init__(self, data: Sequence[float] = (), **kwargs) -> None:
         super().__init__(**kwargs)
         self._data: list[float] = list(data)
-        self._lines: list[Strip] = []
-        self._built_for: tuple[int, int] | None = None
 
     @property
     def data(self) -> list[float]:
@@ -50,21 +49,9 @@ class SparkBars(Widget):
     @data.setter
     def data(self, values: Sequence[float]) -> None:
         self._data = list(values)
-        self._built_for = None
-        self.refresh()
+        self.invalidate()
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._built_for = None  # the theme's colours may have changed
-
-    def render_line(self, y: int) -> Strip:
-        width, height = self.size
-        if self._built_for != (width, height):
-            self._lines = self._build(width, height)
-            self._built_for = (width, height)
-        return self._lines[y] if y < len(self._lines) else Strip.blank(width, self.rich_style)
-
-    def _build(self, width: int, height: int) -> list[Strip]:
+    def build(self, width: int, height: int) -> list[Strip]:
         base_style = self.rich_style
         _, background = self.background_colors
         low = background + self.get_component_styles("sparkline--min-color").color
