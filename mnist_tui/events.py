@@ -63,7 +63,11 @@ class Started:
 
 @dataclass(frozen=True)
 class BatchEnd:
-    """Running metrics within an epoch (rate-limited, so not every batch)."""
+    """Running metrics within an epoch (rate-limited, so not every batch).
+
+    ``losses`` and ``accuracies`` hold every value Keras reported since the previous
+    event, this one's last: the curve keeps its detail however few events get through.
+    """
 
     epoch: int  # 1-based
     step: int  # 1-based, batches done in this epoch
@@ -71,6 +75,8 @@ class BatchEnd:
     loss: float
     accuracy: float
     elapsed: float  # seconds since fit() started
+    losses: tuple[float, ...] = ()
+    accuracies: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

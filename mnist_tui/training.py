@@ -100,6 +100,8 @@ def make_metrics_callback(
             self._fit_start = 0.0
             self.stopped_at: tuple[int, int] | None = None
             self.diverged_at: tuple[int, int] | None = None
+            self._losses: list[float] = []  # reported since the last batch event
+            self._accuracies: list[float] = []
 
         def on_train_begin(self, logs: dict | None = None) -> None:
             self._fit_start = clock()
@@ -108,12 +110,16 @@ def make_metrics_callback(
             self._epoch = epoch
             self._epoch_start = clock()
             self._last_emit = -math.inf
+            self._losses, self._accuracies = [], []
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
             logs = logs or {}
             loss = float(logs.get("loss", math.nan))
+            accuracy = float(logs.get("accuracy", math.nan))
             step = batch + 1
             with self._lock:
+                self._losses.append(loss)
+                self._accuracies.append(accuracy)
                 if not math.isfinite(loss) and self.diverged_at is None:
                     self.diverged_at = (self._epoch + 1, step)
                     self.model.stop_training = True
@@ -128,14 +134,18 @@ def make_metrics_callback(
                 if now - self._last_emit < interval and step < steps_per_epoch:
                     return
                 self._last_emit = now
+                losses, accuracies = tuple(self._losses), tuple(self._accuracies)
+                self._losses, self._accuracies = [], []
             sink(
                 BatchEnd(
                     epoch=self._epoch + 1,
                     step=min(step, steps_per_epoch),
                     steps=steps_per_epoch,
                     loss=loss,
-                    accuracy=float(logs.get("accuracy", math.nan)),
+                    accuracy=accuracy,
                     elapsed=now - self._fit_start,
+                    losses=losses,
+                    accuracies=accuracies,
                 )
             )
 

@@ -248,6 +248,19 @@ async def test_no_bar_is_left_animating(events):
         assert len(bars) == 2 and all(bar.total is not None for bar in bars)
 
 
+async def test_batch_chart_shows_every_reported_loss():
+    from mnist_tui.events import BatchEnd
+    from mnist_tui.widgets.metric import MetricSpark
+
+    events = [*fakes.PREFIX, BatchEnd(1, 250, fakes.STEPS, 0.4, 0.9, 0.3, losses=(0.7, 0.6, 0.5, 0.4),
+                                      accuracies=(0.6, 0.7, 0.8, 0.9)), BatchEnd(1, 300, fakes.STEPS, 0.35, 0.91, 0.4)]  # fmt: skip
+    app = MnistApp(trainer_factory=lambda c: fakes.ScriptedTrainer(events), threaded=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one("#batch-loss", MetricSpark).values == [0.7, 0.6, 0.5, 0.4, 0.35]
+        assert app.screen.query_one("#batch-accuracy", MetricSpark).values == [0.6, 0.7, 0.8, 0.9, 0.91]
+
+
 class BlockingTrainer:
     """Emits a stage, then waits like a long fit() until stopped or cancelled."""
 

@@ -84,6 +84,10 @@ def test_batch_events_are_rate_limited():
     per_epoch = {epoch: sum(1 for b in batches if b.epoch == epoch) for epoch in (1, 2)}
     assert all(2 <= n <= 6 for n in per_epoch.values()), per_epoch  # 40 batches, ~0.4 s each epoch
     assert len(batches) < 80
+    for epoch in (1, 2):  # yet every batch's loss reaches the UI, each event's own last
+        mine = [b for b in batches if b.epoch == epoch]
+        assert sum(len(b.losses) for b in mine) == 40 and all(len(b.accuracies) == len(b.losses) for b in mine)
+        assert all(b.losses[-1] == b.loss and b.accuracies[-1] == b.accuracy for b in mine)
 
 
 def test_stop_request_is_honoured_within_one_batch():

@@ -217,8 +217,8 @@ class TrainingScreen(AppScreen):
         if epoch_chart.border_title != f"Epoch {event.epoch}":
             self.batch_losses, self.batch_accuracies = [], []
             epoch_chart.border_title = f"Epoch {event.epoch}"
-        self.batch_losses.append(event.loss)
-        self.batch_accuracies.append(event.accuracy)
+        self.batch_losses.extend(event.losses or (event.loss,))
+        self.batch_accuracies.extend(event.accuracies or (event.accuracy,))
         self.query_one("#batch-loss", MetricSpark).set_values(self.batch_losses)
         self.query_one("#batch-accuracy", MetricSpark).set_values(self.batch_accuracies)
         steps, epochs = event.steps, self.started.epochs
