@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
@@ -57,23 +60,18 @@ def halfblock_levels(image: np.ndarray) -> list[list[tuple[int, int]]]:
     return [list(zip(pixels[r].tolist(), pixels[r + 1].tolist())) for r in range(0, pixels.shape[0], 2)]
 
 
-def halfblock_text(image: np.ndarray) -> Text:
-    """The image drawn with upper half blocks: one character per pixel column, two pixel rows per line.
+@lru_cache(maxsize=256 * 4)
+def halfblock_style(upper: int, lower: int) -> Style:
+    """An upper half block's style: the upper pixel's grey in front, the lower one's behind."""
+    return Style.parse(f"{grey(upper)} on {grey(lower)}")
 
-    The foreground is the upper pixel's grey level, the background the lower one's,
-    so a 28x28 image takes 14 lines of 28 cells.
+
+def halfblock_segments(image: np.ndarray) -> list[list[Segment]]:
+    """The image drawn with upper half blocks: one cell per pixel column, two pixel rows per line.
+
+    A 28x28 image takes 14 lines of 28 cells.
     """
-    text = Text(no_wrap=True, overflow="crop")
-    cache: dict[tuple[int, int], Style] = {}
-    for r, row in enumerate(halfblock_levels(image)):
-        if r:
-            text.append("\n")
-        for cell in row:
-            style = cache.get(cell)
-            if style is None:
-                style = cache[cell] = Style.parse(f"{grey(cell[0])} on {grey(cell[1])}")
-            text.append(UPPER_HALF, style)
-    return text
+    return [[Segment(UPPER_HALF, halfblock_style(*cell)) for cell in row] for row in halfblock_levels(image)]
 
 
 def bar(fraction: float, width: int) -> str:

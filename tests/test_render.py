@@ -6,7 +6,7 @@ import numpy as np
 from rich.style import Style
 
 from mnist_tui.render import (
-    RAMP, ascii_art, ascii_lines, bar, format_duration, halfblock_levels, halfblock_text, ink_window, probability_bars,
+    RAMP, ascii_art, ascii_lines, bar, format_duration, halfblock_levels, halfblock_segments, ink_window, probability_bars,
 )  # fmt: skip
 
 
@@ -31,21 +31,25 @@ def test_halfblock_pairs_rows_and_colours_cells():
     image = np.zeros((4, 2), np.uint8)
     image[0, 0], image[1, 0], image[2, 1], image[3, 1] = 255, 10, 40, 90
     assert halfblock_levels(image) == [[(255, 10), (0, 0)], [(0, 0), (40, 90)]]
-    text = halfblock_text(image)
-    assert text.plain == "▀▀\n▀▀"
-    first = text.get_style_at_offset(None, 0) if False else text.spans[0].style  # noqa: SIM108
-    assert Style.parse(str(first)) == Style.parse("rgb(255,255,255) on rgb(10,10,10)")
-    assert len(text.spans) == 4
+    rows = halfblock_segments(image)
+    assert plain(rows) == ["▀▀", "▀▀"]
+    assert rows[0][0].style == Style.parse("rgb(255,255,255) on rgb(10,10,10)")
+    assert rows[1][1].style == Style.parse("rgb(40,40,40) on rgb(90,90,90)")
+    assert sum(len(row) for row in rows) == 4
+
+
+def plain(rows) -> list[str]:
+    return ["".join(segment.text for segment in row) for row in rows]
 
 
 def test_halfblock_odd_height_pads_a_blank_row():
-    text = halfblock_text(np.full((3, 1), 255, np.uint8))
-    assert text.plain == "▀\n▀"
+    rows = halfblock_segments(np.full((3, 1), 255, np.uint8))
+    assert plain(rows) == ["▀", "▀"]
+    assert rows[1][0].style == Style.parse("rgb(255,255,255) on rgb(0,0,0)")
 
 
 def test_halfblock_mnist_size():
-    text = halfblock_text(np.zeros((28, 28), np.uint8))
-    assert text.plain.split("\n") == ["▀" * 28] * 14
+    assert plain(halfblock_segments(np.zeros((28, 28), np.uint8))) == ["▀" * 28] * 14
 
 
 def test_ink_window_centres_on_the_digit():

@@ -12,7 +12,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ..drawing import SIZE, Canvas
-from ..render import grey
+from ..render import UPPER_HALF, grey, halfblock_style
 
 CURSOR = Style.parse("bold yellow")
 
@@ -20,11 +20,6 @@ CURSOR = Style.parse("bold yellow")
 @lru_cache(maxsize=256)
 def ink(level: int) -> Style:
     return Style.parse(f"on {grey(level)}")
-
-
-@lru_cache(maxsize=256 * 2)
-def halfblock(upper: int, lower: int) -> Style:
-    return Style.parse(f"{grey(upper)} on {grey(lower)}")
 
 
 class DrawCanvas(Widget):
@@ -132,7 +127,7 @@ class DrawCanvas(Widget):
                     char = "▀" if cy == 2 * y else "▄"
                     segments.append(Segment(char, Style(color="yellow", bgcolor=grey(other))))
                 else:
-                    segments.append(Segment("▀", halfblock(int(upper[x]), int(lower[x]))))
+                    segments.append(Segment(UPPER_HALF, halfblock_style(int(upper[x]), int(lower[x]))))
         else:
             if y >= SIZE:
                 return Strip.blank(self.size.width)

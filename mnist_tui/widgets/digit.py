@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from rich.color import Color
 from rich.segment import Segment
-from rich.style import Style
 from textual.reactive import reactive
 from textual.strip import Strip
 
-from ..render import UPPER_HALF, ascii_lines, halfblock_levels, ink_window
+from ..render import ascii_lines, halfblock_segments, ink_window
 from .cached import CachedLines
 
 MODES = ("ascii", "blocks")
@@ -49,17 +47,7 @@ class DigitView(CachedLines):
         if image is None or width <= 0:
             return []
         if self.mode == "blocks":
-            styles: dict[tuple[int, int], Style] = {}
-
-            def style(cell: tuple[int, int]) -> Style:
-                if cell not in styles:
-                    upper, lower = cell
-                    styles[cell] = base + Style(
-                        color=Color.from_rgb(upper, upper, upper), bgcolor=Color.from_rgb(lower, lower, lower)
-                    )
-                return styles[cell]
-
-            rows = [[Segment(UPPER_HALF, style(cell)) for cell in row] for row in halfblock_levels(image)]
+            rows = [[Segment(cell.text, base + cell.style) for cell in row] for row in halfblock_segments(image)]
         else:
             top, bottom = ink_window(image, height)
             rows = [[Segment(line, base)] for line in ascii_lines(image[top:bottom])]
