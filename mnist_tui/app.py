@@ -48,8 +48,8 @@ class MnistApp(App):
             for scripted trainers in tests).
         freeze_heap: Hide the objects alive when results open (TensorFlow, the model,
             the test set) from the garbage collector until the next run. A full
-            collection walks all of them every few key presses otherwise, which added
-            about 40 ms to one key in ten (``benchmarks/run.py``). ``mnist-tui`` sets it;
+            collection walks all of them otherwise, which added about 180 ms to one key
+            in 17 once TensorFlow was loaded (``benchmarks/run.py``). ``mnist-tui`` sets it;
             the objects are released to the collector again by a new run or on exit.
     """
 
