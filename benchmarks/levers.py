@@ -29,6 +29,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from run import headless, seed_model  # noqa: E402  (the same runs as benchmarks/run.py)
+
 # name -> (what changes, settings); every setting not given takes the value in BASE
 BASE = {"spe": 1, "callback": "none", "val_batch": None, "pipeline": "arrays", "threads": None, "jit": False}
 VARIANTS: dict[str, tuple[str, dict]] = {
@@ -74,9 +77,6 @@ def child(name: str, data_dir: Path, epochs: int, train_limit: int | None) -> No
     keras.utils.set_random_seed(1)
     start = time.perf_counter()
     if settings.get("trainer"):
-        sys.path.insert(0, str(Path(__file__).parent))
-        from run import headless
-
         accuracy = headless(data, config)
     else:
         accuracy = fit(keras, tf, data, config, settings)
@@ -86,10 +86,7 @@ def child(name: str, data_dir: Path, epochs: int, train_limit: int | None) -> No
 def fit(keras, tf, data, config, settings: dict) -> float:
     from mnist_tui.training import RunControl, make_metrics_callback
 
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax"),
-    ])  # fmt: skip
+    model = seed_model(keras)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   steps_per_execution=settings["spe"], jit_compile=settings["jit"])  # fmt: skip
     x, y = data.x_train[: config.train_limit], data.y_train[: config.train_limit]

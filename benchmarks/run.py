@@ -67,12 +67,17 @@ def child(way: str, data_dir: Path, epochs: int, train_limit: int | None) -> Non
     print("RESULT " + json.dumps({"seconds": time.perf_counter() - start, "accuracy": accuracy}), flush=True)
 
 
-def plain_keras(keras, data, config) -> float:
-    """The seed's script: the reference model, default compile, fit, then predict."""
-    model = keras.Sequential([
+def seed_model(keras):
+    """The reference model as the seed's script builds it (not compiled)."""
+    return keras.Sequential([
         keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
         keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax"),
     ])  # fmt: skip
+
+
+def plain_keras(keras, data, config) -> float:
+    """The seed's script: the reference model, default compile, fit, then predict."""
+    model = seed_model(keras)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x, y = data.x_train[: config.train_limit], data.y_train[: config.train_limit]
     x, xt = x / 255.0, data.x_test / 255.0
