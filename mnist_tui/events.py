@@ -125,10 +125,17 @@ class Failed:
     details: str = field(default="", compare=False)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something the person should know that does not stop the run (e.g. the run store failed)."""
+
+    message: str
+
+
 def one_line(exc: BaseException) -> str:
     """An exception as one short line for an error panel: ``TypeName: first line``."""
     return f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
 
 
-TrainerEvent = Union[Stage, DownloadProgress, Started, BatchEnd, EpochEnd, Stopped, Finished, Failed]
+TrainerEvent = Union[Stage, DownloadProgress, Started, BatchEnd, EpochEnd, Stopped, Finished, Failed, Notice]
 Sink = Callable[[TrainerEvent], None]
