@@ -21,9 +21,9 @@ def ramp_indices(image: np.ndarray, ramp: str = RAMP) -> np.ndarray:
     return (np.asarray(image, dtype=np.uint16) * levels // 256).astype(np.intp)
 
 
-def ascii_lines(image: np.ndarray, ramp: str = RAMP) -> list[str]:
-    """One string per pixel row, two characters per pixel."""
-    chars = np.array([c * 2 for c in ramp])
+def ascii_lines(image: np.ndarray, ramp: str = RAMP, width: int = 2) -> list[str]:
+    """One string per pixel row, ``width`` characters per pixel (two keep a digit's aspect ratio)."""
+    chars = np.array([c * width for c in ramp])
     return ["".join(row) for row in chars[ramp_indices(image, ramp)]]
 
 
@@ -32,20 +32,73 @@ def ascii_art(image: np.ndarray, ramp: str = RAMP) -> str:
     return "\n".join(ascii_lines(image, ramp))
 
 
-def ink_window(image: np.ndarray, rows: int) -> tuple[int, int]:
-    """The ``rows``-tall band of pixel rows to show when the whole image does not fit.
+def ink_rows(image: np.ndarray) -> tuple[int, int]:
+    """The first and one past the last pixel row that holds ink; ``(0, 0)`` for a blank image."""
+    inked = np.flatnonzero(np.asarray(image).max(axis=1) > 0)
+    return (int(inked[0]), int(inked[-1]) + 1) if inked.size else (0, 0)
 
-    Centred on the rows that hold ink, so a short terminal trims blank margins first.
+
+def fit_rows(image: np.ndarray, lines: int, rows_per_line: int = 1) -> tuple[int, int, int]:
+    """Which pixel rows to draw in ``lines`` text lines so that every row with ink is shown.
+
+    Each text line normally shows ``rows_per_line`` pixel rows (1 in ASCII, 2 with half
+    blocks). When the image is taller than that, blank margins are trimmed first (the
+    band kept is centred on the ink); when the ink itself is taller, each drawn row
+    stands for ``step`` pixel rows (see :func:`shrink`), never a cut digit.
+
+    Args:
+        image: A 2-D image, rows first.
+        lines: Text lines available (at least one is assumed).
+        rows_per_line: Pixel rows one text line shows at full size.
+
+    Returns:
+        ``(top, bottom, step)``: draw ``image[top:bottom]`` with ``step`` pixel rows per
+        drawn row; ``step`` is 1 at full size.
     """
     height = image.shape[0]
-    if rows >= height:
-        return 0, height
-    rows = max(rows, 1)
-    inked = np.flatnonzero(np.asarray(image).max(axis=1) > 0)
-    centre = (inked[0] + inked[-1] + 1) / 2 if inked.size else height / 2
-    top = int(round(centre - rows / 2))
-    top = min(max(top, 0), height - rows)
-    return top, top + rows
+    capacity = max(lines, 1) * rows_per_line
+    if height <= capacity:
+        return 0, height, 1
+    ink_top, ink_bottom = ink_rows(image)
+    span = ink_bottom - ink_top
+    step = max(1, -(-span // capacity))
+    rows = min(height, capacity * step)
+    centre = (ink_top + ink_bottom) / 2 if span else height / 2
+    top = min(max(int(round(centre - rows / 2)), 0), height - rows)
+    return top, top + rows, step
+
+
+def shrink(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Each ``rows`` x ``cols`` block of pixels becomes one pixel, its brightest.
+
+    The maximum rather than the mean keeps thin strokes visible; a ragged last block
+    is padded with black.
+    """
+    pixels = np.asarray(image)
+    if rows == 1 and cols == 1:
+        return pixels
+    height, width = pixels.shape
+    padded = np.zeros((-(-height // rows) * rows, -(-width // cols) * cols), pixels.dtype)
+    padded[:height, :width] = pixels
+    return padded.reshape(padded.shape[0] // rows, rows, padded.shape[1] // cols, cols).max(axis=(1, 3))
+
+
+def ascii_fit(image: np.ndarray, lines: int, ramp: str = RAMP) -> tuple[list[str], int]:
+    """The whole digit as ASCII art in at most ``lines`` lines.
+
+    At full size each pixel is two characters on its own line. When the ink is taller
+    than ``lines``, ``step`` pixel rows share a line and the columns shrink to match
+    (two rows per line: one character per pixel), so the digit keeps its shape.
+
+    Returns:
+        The lines and the ``step`` used (1 at full size).
+    """
+    top, bottom, step = fit_rows(image, lines)
+    band = np.asarray(image)[top:bottom]
+    if step == 1:
+        return ascii_lines(band, ramp), 1
+    # full size is two characters per pixel: ``step`` rows per line go with step / 2 columns per character
+    return ascii_lines(shrink(band, step, max(step // 2, 1)), ramp, width=1), step
 
 
 def grey(level: int) -> str:
@@ -72,6 +125,16 @@ def halfblock_segments(image: np.ndarray) -> list[list[Segment]]:
     A 28x28 image takes 14 lines of 28 cells.
     """
     return [[Segment(UPPER_HALF, halfblock_style(*cell)) for cell in row] for row in halfblock_levels(image)]
+
+
+def halfblock_fit(image: np.ndarray, lines: int) -> tuple[list[list[Segment]], int]:
+    """The whole digit in half blocks in at most ``lines`` lines (see :func:`fit_rows`).
+
+    Returns:
+        The rows of segments and the ``step`` used (1 at full size).
+    """
+    top, bottom, step = fit_rows(image, lines, rows_per_line=2)
+    return halfblock_segments(shrink(np.asarray(image)[top:bottom], step, step)), step
 
 
 def bar(fraction: float, width: int) -> str:
