@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import threading
 import urllib.error
 import urllib.request
+import zipfile
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -33,6 +36,12 @@ IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
 SIDE = 28
 SPLIT_SIZES = {"train": 60_000, "test": 10_000}
+MAX_IDX_BYTES = 64 * 2**20
+"""The most an IDX file may hold once decompressed: room above the largest MNIST file
+(47,040,016 bytes of training images), and a bound on what a corrupt or hostile file costs."""
+MAX_ARRAY_BYTES = 400 * 2**20
+"""The most one array of an ``.npz`` may hold: the training images even as 64-bit integers
+(376 MB); a header that promises more is refused before anything is allocated."""
 
 
 @dataclass(frozen=True)
@@ -137,19 +146,59 @@ def check_labels(labels: np.ndarray, name: str) -> None:
         raise DataError(f"{name}: labels must be 0..9, found {int(labels.max())}")
 
 
-def read_maybe_gzip(path: Path) -> bytes:
-    """Read a file, decompressing it when it is gzipped (by content, not by name)."""
+def read_maybe_gzip(path: Path, limit: int | None = None) -> bytes:
+    """Read a file, decompressing it when it is gzipped (by content, not by name).
+
+    Args:
+        path: The file.
+        limit: The most bytes the (decompressed) content may hold; :data:`MAX_IDX_BYTES`
+            when not given. A gzip stream is inflated piece by piece and refused as soon
+            as it passes the limit, so a small file that inflates to gigabytes costs
+            no more than the limit.
+
+    Raises:
+        DataError: unreadable, corrupt or truncated gzip, or larger than ``limit``.
+    """
+    limit = MAX_IDX_BYTES if limit is None else limit
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise DataError(f"{path}: {size:,} bytes is more than an MNIST file can be ({limit:,})")
         raw = path.read_bytes()
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return gunzip_if_gzipped(raw, str(path), limit)
+
+
+def gunzip_if_gzipped(raw: bytes, name: str, limit: int | None = None) -> bytes:
+    """``raw`` decompressed when it is a gzip stream, else ``raw`` itself.
+
+    Args:
+        raw: The bytes of a file.
+        name: File name used in error messages.
+        limit: The most bytes the content may hold (:data:`MAX_IDX_BYTES` when not given).
+
+    Raises:
+        DataError: corrupt or truncated gzip, or more than ``limit`` bytes.
+    """
+    limit = MAX_IDX_BYTES if limit is None else limit
     if raw[:2] != b"\x1f\x8b":
+        if len(raw) > limit:
+            raise DataError(f"{name}: {len(raw):,} bytes is more than an MNIST file can be ({limit:,})")
         return raw
+    pieces: list[bytes] = []
+    total = 0
     try:
-        return gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            while piece := stream.read(CHUNK * 16):
+                total += len(piece)
+                if total > limit:
+                    raise DataError(f"{name}: decompresses to more than {limit:,} bytes, more than an MNIST file can be")
+                pieces.append(piece)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         reason = "truncated gzip file" if isinstance(exc, EOFError) else f"corrupt gzip stream ({exc})"
-        raise DataError(f"{path}: {reason}") from None
+        raise DataError(f"{name}: {reason}") from None
+    return b"".join(pieces)
 
 
 def find_idx_file(directory: Path, spec: MnistFile) -> Path | None:
@@ -198,47 +247,95 @@ NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 def load_npz(path: Path, *, check_sizes: bool = True) -> MnistData:
     """Load a Keras-format ``mnist.npz`` without ever unpickling.
 
+    Each member's ``.npy`` header is read and checked (dtype, shape, and that the
+    member holds exactly the bytes the header promises) before its array is read,
+    so a header promising a huge array is refused without allocating it.
+
     Raises:
         DataError: unreadable, missing keys, object arrays, wrong shapes or labels.
     """
     try:
         with open(path, "rb") as handle:
-            is_zip = handle.read(4) == b"PK\x03\x04"
+            return read_npz(handle, str(path), check_sizes=check_sizes)
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not is_zip:
+
+
+def read_npz(handle: BinaryIO, name: str, *, check_sizes: bool = True) -> MnistData:
+    """Read a Keras-format ``.npz`` from an open binary file (see :func:`load_npz`).
+
+    Args:
+        handle: A seekable binary file positioned at its start.
+        name: File name used in error messages and as the data's source.
+        check_sizes: Whether the splits must have MNIST's 60,000 and 10,000 images.
+
+    Raises:
+        DataError: as :func:`load_npz`.
+    """
+    path = name
+    if handle.read(4) != b"PK\x03\x04":
         raise DataError(f"{path}: not a valid .npz archive (not a zip file)")
+    handle.seek(0)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in NPZ_KEYS if key not in archive.files]
+        with zipfile.ZipFile(handle) as archive:
+            members = {member.removesuffix(".npy"): member for member in archive.namelist()}
+            missing = [key for key in NPZ_KEYS if key not in members]
             if missing:
                 raise DataError(f"{path}: missing arrays {', '.join(missing)} (expected {', '.join(NPZ_KEYS)})")
-            arrays = {key: archive[key] for key in NPZ_KEYS}
+            arrays = {key: read_npy_member(archive, members[key], key, path) for key in NPZ_KEYS}
     except DataError:
         raise
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise DataError(f"{path}: contains object arrays, which are never loaded (they could run code)") from None
-        raise DataError(f"{path}: not a valid .npz archive ({exc})") from None
-    except (OSError, EOFError, zlib.error, KeyError) as exc:
-        raise DataError(f"{path}: not a valid .npz archive ({exc})") from None
-    except Exception as exc:  # zipfile.BadZipFile and friends
-        raise DataError(f"{path}: not a valid .npz archive ({exc})") from None
+    except MemoryError:
+        raise DataError(f"{path}: not enough memory to read the arrays") from None
+    except Exception as exc:  # zipfile.BadZipFile, zlib.error, EOFError, ValueError and friends
+        raise DataError(f"{path}: not a valid .npz archive ({type(exc).__name__}: {exc})") from None
     for split in SPLIT_SIZES:
         prefix = "train" if split == "train" else "test"
-        x, y = arrays[f"x_{prefix}"], arrays[f"y_{prefix}"]
-        if x.ndim != 3 or x.shape[1:] != (SIDE, SIDE):
-            raise DataError(f"{path}: x_{prefix} has shape {x.shape}, expected (n, {SIDE}, {SIDE})")
-        if y.ndim != 1:
-            raise DataError(f"{path}: y_{prefix} has shape {y.shape}, expected (n,)")
-        for key, arr in ((f"x_{prefix}", x), (f"y_{prefix}", y)):
+        for key in (f"x_{prefix}", f"y_{prefix}"):
+            arr = arrays[key]
             if arr.dtype != np.uint8:
                 if not np.issubdtype(arr.dtype, np.integer) or (arr.size and (arr.min() < 0 or arr.max() > 255)):
                     raise DataError(f"{path}: {key} has dtype {arr.dtype}, expected uint8")
                 arrays[key] = arr.astype(np.uint8)
         check_labels(arrays[f"y_{prefix}"], f"{path}: y_{prefix}")
-        check_split(arrays[f"x_{prefix}"], arrays[f"y_{prefix}"], split, str(path), check_sizes)
-    return MnistData(*(arrays[key] for key in NPZ_KEYS), source=str(path))
+        check_split(arrays[f"x_{prefix}"], arrays[f"y_{prefix}"], split, path, check_sizes)
+    return MnistData(*(arrays[key] for key in NPZ_KEYS), source=path)
+
+
+def read_npy_member(archive: zipfile.ZipFile, member: str, key: str, path: str) -> np.ndarray:
+    """One array of an ``.npz``, its header checked before any of its data is read.
+
+    Raises:
+        DataError: an object array, a shape that is not MNIST's, more than
+            :data:`MAX_ARRAY_BYTES`, or a header that does not match the member's size.
+    """
+    info = archive.getinfo(member)
+    if info.file_size > MAX_ARRAY_BYTES + 4096:
+        raise DataError(f"{path}: {key} holds {info.file_size:,} bytes, more than MNIST can be")
+    with archive.open(info) as stream:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version in ((2, 0), (3, 0)):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise DataError(f"{path}: {key} is in .npy format {version[0]}.{version[1]}, which is not supported")
+        header_length = stream.tell()
+    if dtype.hasobject:
+        raise DataError(f"{path}: contains object arrays, which are never loaded (they could run code)")
+    expected_ndim = 3 if key.startswith("x") else 1
+    if len(shape) != expected_ndim or (expected_ndim == 3 and tuple(shape[1:]) != (SIDE, SIDE)):
+        wanted = f"(n, {SIDE}, {SIDE})" if expected_ndim == 3 else "(n,)"
+        raise DataError(f"{path}: {key} has shape {tuple(shape)}, expected {wanted}")
+    promised = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if promised > MAX_ARRAY_BYTES:
+        raise DataError(f"{path}: {key} promises {promised:,} bytes, more than MNIST can be")
+    if promised != info.file_size - header_length:
+        raise DataError(
+            f"{path}: {key} holds {info.file_size - header_length:,} bytes of data but its header promises {promised:,}"
+        )
+    with archive.open(info) as stream:
+        return np.lib.format.read_array(stream, allow_pickle=False)
 
 
 def load_path(path: Path, *, check_sizes: bool = True) -> MnistData:
