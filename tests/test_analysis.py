@@ -16,6 +16,7 @@ from mnist_tui.analysis import (
     braille_scatter,
     class_counts,
     class_metrics,
+    confidence_classes,
     count_phrase,
     data_bounds,
     dot_positions,
@@ -399,6 +400,13 @@ def test_selection_rectangle_and_counts():
     assert inside[7] == 3 and total[7] == 6 and inside.sum() == 4
     assert class_counts(digits, indices=np.array([], int)).tolist() == [0] * 10
     assert count_phrase(7, int(inside[7]), int(total[7])) == "3 of 6 sevens"
+
+
+def test_confidence_classes():
+    conf = np.array([0.1, 0.5, 0.899, 0.9, 0.99, 1.0, np.nan])
+    assert confidence_classes(conf).tolist() == [0, 1, 1, 2, 3, 3, 0]
+    assert confidence_classes(conf, edges=(0.5,)).tolist() == [0, 1, 1, 1, 1, 1, 0]
+    assert confidence_classes(np.zeros(0)).shape == (0,)
 
 
 def test_count_phrase():

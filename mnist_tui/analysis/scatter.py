@@ -214,6 +214,20 @@ def class_counts(classes: np.ndarray, n_classes: int = 10, indices: np.ndarray |
     return np.bincount(chosen, minlength=n_classes)[:n_classes].astype(np.int64)
 
 
+def confidence_classes(confidence: np.ndarray, edges: tuple[float, ...] = (0.5, 0.9, 0.99)) -> np.ndarray:
+    """Bin confidences into colour classes for the map's colour-by-confidence mode.
+
+    With the default edges: 0 below 0.5, 1 in [0.5, 0.9), 2 in [0.9, 0.99), 3 from 0.99.
+    The upper bins are narrow on purpose: a trained model puts most images above 0.99,
+    and the interesting ones are the few below. NaN falls in class 0 (least confident).
+
+    Returns:
+        ``(n,)`` int64 classes in ``[0, len(edges)]``.
+    """
+    confidence = np.asarray(confidence, dtype=np.float64)
+    return np.digitize(np.nan_to_num(confidence, nan=-np.inf), edges).astype(np.int64)
+
+
 def count_phrase(digit: int, inside: int, total: int) -> str:
     """The legend's words for a selection, e.g. ``"47 of 412 sevens"``."""
     noun = DIGIT_NAMES[digit] if total == 1 else DIGIT_PLURALS[digit]
