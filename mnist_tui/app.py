@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.screen import Screen
 
@@ -16,24 +21,36 @@ from .events import ModelHandle
 from .predictions import Predictions
 from .screens.results import ResultsScreen
 from .screens.training import Trainer, TrainingScreen
+from .worker.client import ProcessTrainer
+from .worker.protocol import ScoreJob, TrainJob
 
 TrainerFactory = Callable[[TrainConfig], Trainer]
+# Signals that end the app the way q does (terminal restored, trainer stopped), with
+# exit status 128 + the signal: SIGHUP when the terminal window closes or SSH drops.
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 
 def keras_trainer(config: TrainConfig) -> Trainer:
-    """The real trainer; imported here so that TensorFlow loads only inside the worker."""
-    from .training import KerasTrainer
-
-    return KerasTrainer(config)
+    """The real trainer: Keras in a process of its own (this process never imports TensorFlow)."""
+    return ProcessTrainer(TrainJob(config))
 
 
 def saved_model_scorer(path: Path) -> TrainerFactory:
-    def make(config: TrainConfig) -> Trainer:
-        from .training import SavedModelScorer
+    """Score the saved model at ``path`` in a process of its own, which then serves it."""
 
-        return SavedModelScorer(path, config)
+    def make(config: TrainConfig) -> Trainer:
+        return ProcessTrainer(ScoreJob(path, config))
 
     return make
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """What the results browser of a finished run needs, kept so it can be reopened."""
+
+    predictions: Predictions
+    model: ModelHandle | None
+    title: str
 
 
 class MnistApp(App):
@@ -46,18 +63,16 @@ class MnistApp(App):
         model: The model behind ``predictions``, to draw against (tests inject fakes).
         threaded: Run the trainer in a worker thread (``False``: on the event loop,
             for scripted trainers in tests).
-        freeze_heap: Hide the objects alive when results open (TensorFlow, the model,
+        freeze_heap: Hide the objects alive when results open (the model's predictions,
             the test set) from the garbage collector until the next run. A full
-            collection walks all of them otherwise, which added about 180 ms to one key
-            in 17 once TensorFlow was loaded (``benchmarks/run.py``). ``mnist-tui`` sets it;
-            the objects are released to the collector again by a new run or on exit.
+            collection walks all of them otherwise (``benchmarks/run.py``). ``mnist-tui``
+            sets it; the objects are released to the collector again by a new run or on exit.
+        handle_signals: End like ``q`` on SIGTERM, SIGHUP and SIGINT (the real app; tests
+            leave the test runner's signals alone).
     """
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so that subclasses elsewhere find it
     TITLE = "mnist-tui"
-    # every action has a key in the footer or the help screen; the palette would only
-    # take footer space that 80 columns cannot spare
-    ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
@@ -71,26 +86,40 @@ class MnistApp(App):
         model: ModelHandle | None = None,
         threaded: bool = True,
         freeze_heap: bool = False,
+        handle_signals: bool = False,
     ) -> None:
         super().__init__()
         self.freeze_heap = freeze_heap
+        self.handle_signals = handle_signals
         self.config = config or TrainConfig()
         self.trainer_factory = trainer_factory
         self.initial_predictions = predictions
         self.initial_model = model
         self.threaded = threaded
         self.trainer: Trainer | None = None
+        self.last_results: RunResults | None = None
+        self.exiting = False
+        self.exit_signal: int | None = None
 
     def get_default_screen(self) -> Screen:
         # The first screen is the default screen, so no key press is lost to an empty one.
         if self.initial_predictions is not None:
             self.call_after_refresh(self._freeze_heap)
+            self.last_results = RunResults(self.initial_predictions, self.initial_model, "Results")
             return ResultsScreen(self.initial_predictions, model=self.initial_model)
         return self._training_screen(self.config)
+
+    def on_mount(self) -> None:
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in EXIT_SIGNALS:
+                loop.add_signal_handler(signum, self.exit_on_signal, signum)
 
     def _freeze_heap(self) -> None:
         if self.freeze_heap:
             gc.freeze()
+
+    # ------------------------------------------------------------------ runs
 
     def _training_screen(self, config: TrainConfig) -> TrainingScreen:
         self.config = config
@@ -103,9 +132,21 @@ class MnistApp(App):
         # after the dialog that asked for the run has left the stack
         self.call_after_refresh(self._replace_screens, config)
 
+    def train_again(self) -> None:
+        """Ask for the options of a new run (the last run's are filled in), then start it."""
+        from .screens.forms import TrainForm
+
+        def start(config: TrainConfig | None) -> None:
+            if config is not None:
+                self.start_training(config)
+
+        self.push_screen(TrainForm(self.config), start)
+
     def _replace_screens(self, config: TrainConfig) -> None:
+        if self.exiting:
+            return
         if self.freeze_heap:
-            gc.unfreeze()  # the last run's model may be collected now
+            gc.unfreeze()  # the last run's results may be collected now
         while len(self.screen_stack) > 1:
             self.pop_screen()
         # The first screen cannot be replaced (Textual keeps a default screen); it lets go
@@ -122,7 +163,17 @@ class MnistApp(App):
         how = "stopped early" if result.stopped_early else "trained"
         name = model_path.name if model_path is not None else f"{self.config.arch} {how}"
         title = f"{name} · test accuracy {result.test_accuracy:.2%}"
-        self.push_screen(ResultsScreen(result.predictions, title=title, model=result.model))
+        previous, self.last_results = self.last_results, RunResults(result.predictions, result.model, title)
+        if previous is not None and previous.model is not result.model:
+            close_model(previous.model)  # the new run replaces it: its process ends
+        self.show_last_results()
+
+    def show_last_results(self) -> None:
+        """Open the results browser on the latest run that finished."""
+        if self.last_results is None:
+            return
+        results = self.last_results
+        self.push_screen(ResultsScreen(results.predictions, title=results.title, model=results.model))
         self.call_after_refresh(self._freeze_heap)
 
     def cancel_runs(self) -> None:
@@ -131,6 +182,48 @@ class MnistApp(App):
             if isinstance(screen, TrainingScreen):
                 screen.cancel()
 
-    async def action_quit(self) -> None:
+    # ------------------------------------------------------------------ leaving
+
+    def push_screen(self, screen, callback=None, wait_for_dismiss: bool = False, *, mode=None):  # type: ignore[override]
+        """Push a screen, unless the app is on its way out (a key typed right after q)."""
+        if self.exiting:
+            return AwaitComplete.nothing()
+        return super().push_screen(screen, callback, wait_for_dismiss, mode=mode)
+
+    def exit(self, result=None, return_code: int = 0, message=None) -> None:  # type: ignore[override]
+        """Exit; from now on nothing new is pushed or mounted."""
+        self.exiting = True
         self.cancel_runs()
+        super().exit(result, return_code, message)
+
+    async def action_quit(self) -> None:
         self.exit()
+
+    def exit_on_signal(self, signum: int) -> None:
+        """SIGTERM, SIGHUP or SIGINT from outside: leave as q does, with status 128 + the signal."""
+        self.exit_signal = signum
+        self.exit(return_code=128 + signum)
+
+    # ------------------------------------------------------------------ command palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands (theme, keys, ...), then every action the current screen offers."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for key, (node, binding, enabled, tooltip) in screen.active_bindings.items():
+            if not enabled or not binding.description or binding.action in seen or node is self:
+                continue
+            seen.add(binding.action)
+            shown = binding.key_display or self.get_key_display(binding)
+            yield SystemCommand(binding.description, f"{tooltip or binding.description} (key: {shown})",
+                                partial(self._run_binding, node, binding.action))  # fmt: skip
+
+    def _run_binding(self, node, action: str) -> None:
+        self.call_later(self.run_action, action, node)
+
+
+def close_model(model: ModelHandle | None) -> None:
+    """End the process serving ``model``, when it is served by one."""
+    close = getattr(model, "close", None)
+    if close is not None:
+        close()

@@ -3,37 +3,27 @@
 from __future__ import annotations
 
 import gc
-import os
-import sys
-import threading
 import time
 
 from .cli import Options
-from .screens.training import TRAINER_THREAD
 from .terminal import stderr_to_log
+from .worker import client
 
-QUIT_GRACE = 0.5  # seconds a trainer may take to stop after the UI has closed
+# Seconds the trainer and model processes get to exit after the UI has closed before
+# they are killed: the whole quit stays under half a second.
+QUIT_GRACE = 0.25
 
 
 def run_app(options: Options) -> int:
     from .app import MnistApp, keras_trainer, saved_model_scorer
 
     factory = saved_model_scorer(options.model) if options.model else keras_trainer
-    app = MnistApp(options.config, trainer_factory=factory, freeze_heap=True)
-    with stderr_to_log(options.log_file) as (terminal, log_path):
+    app = MnistApp(options.config, trainer_factory=factory, freeze_heap=True, handle_signals=True)
+    # Trainer processes inherit descriptor 2, the log file, so nothing they print reaches the screen.
+    with stderr_to_log(options.log_file):
         try:
             app.run()
         finally:
             gc.unfreeze()
-    status = app.return_code or 0
-    # Keras stops within a batch once cancelled, but an import of TensorFlow or a
-    # saved-model write cannot be interrupted; don't keep the person waiting for it.
-    deadline = time.monotonic() + QUIT_GRACE
-    trainers = [t for t in threading.enumerate() if t.name == TRAINER_THREAD]
-    for thread in trainers:
-        thread.join(max(deadline - time.monotonic(), 0))
-    if any(t.is_alive() for t in trainers):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
-    return status
+            client.end_all(deadline=time.monotonic() + QUIT_GRACE)
+    return app.return_code or 0

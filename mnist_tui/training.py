@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import threading
 import time
 import traceback
@@ -196,6 +197,7 @@ class KerasTrainer:
         self.data = data
         self.clock = clock
         self.model: Any = None
+        self.phase = "loading"  # what the run was doing, for an out-of-memory message
 
     def run(self, sink: Sink, control: RunControl | None = None) -> None:
         """Run to the end, reporting every phase; never raises (failures become ``Failed`` events)."""
@@ -210,13 +212,12 @@ class KerasTrainer:
             sink(Failed(str(exc), "Check the data path, or pass --data DIR with the four MNIST files."))
         except TrainingDiverged as exc:
             sink(Failed(str(exc), f"Try a smaller learning rate (it was {self.config.learning_rate:g})."))
-        except MemoryError:
-            sink(Failed("Out of memory.", "Try a smaller batch size or --train-limit."))
         except Exception as exc:  # the UI must show any failure, never lose it
-            message = one_line(exc)
-            oom = "resource exhausted" in message.lower() or "out of memory" in message.lower()
-            hint = "Try a smaller batch size or --train-limit." if oom else "See the log file for details."
-            sink(Failed("Out of memory." if oom else message, hint, traceback.format_exc()))
+            oom = out_of_memory(exc, self.phase, self.config)
+            if oom is not None:
+                sink(oom)
+            else:
+                sink(Failed(one_line(exc), "See the log file for details.", traceback.format_exc()))
 
     def _run(self, sink: Sink, control: RunControl) -> None:
         config = self.config
@@ -225,6 +226,9 @@ class KerasTrainer:
             if control.cancel.is_set():
                 raise Cancelled
 
+        # The data first: finding it needs no TensorFlow, and a missing file is said at once.
+        data = self.data or load_reporting(config, sink, control)
+        checkpoint()
         sink(Stage("Loading TensorFlow"))
         from . import models  # imports TensorFlow
 
@@ -234,15 +238,13 @@ class KerasTrainer:
         models.configure_threads(config.arch)  # before the seed: it may start TensorFlow
         if config.seed is not None:
             keras.utils.set_random_seed(config.seed)
-
-        data = self.data or load_reporting(config, sink, control)
-        checkpoint()
         x_train, y_train = data.x_train, data.y_train
         if config.train_limit is not None:
             x_train, y_train = x_train[: config.train_limit], y_train[: config.train_limit]
         x_train_f, x_test_f = models.scale(x_train), models.scale(data.x_test)
 
         sink(Stage("Building model", config.arch))
+        self.phase = "building"
         steps = math.ceil(len(x_train) / config.batch_size)
         model = models.build_model(config, steps_per_epoch=steps)
         self.model = model
@@ -259,6 +261,7 @@ class KerasTrainer:
         )
         checkpoint()
         sink(Stage("Training"))
+        self.phase = "training"
         callback = make_metrics_callback(sink, control, epochs=config.epochs, steps_per_epoch=steps, clock=self.clock)
         start = self.clock()
         history = model.fit(
@@ -278,6 +281,7 @@ class KerasTrainer:
         seconds = self.clock() - start
 
         sink(Stage("Evaluating"))
+        self.phase = "evaluating"
         probabilities = model.predict(x_test_f, batch_size=VALIDATION_BATCH, verbose=0)
         checkpoint()
         predictions = Predictions(data.x_test, data.y_test, np.asarray(probabilities, dtype=np.float32))
@@ -302,6 +306,39 @@ class KerasTrainer:
         )
 
 
+# bytes per element of the dtypes TensorFlow names in its out-of-memory messages
+DTYPE_BYTES = {"float": 4, "float32": 4, "double": 8, "float64": 8, "half": 2, "bfloat16": 2, "float16": 2,
+               "int32": 4, "int64": 8, "int8": 1, "uint8": 1}  # fmt: skip
+
+
+def out_of_memory(exc: BaseException, phase: str, config: TrainConfig) -> Failed | None:
+    """A clear ``Failed`` for an out-of-memory error (``MemoryError``, TensorFlow's ResourceExhausted), else None.
+
+    Says how much the failed allocation needed when TensorFlow names its shape, e.g.
+    ``OOM when allocating tensor with shape[784,3000000] and type float``.
+    """
+    text = str(exc)
+    if not (
+        isinstance(exc, MemoryError)
+        or "ResourceExhausted" in type(exc).__name__
+        or any(sign in text.lower() for sign in ("oom when allocating", "out of memory", "resource exhausted"))
+    ):
+        return None
+    needed = ""
+    match = re.search(r"shape\s*\[([\d,\s]+)\]\s*and type (\w+)", text)
+    if match:
+        count = math.prod(int(d) for d in match.group(1).split(",") if d.strip())
+        size = count * DTYPE_BYTES.get(match.group(2), 4)
+        needed = f" ({size / 1e9:.1f} GB needed for one tensor)" if size >= 1e8 else f" ({size / 1e6:.0f} MB more needed)"
+    doing = phase if phase in ("building", "training", "evaluating") else "loading"
+    what = "the data" if doing == "loading" else "the model"
+    hint = (
+        f"Try fewer hidden units (it was {config.hidden_units:,}), a smaller batch size "
+        f"(it was {config.batch_size:,}) or --train-limit."
+    )
+    return Failed(f"Out of memory while {doing} {what}{needed}.", hint, "".join(traceback.format_exception(exc)))
+
+
 def load_reporting(config: TrainConfig, sink: Sink, control: RunControl) -> MnistData:
     """Load MNIST for ``config``, reporting the stage and any download progress."""
     sink(Stage("Loading data", str(config.data) if config.data else ""))
@@ -322,11 +359,21 @@ def history_path(model_path: Path) -> Path:
     return Path(model_path).with_suffix(".history.json")
 
 
+def temporary_paths(path: Path, pid: int | None = None) -> tuple[Path, Path]:
+    """Where :func:`save_model` in process ``pid`` writes before renaming: the model's and its history's.
+
+    The UI removes them when it has to kill a trainer process in the middle of a save.
+    """
+    path, pid = Path(path), pid or os.getpid()
+    history = history_path(path)
+    return path.with_name(f".{path.stem}.{pid}.tmp.keras"), history.with_name(f".{history.name}.{pid}.tmp")
+
+
 def save_model(model: Any, path: Path, history: dict[str, list[float]] | None = None) -> None:
     """Write the model (and its history as JSON beside it) atomically: temporary file, then rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
+    tmp = temporary_paths(path)[0]
     try:
         model.save(tmp)
         if history is not None:
@@ -337,7 +384,7 @@ def save_model(model: Any, path: Path, history: dict[str, list[float]] | None = 
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # temporary_paths()[1] for a history file
     try:
         tmp.write_text(text)
         os.replace(tmp, path)
@@ -385,12 +432,14 @@ class SavedModelScorer:
     def run(self, sink: Sink, control: RunControl | None = None) -> None:
         control = control or RunControl()
         try:
+            data = self.data or load_reporting(self.config, sink, control)
+            if control.cancel.is_set():
+                return
             sink(Stage("Loading TensorFlow"))
             from . import models
 
             sink(Stage("Loading model", str(self.model_path)))
             self.model = models.load_model(self.model_path)
-            data = self.data or load_reporting(self.config, sink, control)
             if control.cancel.is_set():
                 return
             sink(Stage("Evaluating"))

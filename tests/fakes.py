@@ -79,8 +79,8 @@ def batches(epoch_number: int, upto: int) -> list[BatchEnd]:
     ]
 
 
-LOADING = [Stage("Loading TensorFlow"), Stage("Loading data", "/data/mnist")]
-PREFIX = [Stage("Loading TensorFlow"), Stage("Loading data"), Stage("Building model", "mlp"), started(), Stage("Training")]
+LOADING = [Stage("Loading data", "/data/mnist"), Stage("Loading TensorFlow")]
+PREFIX = [Stage("Loading data"), Stage("Loading TensorFlow"), Stage("Building model", "mlp"), started(), Stage("Training")]
 MID_TRAINING = [*PREFIX, epoch(1), epoch(2), *batches(3, 1200)]
 
 

@@ -296,28 +296,6 @@ async def test_quit_cancels_the_worker():
     assert trainer.control.cancel.is_set()
 
 
-@pytest.mark.keras
-async def test_real_worker_runs_a_tiny_model_to_the_results(tmp_path):
-    from mnist_tui.config import TrainConfig
-    from mnist_tui.data import MnistData
-    from mnist_tui.training import KerasTrainer
-
-    from .conftest import tiny_arrays
-
-    data = MnistData(*tiny_arrays(300, 100))
-    config = TrainConfig(epochs=2, batch_size=32, hidden_units=16, seed=1, steps_per_execution=2)
-    app = MnistApp(config, trainer_factory=lambda c: KerasTrainer(c, data=data))
-    async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(600):
-            if isinstance(app.screen, ResultsScreen):
-                break
-            await pilot.pause(0.05)
-        assert isinstance(app.screen, ResultsScreen)
-        assert len(app.screen.predictions) == 100
-        await pilot.press("escape")
-        assert app.screen.query_one("#epochs").row_count == 2
-
-
 # ------------------------------------------------------------------ terminal too small
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 MIN_WIDTH = 80
 MIN_HEIGHT = 22
@@ -40,7 +40,12 @@ class FitsTerminal:
     # Plain handler names: Textual calls the handler of every class in the MRO, so these
     # run as well as the screen's own on_mount / on_resize.
     def on_mount(self) -> None:
-        self.mount(TooSmall(id="too-small"))  # type: ignore[attr-defined]
+        screen: Screen = self  # type: ignore[assignment]
+        # ctrl+p opens the command palette from every screen; the footer keeps its
+        # 80 columns for the screen's own keys
+        for footer in screen.query(Footer):
+            footer.show_command_palette = False
+        screen.mount(TooSmall(id="too-small"))
         self._fit()
 
     def on_resize(self) -> None:

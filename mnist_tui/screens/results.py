@@ -12,7 +12,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Footer, Header, Static
 
-from ..config import TrainConfig
 from ..events import ModelHandle
 from ..predictions import Predictions, ViewCache, ViewFilter
 from ..widgets.digit import DigitView
@@ -22,7 +21,7 @@ from .base import AppScreen
 from .confusion import ConfusionScreen
 from .dialogs import GotoDialog, HelpScreen
 from .draw import DrawScreen
-from .forms import SaveDialog, TrainForm
+from .forms import SaveDialog
 
 
 class ResultsScreen(AppScreen):
@@ -236,11 +235,7 @@ class ResultsScreen(AppScreen):
         self.app.push_screen(SaveDialog(self.model, Path(f"mnist-{self.model.name}.keras")), saved)
 
     def action_train_again(self) -> None:
-        def start(config: TrainConfig | None) -> None:
-            if config is not None:
-                self.app.start_training(config)  # type: ignore[attr-defined]
-
-        self.app.push_screen(TrainForm(self.app.config), start)  # type: ignore[attr-defined]
+        self.app.train_again()  # type: ignore[attr-defined]
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

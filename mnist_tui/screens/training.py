@@ -14,14 +14,26 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
-from ..events import BatchEnd, DownloadProgress, EpochEnd, Failed, Finished, Stage, Started, Stopped, TrainerEvent, one_line
+from ..events import (
+    BatchEnd,
+    DownloadProgress,
+    EpochEnd,
+    Failed,
+    Finished,
+    Notice,
+    Stage,
+    Started,
+    Stopped,
+    TrainerEvent,
+    one_line,
+)
 from ..render import format_duration
 from ..training import RunControl
 from ..widgets.metric import MetricSpark
 from .base import AppScreen
 
 TRAINER_THREAD = "mnist-tui-trainer"
-PLAN = ("Loading TensorFlow", "Loading data", "Building model", "Training", "Evaluating")
+PLAN = ("Loading data", "Loading TensorFlow", "Building model", "Training", "Evaluating")
 SHORT = {
     "Loading TensorFlow": "TensorFlow",
     "Loading data": "Data",
@@ -45,6 +57,7 @@ class TrainingScreen(AppScreen):
     BINDINGS = [
         Binding("s", "stop", "Stop early"),
         Binding("r", "results", "Results"),
+        Binding("t", "train_again", "Train"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -132,9 +145,8 @@ class TrainingScreen(AppScreen):
     def _start(self) -> None:
         if self.threaded:
             # A plain daemon thread rather than a Textual thread worker: the event loop
-            # would wait for an executor thread on exit, and an import of TensorFlow
-            # cannot be interrupted. The run is cancelled on quit; launch.py gives it a
-            # moment to finish and then lets the process go.
+            # would wait for an executor thread on exit. With the real trainer this thread
+            # only relays a trainer process's events; launch.py ends that process on quit.
             thread = threading.Thread(target=self._run_trainer, name=TRAINER_THREAD, daemon=True)
             thread.start()
         else:
@@ -179,6 +191,8 @@ class TrainingScreen(AppScreen):
                 self._on_finished(event)
             elif isinstance(event, Failed):
                 self._on_failed(event)
+            elif isinstance(event, Notice):
+                self.notify(event.message, severity="warning", timeout=8)
 
     def _on_stage(self, event: Stage) -> None:
         if event.name not in self.stages:
@@ -278,6 +292,7 @@ class TrainingScreen(AppScreen):
         self._settle_bars(full=True)
         self._render_status()
         self.add_class("-finished")
+        self.refresh_bindings()
         self.post_message(self.Done(event))
 
     def _on_failed(self, event: Failed) -> None:
@@ -286,7 +301,8 @@ class TrainingScreen(AppScreen):
         body = Text.assemble(("✗ ", "bold red"), (event.message, "bold"))
         if event.hint:
             body.append(f"\n{event.hint}")
-        body.append("\nPress q to quit.", style="dim")
+        earlier = "r opens the last results · " if self._last_results() else ""
+        body.append(f"\n{earlier}t trains again · q quits", style="dim")
         error = self.query_one("#error", Static)
         error.border_title = "Training failed" if self.current_stage == "Training" else "Something went wrong"
         error.update(body)
@@ -294,6 +310,7 @@ class TrainingScreen(AppScreen):
         self._settle_bars(full=False)
         self._render_status()
         self._render_stages(failed=True)
+        self.refresh_bindings()
 
     # ------------------------------------------------------------------ drawing
 
@@ -334,8 +351,13 @@ class TrainingScreen(AppScreen):
         if action == "stop":
             return self.result is None and self.failure is None and not self.control.stop.is_set()
         if action == "results":
-            return self.result is not None
+            return self.result is not None or (self.failure is not None and self._last_results())
+        if action == "train_again":
+            return self.failure is not None
         return True
+
+    def _last_results(self) -> bool:
+        return getattr(self.app, "last_results", None) is not None
 
     def action_stop(self) -> None:
         self.control.stop.set()
@@ -346,6 +368,11 @@ class TrainingScreen(AppScreen):
     def action_results(self) -> None:
         if self.result is not None:
             self.post_message(self.Done(self.result))
+        elif self._last_results():
+            self.app.show_last_results()  # type: ignore[attr-defined]
+
+    def action_train_again(self) -> None:
+        self.app.train_again()  # type: ignore[attr-defined]
 
     def retire(self) -> None:
         """A newer run replaced this one: drop the trainer and its model so that memory is freed."""
