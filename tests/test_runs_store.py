@@ -57,7 +57,7 @@ def fake_predictions():
 
 
 def script(config: TrainConfig = fakes.CONFIG, *, epochs: int | None = None, outcome: str = "finished", batches: bool = True,
-           model=None) -> list:  # fmt: skip
+           model=None, test_accuracy: float | None = None) -> list:  # fmt: skip
     """A run's events: stages, Started, epochs with their batch losses, then the outcome."""
     epochs = config.epochs if epochs is None else epochs
     events: list = [Stage("Loading TensorFlow"), Stage("Loading data"), Started(config, config.epochs, fakes.STEPS, 101_770, fakes.SUMMARY, 60_000, 10_000)]
@@ -70,7 +70,8 @@ def script(config: TrainConfig = fakes.CONFIG, *, epochs: int | None = None, out
         events.append(e)
     predictions = fake_predictions()
     if outcome in ("finished", "stopped"):
-        events.append(Finished({}, 0.071, predictions.accuracy, predictions, stopped_early=outcome == "stopped",
+        accuracy = predictions.accuracy if test_accuracy is None else test_accuracy
+        events.append(Finished({}, 0.071, accuracy, predictions, stopped_early=outcome == "stopped",
                                seconds=2.1 * epochs, model=model if model is not None else SavedModel()))  # fmt: skip
     elif outcome == "failed":
         events.append(Failed("Training diverged: the loss became NaN at epoch 2, batch 300.", "Try a smaller learning rate."))
@@ -93,19 +94,20 @@ def fill_store(home: Path, now: float = NOW) -> None:
     clock = Clock()
     hour = 3600.0
     plans = [
-        (TrainConfig(), {}),
-        (TrainConfig(arch="cnn", epochs=3), {}),
-        (TrainConfig(learning_rate=0.01), {"epochs": 3, "outcome": "stopped"}),
+        (TrainConfig(), {"test_accuracy": 0.9781}),
+        (TrainConfig(arch="cnn", epochs=3), {"test_accuracy": 0.9912}),
+        (TrainConfig(learning_rate=0.01), {"epochs": 3, "outcome": "stopped", "test_accuracy": 0.9702}),
         (TrainConfig(learning_rate=10.0), {"epochs": 1, "outcome": "failed"}),
-        (TrainConfig(epochs=5, seed=7, train_limit=5000, validate=False), {}),
+        (TrainConfig(epochs=5, seed=7, train_limit=5000, validate=False), {"test_accuracy": 0.9655}),
         (TrainConfig(hidden_units=256, dropout=0.0), {"epochs": 2, "outcome": "interrupted"}),
-        (TrainConfig(batch_size=128), {}),  # its model file goes missing
+        (TrainConfig(batch_size=128), {"test_accuracy": 0.979}),  # its model file goes missing
         (TrainConfig(epochs=4), {"epochs": 2, "outcome": "running"}),
     ]
     starts = [now - h * hour for h in (30 * 24, 50, 26, 25.5, 5, 2.5, 0.75, 0.05)]
     for (config, plan), start in zip(plans, starts):
         clock.t = start
-        events = script(config, epochs=plan.get("epochs"), outcome=plan.get("outcome", "finished"), batches=False)
+        events = script(config, epochs=plan.get("epochs"), outcome=plan.get("outcome", "finished"), batches=False,
+                        test_accuracy=plan.get("test_accuracy"))  # fmt: skip
         recorder, _ = record(home, events, config, clock, close=False)
         if plan.get("outcome") == "interrupted":
             recorder.close()

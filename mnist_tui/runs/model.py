@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import socket
@@ -113,7 +114,7 @@ class Run:
     @property
     def options(self) -> dict[str, object]:
         """The options that differ from the defaults (``arch`` aside), by their short names."""
-        defaults = TrainConfig().__dict__
+        defaults = default_options()
         shown = {}
         for key, short in OPTION_NAMES.items():
             if key == "hidden_units" and self.arch != "mlp":
@@ -163,6 +164,11 @@ class Run:
         )
         return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
 
+
+
+@functools.cache
+def default_options() -> dict[str, object]:
+    return dict(TrainConfig().__dict__)
 
 
 def iso_time(timestamp: float | None) -> str | None:

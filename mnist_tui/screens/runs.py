@@ -1,0 +1,362 @@
+"""The runs screen: every recorded run in a table to sort, filter, open, mark, rename and delete."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+
+from ..runs import RUNNING, Run, RunStore, StoreError
+from ..runs import format as fmt
+from ..widgets.runs_table import BY_KEY, COLUMNS, NARROW_WIDTH, RunsTable, filter_runs, sort_runs
+from .base import AppModalScreen, AppScreen
+from .dialogs import HelpScreen
+
+RUNS_KEYS = [
+    ("Runs", [
+        ("↑ ↓  pageup pagedown", "move"), ("enter / click", "open the run's results"),
+        ("space", "mark for comparison (again: unmark)"), ("n", "rename"), ("delete", "delete (asks first)"),
+    ]),
+    ("Order and filter", [
+        ("s", "sort by the next column"), ("S", "reverse the order"), ("click a header", "sort by it (again: reverse)"),
+        ("/", "filter: type words (name, arch, options, status)"), ("escape", "leave the filter; again: clear it"),
+    ]),
+    ("Screen", [("?", "this help"), ("escape", "back"), ("q", "quit")]),
+]  # fmt: skip
+
+
+class RunsScreen(AppScreen):
+    """The run store as a table, newest first.
+
+    Args:
+        store: The open run store.
+        now: Unix time for the "when" column (tests fix it).
+
+    Attributes:
+        marked: Ids of the marked runs, in the order they were marked.
+    """
+
+    DEFAULT_CSS = """
+    RunsScreen #runs-filter { height: 1; border: none; padding: 0 1; background: $boost; }
+    RunsScreen #runs-filter:focus { background: $primary 30%; }
+    RunsScreen #runs-table { height: 1fr; }
+    RunsScreen #run-details { height: 3; padding: 0 1; background: $boost; }
+    RunsScreen #runs-empty { display: none; height: 1fr; padding: 1 2; color: $text-muted; }
+    RunsScreen.-empty #runs-empty { display: block; }
+    RunsScreen.-empty #runs-table { display: none; }
+    """
+
+    BINDINGS = [
+        Binding("enter", "open", "Open"),
+        Binding("space", "mark", "Mark"),
+        Binding("n", "rename", "Rename"),
+        Binding("delete", "delete", "Delete", key_display="del"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse", "Reverse", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    class OpenRun(Message):
+        """Open this run's results (posted only for runs that have test predictions)."""
+
+        def __init__(self, run_id: int) -> None:
+            super().__init__()
+            self.run_id = run_id
+
+    def __init__(self, store: RunStore, *, now: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.store = store
+        self.now = now
+        self.runs: list[Run] = []
+        self.marked: list[int] = []
+        self.sub_title = "Runs"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="/ to filter: words from the name, architecture, options or status", id="runs-filter")
+        yield RunsTable(id="runs-table")
+        yield Static("No runs recorded yet. Every run you train is recorded here from the moment it starts.", id="runs-empty")
+        yield Static(id="run-details")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(RunsTable).focus()
+        self.reload()
+
+    def on_resize(self) -> None:
+        table = self.query_one(RunsTable)
+        if table.narrow != (self.size.width < NARROW_WIDTH):
+            self._show()
+
+    # ------------------------------------------------------------------ state -> widgets
+
+    def reload(self) -> None:
+        """Read the store again (the app calls this when the live run records an epoch)."""
+        try:
+            self.runs = self.store.list_runs()
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        ids = {run.id for run in self.runs}
+        self.marked = [run_id for run_id in self.marked if run_id in ids]
+        self._show()
+
+    def _show(self) -> None:
+        table = self.query_one(RunsTable)
+        text = self.query_one("#runs-filter", Input).value
+        shown = sort_runs(filter_runs(self.runs, text), table.sort_key, table.descending)
+        table.show(shown, self.marked, now=self.now(), narrow=self.size.width < NARROW_WIDTH)
+        self.set_class(not self.runs, "-empty")
+        count = f"{len(shown)} of {len(self.runs)} runs" if text.strip() else f"{len(self.runs)} runs"
+        marked = f" · {len(self.marked)} marked" if self.marked else ""
+        self.sub_title = f"Runs · {count}{marked}"
+        self._show_details()
+
+    def _show_details(self) -> None:
+        run = self.query_one(RunsTable).current
+        details = self.query_one("#run-details", Static)
+        if run is None:
+            details.update("No run matches the filter." if self.runs else "")
+            return
+        head = Text.assemble((f"#{run.id} {run.name}", "bold"), f" · {run.arch} · ", (fmt.status(run), "bold"))
+        head.append(f" · started {fmt.when(run.started_at, self.now())} · {fmt.duration(run.elapsed)}")
+        head.append(f" · {fmt.size(run.size_bytes)}")
+        second = Text(f"options: {fmt.options(run) or 'the defaults'}")
+        if run.test_accuracy is not None:
+            second.append(f" · test {fmt.percent(run.test_accuracy)}, {run.mistakes} mistakes")
+        if run.best is not None:
+            second.append(f" · best val {fmt.best(run)}")
+        third = Text(run.message or "", style="red") if run.message else Text("")
+        if run.model_missing:
+            third = Text("model missing: results open, drawing and saving need the model file", style="yellow")
+        details.update(Text("\n").join([head, second, third]))
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_details()
+
+    # ------------------------------------------------------------------ sort and filter
+
+    def sort_by(self, key: str, descending: bool | None = None) -> None:
+        """Sort by the column ``key``; ``descending`` defaults to that column's natural order."""
+        table = self.query_one(RunsTable)
+        table.sort_key = key
+        table.descending = BY_KEY[key].descending if descending is None else descending
+        self._show()
+
+    def action_sort(self) -> None:
+        table = self.query_one(RunsTable)
+        keys = [c.key for c in COLUMNS if not (table.narrow and c.wide_only)]
+        position = keys.index(table.sort_key) if table.sort_key in keys else -1
+        self.sort_by(keys[(position + 1) % len(keys)])
+
+    def action_reverse(self) -> None:
+        table = self.query_one(RunsTable)
+        self.sort_by(table.sort_key, not table.descending)
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        table = self.query_one(RunsTable)
+        self.sort_by(key, not table.descending if key == table.sort_key else None)
+
+    def action_filter(self) -> None:
+        self.query_one("#runs-filter", Input).focus()
+
+    @on(Input.Changed, "#runs-filter")
+    def _filter_changed(self) -> None:
+        self._show()
+
+    @on(Input.Submitted, "#runs-filter")
+    def _filter_done(self) -> None:
+        self.query_one(RunsTable).focus()
+
+    def action_back(self) -> None:
+        """Leave the filter, then clear it, then go back to the screen underneath."""
+        field = self.query_one("#runs-filter", Input)
+        if field.has_focus:
+            self.query_one(RunsTable).focus()
+        elif field.value:
+            field.value = ""
+        elif len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    # ------------------------------------------------------------------ actions on a run
+
+    def _current(self) -> Run | None:
+        run = self.query_one(RunsTable).current
+        if run is None:
+            self.notify("No run selected.", severity="warning", timeout=3)
+        return run
+
+    def action_open(self) -> None:
+        run = self._current()
+        if run is None:
+            return
+        if run.status == RUNNING and not run.has_predictions:
+            self.notify(f"Run {run.id} is still training; its results open once it ends.", timeout=4)
+        elif not run.has_predictions:
+            why = f" ({run.message})" if run.message else ""
+            self.notify(f"Run {run.id} has no test predictions to open: it {run.status}{why}.", severity="warning", timeout=5)
+        else:
+            self.post_message(self.OpenRun(run.id))
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_mark(self) -> None:
+        run = self._current()
+        if run is None:
+            return
+        if run.id in self.marked:
+            self.marked.remove(run.id)
+        else:
+            self.marked.append(run.id)
+        table = self.query_one(RunsTable)
+        row = table.cursor_row
+        self._show()
+        table.move_cursor(row=min(row + 1, table.row_count - 1), animate=False)
+
+    def action_rename(self) -> None:
+        run = self._current()
+        if run is None:
+            return
+
+        def rename(name: str | None) -> None:
+            if name is None or name == run.name:
+                return
+            try:
+                self.store.rename(run.id, name)
+            except StoreError as exc:
+                self.notify(str(exc), severity="error", timeout=5)
+            self.reload()
+
+        self.app.push_screen(RenameDialog(run), rename)
+
+    def action_delete(self) -> None:
+        run = self._current()
+        if run is None:
+            return
+        if run.status == RUNNING:
+            self.notify(f"Run {run.id} is still training; stop it before deleting it.", severity="warning", timeout=4)
+            return
+
+        def delete(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self.store.delete(run.id)
+            except StoreError as exc:
+                self.notify(str(exc), severity="error", timeout=6)
+            else:
+                self.notify(f"Deleted run {run.id} ({run.name}).", timeout=3)
+            self.reload()
+
+        what = f"{fmt.size(run.size_bytes)} on disk" if run.size_bytes else "no files"
+        self.app.push_screen(
+            ConfirmDialog(f"Delete run {run.id} ({run.name})?", f"Its metrics, model and predictions ({what}) are removed for good."),
+            delete,
+        )  # fmt: skip
+
+    def action_help(self) -> None:
+        self.app.push_screen(RunsHelp())
+
+
+class RenameDialog(AppModalScreen[str | None]):
+    """Ask for a run's new name; returns it, or ``None`` when cancelled."""
+
+    DEFAULT_CSS = """
+    RenameDialog { align: center middle; }
+    RenameDialog #rename { width: 50; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
+    RenameDialog #rename-input, RenameDialog #rename-input:focus {
+        height: 1; border: none; padding: 0 1; margin: 1 0; background: $primary 30%;
+    }
+    """
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, run: Run) -> None:
+        super().__init__()
+        self.run = run
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="rename") as box:
+            box.border_title = f"Rename run {self.run.id}"
+            yield Label("New name:")
+            yield Input(self.run.name, id="rename-input", max_length=60)
+            yield Label("enter rename · escape cancel", id="rename-message")
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        name = " ".join(event.value.split())
+        if not name:
+            self.query_one("#rename-message", Label).update("[b red]a name cannot be empty[/]")
+            return
+        self.dismiss(name)
+
+
+class ConfirmDialog(AppModalScreen[bool]):
+    """A yes/no question; ``y`` or the button confirms, ``n`` or escape cancels (the default)."""
+
+    DEFAULT_CSS = """
+    ConfirmDialog { align: center middle; }
+    ConfirmDialog #confirm { width: 60; height: auto; border: thick $error; background: $surface; padding: 0 1; }
+    ConfirmDialog #confirm-buttons { height: auto; align: right middle; margin-top: 1; }
+    ConfirmDialog Button { margin: 0 0 0 1; }
+    """
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Yes"),
+        Binding("n,escape", "dismiss(False)", "No"),
+    ]
+
+    def __init__(self, question: str, detail: str = "", *, confirm: str = "Delete") -> None:
+        super().__init__()
+        self.question = question
+        self.detail = detail
+        self.confirm = confirm
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm") as box:
+            box.border_title = "Confirm"
+            yield Static(Text(self.question, style="bold"))
+            if self.detail:
+                yield Static(Text(self.detail))
+            with Horizontal(id="confirm-buttons"):
+                yield Button(f"{self.confirm} (y)", variant="error", id="yes")
+                yield Button("Cancel (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class RunsHelp(HelpScreen):
+    """Every key of the runs screen."""
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for section, rows in RUNS_KEYS:
+            table.add_row(f"[b]{section}[/]", "")
+            for key, what in rows:
+                table.add_row(key, what)
+        with Vertical(id="help") as box:
+            box.border_title = "Keys: runs"
+            box.border_subtitle = "escape to close"
+            yield Static(table)
