@@ -230,7 +230,9 @@ async def test_opening_the_screen_with_200_runs_is_fast(tmp_path):
         elapsed = time.perf_counter() - start
         assert len(shown(app)) == 200
     print(f"runs screen with 200 runs open in {elapsed * 1000:.0f} ms")
-    assert elapsed < 2.0
+    # about 0.3-0.8 s on a busy 2-core machine; the bound catches work per run that grows
+    # out of hand (reading every run's files, a query per run), not the odd slow paint
+    assert elapsed < 5.0
 
 
 # ---------------------------------------------------------------------- snapshots
