@@ -380,6 +380,8 @@ def test_scatter_empty_input_and_bad_arguments():
     with pytest.raises(ValueError):
         braille_scatter(np.zeros(2), np.zeros(3), width=1, height=1)
     with pytest.raises(ValueError):
+        braille_scatter(np.float64(1.0), np.float64(1.0), width=1, height=1)
+    with pytest.raises(ValueError):
         braille_scatter(np.zeros(2), np.zeros(2), width=1, height=1, classes=np.array([0, -1]))
 
 

@@ -164,8 +164,8 @@ def braille_scatter(
         raise ValueError(f"grid must be at least 1x1 cells, got {width}x{height}")
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    n = len(x)
-    if x.shape != (n,) or y.shape != (n,):
+    n = x.shape[0] if x.ndim else 0
+    if x.ndim != 1 or y.shape != x.shape:
         raise ValueError(f"x and y must be 1-D of equal length, got {x.shape} and {y.shape}")
     classes = np.zeros(n, np.int64) if classes is None else np.asarray(classes, dtype=np.int64)
     priority = np.zeros(n, bool) if priority is None else np.asarray(priority, dtype=bool)
