@@ -31,6 +31,11 @@ keys while training:  s stop early (keeps the model)   q quit
 keys in the results:  ←/→ browse  e mistakes  0-9 one digit  a all  o by confidence
                       g go to  m ASCII/half-block  c confusion matrix  ? help  q quit
 
+every run is recorded in $MNIST_TUI_HOME (default ~/.local/share/mnist-tui):
+  mnist-tui runs [--csv | --json]           list the recorded runs
+  mnist-tui runs show ID                    one run with its epochs
+  mnist-tui runs rm ID... [--yes]           delete runs (their models and predictions too)
+
 examples:
   mnist-tui --data ~/mnist                  train the reference model, offline
   mnist-tui --arch cnn --epochs 12          train the convolutional network
@@ -111,9 +116,12 @@ def build_parser() -> Parser:
     model.add_argument("--no-validation", action="store_true", help="skip scoring the test set after every epoch (faster)")
     files = parser.add_argument_group("saved models")
     files.add_argument("--save", metavar="PATH.keras", type=save_path, help="save the trained model there (and its history as PATH.history.json)")
-    files.add_argument("--model", metavar="PATH.keras", type=existing_file, help="skip training: open a saved model's predictions in the results browser")
+    opened = files.add_mutually_exclusive_group()
+    opened.add_argument("--model", metavar="PATH.keras", type=existing_file, help="skip training: open a saved model's predictions in the results browser")
+    opened.add_argument("--run", metavar="ID", type=at_least("run id", 1), help="skip training: open a recorded run's results (with --headless: print its summary)")
     run = parser.add_argument_group("running")
     run.add_argument("--headless", action="store_true", help="no UI: print progress and metrics as plain text (for scripts and CI)")
+    run.add_argument("--no-record", action="store_true", help="do not record this run in the run store (see mnist-tui runs)")
     run.add_argument("--log-file", metavar="PATH", type=Path, help="where TensorFlow's own messages go while the UI runs (default: ~/.cache/mnist-tui/mnist-tui.log)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -127,6 +135,10 @@ class Options:
     model: Path | None
     headless: bool
     log_file: Path | None
+    record: bool = True
+    """Record the run in the run store (``--no-record`` turns it off)."""
+    run: int | None = None
+    """Open this recorded run instead of training (``--run``)."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -148,19 +160,242 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         )
     except ConfigError as exc:  # pragma: no cover - the argument types check first
         parser.error(str(exc))
-    return Options(config=config, model=args.model, headless=args.headless, log_file=args.log_file)
+    return Options(
+        config=config, model=args.model, headless=args.headless, log_file=args.log_file, record=not args.no_record,
+        run=args.run,
+    )  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mnist-tui`` command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["runs"]:
+        return runs_main(argv[1:])
     options = parse_args(argv)
+    if options.run is not None:
+        if options.headless:
+            return show_run(options.run)
+        if (status := check_openable(options.run)) != 0:
+            return status
     if options.headless:
         from .headless import run_headless
 
-        return run_headless(options.config, model_path=options.model, log_file=options.log_file)
+        return run_headless(options.config, model_path=options.model, log_file=options.log_file, record=options.record)
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         print("mnist-tui: not running in a terminal; use --headless for plain-text output", file=sys.stderr)
         return 2
     from .launch import run_app
 
     return run_app(options)
+
+
+# ---------------------------------------------------------------------- mnist-tui runs
+
+
+def build_runs_parser() -> Parser:
+    parser = Parser(prog="mnist-tui runs", description="The runs recorded in the run store ($MNIST_TUI_HOME).")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--csv", action="store_true", help="every run as a CSV row: configuration, final and best metrics")
+    output.add_argument("--json", action="store_true", help="every run as a JSON object, in one JSON array")
+    commands = parser.add_subparsers(dest="command", metavar="{show,rm}")
+    show = commands.add_parser("show", help="one run with its epoch table")
+    show.add_argument("id", type=at_least("run id", 1))
+    remove = commands.add_parser("rm", help="delete runs: their rows, models and predictions")
+    remove.add_argument("ids", metavar="ID", nargs="+", type=at_least("run id", 1))
+    remove.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+def fail(message: str, status: int = 1) -> int:
+    print(f"mnist-tui: error: {message}", file=sys.stderr)
+    return status
+
+
+def open_run_store():
+    """The default run store, or ``None`` after saying on stderr why it cannot be opened."""
+    from .runs import StoreError, open_store
+
+    try:
+        store = open_store()
+    except StoreError as exc:
+        fail(str(exc))
+        return None
+    for notice in store.notices:
+        print(f"mnist-tui: {notice}", file=sys.stderr)
+    return store
+
+
+def print_out(*renderables: object) -> None:
+    """Rich on a terminal; plain, colourless text without trailing blanks into a pipe or a file."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        Console(highlight=False).print(*renderables)
+        return
+    console = Console(highlight=False, no_color=True, width=400, force_terminal=False)
+    with console.capture() as captured:
+        console.print(*renderables)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+
+
+def runs_main(argv: Sequence[str]) -> int:
+    """``mnist-tui runs ...``: list, show or delete recorded runs. Never imports TensorFlow."""
+    args = build_runs_parser().parse_args(argv)
+    store = open_run_store()
+    if store is None:
+        return 1
+    from .runs import StoreError
+
+    try:
+        if args.command == "show":
+            return show_run(args.id, store)
+        if args.command == "rm":
+            return remove_runs(store, args.ids, args.yes)
+        runs = store.list_runs()
+        if args.csv or args.json:
+            write_records([run.to_record() for run in runs], as_json=args.json)
+        else:
+            print_runs_table(runs)
+        return 0
+    except StoreError as exc:
+        return fail(str(exc))
+    except BrokenPipeError:  # `mnist-tui runs | head`
+        sys.stderr.close()
+        return 0
+
+
+def write_records(records: list[dict], *, as_json: bool) -> None:
+    if as_json:
+        import json
+
+        json.dump(records, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    import csv
+
+    from .runs.model import Run
+
+    names = list(records[0]) if records else Run.record_fields()
+    writer = csv.DictWriter(sys.stdout, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: "" if v is None else v for k, v in record.items()} for record in records)
+
+
+def print_runs_table(runs: list) -> None:
+    import time
+
+    from rich.table import Table
+
+    from .runs import format as fmt
+
+    if not runs:
+        print("No runs recorded yet: every training run is recorded once it starts.")
+        return
+    from rich import box
+
+    table = Table(box=box.SIMPLE_HEAD if sys.stdout.isatty() else None, header_style="bold", pad_edge=False)
+    for name in ("ID", "Name", "When", "Arch", "Options", "Epochs", "Best val", "Test acc", "Time", "Status", "Size"):
+        table.add_column(name, justify="right" if name in ("ID", "Epochs", "Best val", "Test acc", "Time", "Size") else "left")
+    now = time.time()
+    for run in runs:
+        table.add_row(
+            str(run.id), run.name, fmt.when(run.started_at, now), run.arch, fmt.options(run), fmt.epochs(run),
+            fmt.best(run), fmt.percent(run.test_accuracy), fmt.duration(run.elapsed), fmt.status(run),
+            fmt.size(run.size_bytes),
+        )  # fmt: skip
+    print_out(table)
+
+
+def show_run(run_id: int, store=None) -> int:
+    """``mnist-tui runs show ID`` (and ``--headless --run ID``): one run, its epoch table."""
+    import time
+
+    from rich.table import Table
+
+    from .runs import StoreError
+    from .runs import format as fmt
+
+    store = store or open_run_store()
+    if store is None:
+        return 1
+    try:
+        run = store.get_run(run_id)
+    except StoreError as exc:
+        return fail(str(exc))
+    info = Table.grid(padding=(0, 2))
+    info.add_column(style="bold")
+    info.add_column()
+    c = run.config
+    model = "model missing" if run.model_missing else (str(run.model_path) if run.has_model else "none")
+    rows = [
+        ("Run", f"{run.id} · {run.name} · {fmt.status(run)}"),
+        ("Started", f"{fmt.stamp(run.started_at)} ({fmt.when(run.started_at, time.time())})"),
+        ("Ended", fmt.stamp(run.ended_at)),
+        ("Configuration", " ".join(f"{k}={'–' if v is None else v}" for k, v in c.items() if k not in ("data", "save"))),
+        ("Options", fmt.options(run) or "the defaults"),
+        ("Model", f"{run.params:,} parameters · {model}" if run.params else model),
+        ("Data", f"{run.train_size or 0:,} training, {run.test_size or 0:,} test images · {run.data_fingerprint or '–'}"),
+        ("Test", f"accuracy {fmt.percent(run.test_accuracy)} · loss {fmt.number(run.test_loss)} · {run.mistakes if run.mistakes is not None else '–'} mistakes"),
+        ("Best", fmt.best(run)),
+        ("Time", fmt.duration(run.elapsed)),
+        ("Versions", " · ".join(f"{k} {v}" for k, v in run.versions.items() if v)),
+        ("Recorded by", f"{run.host} (pid {run.pid})"),
+        ("Folder", f"{run.folder} ({fmt.size(run.size_bytes)})"),
+    ]  # fmt: skip
+    if run.message:
+        rows.append(("Message", run.message))
+    for key, value in rows:
+        info.add_row(key, value)
+    parts: list[object] = [info]
+    if run.epochs:
+        best = run.best
+        epochs = Table(box=None, header_style="bold", pad_edge=False, title_justify="left")
+        for name in ("Epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", ""):
+            epochs.add_column(name, justify="right")
+        for e in run.epochs:
+            epochs.add_row(
+                str(e.epoch), fmt.number(e.loss), fmt.number(e.accuracy), fmt.number(e.val_loss),
+                fmt.number(e.val_accuracy), fmt.number(e.seconds, 1), "best" if best is not None and e.epoch == best.epoch else "",
+            )  # fmt: skip
+        parts += ["", epochs]
+    print_out(*parts)
+    return 0
+
+
+def remove_runs(store, ids: list[int], yes: bool) -> int:
+    """``mnist-tui runs rm``: every id checked first, then one confirmation, then the deletions."""
+    runs = [store.get_run(run_id) for run_id in dict.fromkeys(ids)]
+    if not yes:
+        if not sys.stdin.isatty():
+            return fail("not deleting without a terminal to confirm in; pass --yes", 2)
+        listed = ", ".join(f"run {run.id} ({run.name}, {run.status})" for run in runs)
+        try:
+            answer = input(f"Delete {listed}, with their models? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.")
+            return 1
+    for run in runs:
+        store.delete(run.id)
+        print(f"Deleted run {run.id} ({run.name}).")
+    return 0
+
+
+def check_openable(run_id: int) -> int:
+    """Before the app opens ``--run ID``: 0 when the run has predictions to browse, else say why and return 1."""
+    store = open_run_store()
+    if store is None:
+        return 1
+    from .runs import StoreError
+
+    try:
+        run = store.get_run(run_id)
+    except StoreError as exc:
+        return fail(str(exc))
+    finally:
+        store.close()
+    if not run.has_predictions:
+        detail = f": {run.message}" if run.message else ""
+        return fail(f"run {run_id} has no test predictions to open (it {run.status}{detail})")
+    return 0

@@ -9,7 +9,9 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .config import TrainConfig
-from .events import BatchEnd, DownloadProgress, EpochEnd, Failed, Finished, Stage, Started, Stopped, TrainerEvent
+from .events import (
+    BatchEnd, DownloadProgress, EpochEnd, Failed, Finished, Notice, Sink, Stage, Started, Stopped, TrainerEvent,
+)  # fmt: skip
 from .terminal import stderr_to_log
 from .training import KerasTrainer, RunControl, SavedModelScorer
 
@@ -48,7 +50,7 @@ class HeadlessReporter:
             c = event.config
             self.console.print(
                 f"Training {c.arch} ({event.params:,} parameters) on {event.train_size:,} images: "
-                f"{c.epochs} epochs, batch {c.batch_size}, learning rate {c.learning_rate:g}"
+                f"{plural(c.epochs, 'epoch')}, batch {c.batch_size}, learning rate {c.learning_rate:g}"
             )
             self.progress.start()
         elif isinstance(event, BatchEnd):
@@ -84,7 +86,8 @@ class HeadlessReporter:
             self.outcome = event
             hint = ("" if event.message.endswith(".") else ".") + f" {event.hint}" if event.hint else ""
             self.errors.print(f"mnist-tui: error: {event.message}{hint}", markup=False, highlight=False, soft_wrap=True)
-
+        elif isinstance(event, Notice):
+            self.errors.print(f"mnist-tui: {event.message}", markup=False, highlight=False, soft_wrap=True)
 
     def stop_bars(self) -> None:
         for bars in (self.progress, self.downloads):
@@ -92,13 +95,33 @@ class HeadlessReporter:
                 bars.stop()
 
 
-def run_headless(config: TrainConfig, model_path: Path | None = None, log_file: Path | None = None) -> int:
-    """Train (or score ``model_path``) without the UI. Returns the exit status."""
+def plural(n: int, word: str) -> str:
+    """``1 epoch``, ``3 epochs``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def run_headless(
+    config: TrainConfig, model_path: Path | None = None, log_file: Path | None = None, record: bool = True
+) -> int:
+    """Train (or score ``model_path``) without the UI. Returns the exit status.
+
+    A training run is recorded in the run store unless ``record`` is false; scoring a
+    saved model is not a run and is never recorded. A store that fails is said in one
+    line on stderr and the run goes on unrecorded.
+    """
     trainer = SavedModelScorer(model_path, config) if model_path else KerasTrainer(config)
     control = RunControl()
     with stderr_to_log(log_file) as (terminal, _log):
         reporter = HeadlessReporter(Console(highlight=False), Console(file=terminal, highlight=False))
-        worker = threading.Thread(target=trainer.run, args=(reporter, control), name="mnist-tui-trainer")
+        recorder = None
+        sink: Sink = reporter
+        if record and model_path is None:
+            from .runs import Recorder
+
+            recorder = Recorder.open(reporter, config)
+            recorder.start()
+            sink = recorder
+        worker = threading.Thread(target=trainer.run, args=(sink, control), name="mnist-tui-trainer")
         worker.start()
         try:
             while worker.is_alive():
@@ -108,5 +131,11 @@ def run_headless(config: TrainConfig, model_path: Path | None = None, log_file: 
             reporter.stop_bars()
             reporter.errors.print("mnist-tui: interrupted")
             worker.join(10)
+            if recorder is not None:
+                recorder.close()
             return 130
+        if recorder is not None:
+            recorder.close()  # a run that ended without an outcome (cancelled) is interrupted
+            if recorder.recording and recorder.run_id is not None:
+                reporter.console.print(f"[dim]Recorded as run {recorder.run_id} (mnist-tui runs show {recorder.run_id})[/]")
     return 0 if isinstance(reporter.outcome, Finished) else 1
