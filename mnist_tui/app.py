@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +23,7 @@ from .events import ModelHandle
 from .predictions import Predictions
 from .screens.results import ResultsScreen
 from .screens.training import Trainer, TrainingScreen
+from .worker import client
 from .worker.client import ProcessTrainer
 from .worker.protocol import ScoreJob, TrainJob
 
@@ -28,6 +31,9 @@ TrainerFactory = Callable[[TrainConfig], Trainer]
 # Signals that end the app the way q does (terminal restored, trainer stopped), with
 # exit status 128 + the signal: SIGHUP when the terminal window closes or SSH drops.
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+# Seconds the trainer and model processes get to exit on quit before they are killed:
+# a kill loses nothing (a half-written save is removed), and the quit stays well under 0.5 s.
+QUIT_GRACE = 0.15
 
 
 def keras_trainer(config: TrainConfig) -> Trainer:
@@ -194,6 +200,9 @@ class MnistApp(App):
         """Exit; from now on nothing new is pushed or mounted."""
         self.exiting = True
         self.cancel_runs()
+        if client.live_processes():
+            # end the trainer and model processes while Textual winds down, not after
+            threading.Thread(target=client.end_all, args=(time.monotonic() + QUIT_GRACE,), daemon=True).start()
         super().exit(result, return_code, message)
 
     async def action_quit(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import signal
 import sys
 import threading
@@ -61,19 +62,26 @@ class _Live:
     writing: set[Path] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def ask_to_exit(self) -> None:
+        try:
+            self.conn.send(Cancel())
+        except (OSError, ValueError):
+            pass
+
     def end(self, grace: float = EXIT_GRACE) -> None:
-        """Ask the process to exit, terminate it after ``grace`` seconds, kill it if it still runs."""
+        """Ask the process to exit, terminate it after ``grace`` seconds, kill it if it still runs.
+
+        One thread at a time reaps a process (``Process.join`` from two threads at once
+        may lose its exit status).
+        """
         with self.lock:
             process = self.process
             if process.exitcode is None:
-                try:
-                    self.conn.send(Cancel())
-                except (OSError, ValueError):
-                    pass
+                self.ask_to_exit()
                 process.join(grace)
             if process.exitcode is None:
                 process.terminate()  # SIGTERM: the child unwinds, removing its temporary files
-                process.join(0.15)
+                process.join(0.1)
             if process.exitcode is None:
                 process.kill()
                 process.join(1.0)
@@ -111,22 +119,22 @@ def live_processes() -> list[Any]:
 def end_all(deadline: float | None = None) -> None:
     """End every process this UI started, all at once, by ``deadline`` (``time.monotonic()``) if given.
 
-    Quitting calls this: a process gets a cancel and a SIGTERM together (it unwinds and
-    removes any temporary file), then SIGKILL if it is still there at the deadline.
+    Quitting calls this: every process gets a cancel and a SIGTERM together, and
+    SIGKILL if it is still there at the deadline (an import of TensorFlow does not
+    stop for a signal handler). A process killed in the middle of a save leaves a
+    temporary file, which is removed here: the UI knows what each process was writing.
     """
     with _live_lock:
         lives = list(_live)
         _live.clear()
+    running = [live for live in lives if live.process.exitcode is None]
+    for live in running:
+        live.ask_to_exit()
+        live.process.terminate()
+    deadline = time.monotonic() + EXIT_GRACE if deadline is None else deadline
+    multiprocessing.connection.wait([live.process.sentinel for live in running], max(deadline - time.monotonic(), 0.0))
     for live in lives:
-        if live.process.exitcode is None:
-            try:
-                live.conn.send(Cancel())
-            except (OSError, ValueError):
-                pass
-            live.process.terminate()
-    for live in lives:
-        remaining = EXIT_GRACE if deadline is None else max(deadline - time.monotonic(), 0.0)
-        live.end(grace=remaining)
+        live.end(grace=0.0)
 
 
 def _start(job: Job, target: Callable[[Any, Job], None] | None, writing: Iterable[Path]) -> _Live:
