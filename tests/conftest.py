@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,9 @@ import pytest
 
 # Tests never draw over a real terminal and never show TensorFlow's chatter.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Runs recorded by tests (and by the app and headless runs they start) never reach the
+# person's own run store.
+os.environ["MNIST_TUI_HOME"] = tempfile.mkdtemp(prefix="mnist-tui-test-home-")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"

@@ -14,6 +14,7 @@ from textual.widgets import Digits, Footer, Header, Static
 from ..drawing import mnist_style
 from ..events import ModelHandle
 from ..widgets.canvas import DrawCanvas
+from ..worker.protocol import ModelServerError
 from ..widgets.digit import DigitView
 from ..widgets.probabilities import ProbabilityBars
 from .base import AppScreen
@@ -89,7 +90,13 @@ class DrawScreen(AppScreen):
         if canvas.is_empty:
             self._show(None)
             return
-        self._show(np.asarray(self.model.predict(seen[None]), dtype=np.float64)[0])
+        try:
+            probabilities = np.asarray(self.model.predict(seen[None]), dtype=np.float64)[0]
+        except ModelServerError as exc:  # the model's process is gone
+            self._show(None)
+            self.query_one("#guess-label", Static).update(Text(str(exc), style="bold red"))
+            return
+        self._show(probabilities)
 
     def _show(self, probabilities: np.ndarray | None) -> None:
         self.probabilities = probabilities

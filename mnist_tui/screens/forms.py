@@ -12,6 +12,7 @@ from textual.widgets import Button, Input, Label, Select
 
 from ..config import ARCHITECTURES, TYPED_OPTIONS, ConfigError, TrainConfig, check_save_path, parse_value
 from ..events import ModelHandle, one_line
+from ..worker.protocol import ModelServerError
 from .base import AppModalScreen
 
 
@@ -63,7 +64,8 @@ class SaveDialog(AppModalScreen[Path | None]):
         try:
             self.model.save(path)
         except Exception as exc:  # a full disk, a read-only directory, ...
-            reason = getattr(exc, "strerror", None) or one_line(exc)
+            # the model process's own words ("No space left on device"), or the error's
+            reason = str(exc) if isinstance(exc, ModelServerError) else getattr(exc, "strerror", None) or one_line(exc)
             self._say(f"[b red]could not save: {reason}[/]")
             return
         self.dismiss(path)
