@@ -204,6 +204,17 @@ async def test_escape_goes_back_and_q_quits(home):
         assert not app.is_running
 
 
+async def test_question_mark_lists_the_keys(home):
+    from mnist_tui.screens.runs import RunsHelp
+
+    app = RunsApp(home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, RunsHelp)
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunsScreen)
+
+
 async def test_an_empty_store_says_so(tmp_path):
     app = RunsApp(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

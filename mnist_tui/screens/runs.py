@@ -94,6 +94,10 @@ class RunsScreen(AppScreen):
         self.query_one(RunsTable).focus()
         self.reload()
 
+    def on_screen_resume(self) -> None:
+        # back from a run's results or a dialog: runs may have ended, been renamed or deleted meanwhile
+        self.reload()
+
     def on_resize(self) -> None:
         table = self.query_one(RunsTable)
         if table.narrow != (self.size.width < NARROW_WIDTH):
