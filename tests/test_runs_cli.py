@@ -268,3 +268,21 @@ def test_a_real_headless_run_is_recorded(real_mnist, tmp_path):
     assert open_store(store).load_probabilities(1).shape == (10_000, 10)
     assert run.versions["tensorflow"] and run.versions["keras"] and run.data_fingerprint
     print(f"a recorded mlp run on disk: model {run.model_path.stat().st_size:,} B, folder {run.size_bytes:,} B")
+
+
+def test_a_run_killed_with_sigkill_reads_as_interrupted(tmp_path):
+    code = (
+        "import time; from mnist_tui.config import TrainConfig; from mnist_tui.runs import Recorder, open_store;"
+        "recorder = Recorder(open_store(), lambda event: None, TrainConfig()); print(recorder.start(), flush=True);"
+        "time.sleep(60)"
+    )
+    env = {**os.environ, "MNIST_TUI_HOME": str(tmp_path)}
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout.readline().strip() == "1"
+        assert json.loads(mnist_tui("runs", "--json", home=tmp_path).stdout)[0]["status"] == "running"
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    assert json.loads(mnist_tui("runs", "--json", home=tmp_path).stdout)[0]["status"] == "interrupted"
