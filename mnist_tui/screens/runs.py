@@ -92,10 +92,10 @@ class RunsScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.query_one(RunsTable).focus()
-        self.reload()
 
     def on_screen_resume(self) -> None:
-        # back from a run's results or a dialog: runs may have ended, been renamed or deleted meanwhile
+        # shown for the first time, or back from a run's results or a dialog (runs may have
+        # ended, been renamed or deleted meanwhile): read the store
         self.reload()
 
     def on_resize(self) -> None:
