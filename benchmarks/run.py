@@ -47,24 +47,31 @@ FILTERS = ["e", "3", "o", "a", "e", "7", "o", "m", "m", "a"]
 
 
 def child(way: str, data_dir: Path, epochs: int, train_limit: int | None) -> None:
-    """Train once the ``way`` way and print ``RESULT {json}``: seconds and test accuracy."""
+    """Train once the ``way`` way and print ``RESULT {json}``: seconds and test accuracy.
+
+    The clock runs from building the model to the scored test set, the same span for
+    every way: TensorFlow's import and loading the data are outside it (in the app they
+    happen in its trainer process, before the "Building model" stage).
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-
     from mnist_tui.config import TrainConfig
-    from mnist_tui.data import load_path
 
-    data = load_path(data_dir)
     config = TrainConfig(epochs=epochs, seed=1, data=data_dir, train_limit=train_limit)
-    keras.utils.set_random_seed(1)
-    start = time.perf_counter()
-    if way == "plain":
-        accuracy = plain_keras(keras, data, config)
-    elif way == "headless":
-        accuracy = headless(data, config)
+    if way == "app":
+        seconds, accuracy, extra = full_app(config)
     else:
-        accuracy = full_app(data, config)
-    print("RESULT " + json.dumps({"seconds": time.perf_counter() - start, "accuracy": accuracy}), flush=True)
+        import keras
+
+        from mnist_tui.data import load_path
+
+        data = load_path(data_dir)
+        if way == "plain":
+            keras.utils.set_random_seed(1)
+            seconds, accuracy = plain_keras(keras, data, config)
+        else:  # the trainer seeds itself, after sizing TensorFlow's thread pools
+            seconds, accuracy = headless(data, config)
+        extra = {}
+    print("RESULT " + json.dumps({"seconds": seconds, "accuracy": accuracy, **extra}), flush=True)
 
 
 def seed_model(keras):
@@ -75,47 +82,79 @@ def seed_model(keras):
     ])  # fmt: skip
 
 
-def plain_keras(keras, data, config) -> float:
+def plain_keras(keras, data, config) -> tuple[float, float]:
     """The seed's script: the reference model, default compile, fit, then predict."""
-    model = seed_model(keras)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x, y = data.x_train[: config.train_limit], data.y_train[: config.train_limit]
     x, xt = x / 255.0, data.x_test / 255.0
+    start = time.perf_counter()
+    model = seed_model(keras)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=config.epochs, batch_size=config.batch_size, validation_data=(xt, data.y_test),
               verbose=0)  # fmt: skip
-    return float((model.predict(xt, verbose=0).argmax(axis=1) == data.y_test).mean())
+    accuracy = float((model.predict(xt, verbose=0).argmax(axis=1) == data.y_test).mean())
+    return time.perf_counter() - start, accuracy
 
 
-def headless(data, config) -> float:
+class Stopwatch:
+    """Times a run from its "Building model" stage to its ``Finished`` event, as they reach a sink."""
+
+    def __init__(self) -> None:
+        self.start = self.end = float("nan")
+
+    def see(self, event) -> None:
+        from mnist_tui.events import Finished, Stage
+
+        if isinstance(event, Stage) and event.name == "Building model":
+            self.start = time.perf_counter()
+        elif isinstance(event, Finished):
+            self.end = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+def headless(data, config) -> tuple[float, float]:
     from rich.console import Console
 
     from mnist_tui.events import Finished
     from mnist_tui.headless import HeadlessReporter
     from mnist_tui.training import KerasTrainer
 
+    watch = Stopwatch()
     with open(os.devnull, "w") as sink:
         reporter = HeadlessReporter(Console(file=sink), Console(file=sink))
-        KerasTrainer(config, data=data).run(reporter)
+        KerasTrainer(config, data=data).run(lambda event: (watch.see(event), reporter(event)))
     assert isinstance(reporter.outcome, Finished), reporter.outcome
-    return reporter.outcome.test_accuracy
+    return watch.seconds, reporter.outcome.test_accuracy
 
 
-def full_app(data, config) -> float:
+def full_app(config) -> tuple[float, float, dict[str, object]]:
+    """The whole app, its trainer in a process of its own; also the UI process's peak RSS and modules."""
     from mnist_tui.app import MnistApp
     from mnist_tui.screens.training import TrainingScreen
-    from mnist_tui.training import KerasTrainer
+    from mnist_tui.worker import client
+
+    watch = Stopwatch()
 
     class TimedApp(MnistApp):
         accuracy = float("nan")
+
+        def on_training_screen_event(self, message: TrainingScreen.Event) -> None:
+            watch.see(message.event)
 
         def on_training_screen_done(self, message: TrainingScreen.Done) -> None:
             self.accuracy = message.result.test_accuracy
             message.prevent_default()  # the clock stops here: no results screen
             self.exit()
 
-    app = TimedApp(config, trainer_factory=lambda c: KerasTrainer(c, data=data))
+    app = TimedApp(config)
     app.run(headless=True, size=(120, 40))
-    return app.accuracy
+    client.end_all()
+    status = Path("/proc/self/status").read_text()
+    peak = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    tensorflow = any(name in sys.modules for name in ("tensorflow", "keras"))
+    return watch.seconds, app.accuracy, {"ui_rss_mib": peak, "ui_tensorflow": tensorflow}
 
 
 def run_child(args: argparse.Namespace, way: str) -> dict[str, float]:
@@ -123,7 +162,8 @@ def run_child(args: argparse.Namespace, way: str) -> dict[str, float]:
     if args.train_limit:
         command += ["--train-limit", str(args.train_limit)]
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    env = {**os.environ, "MNIST_TUI_HOME": tempfile.mkdtemp(prefix="mnist-tui-bench-")}  # runs are not kept
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -144,12 +184,16 @@ def training(args: argparse.Namespace) -> None:
     print(f"\nTraining: {args.epochs} epochs, batch 32, validation each epoch, {args.rounds} rounds (median)")
     print(f"{'way':<10}{'train s':>9}{'process s':>11}{'test acc':>10}{'peak RSS MiB':>14}   runs (train s)")
     for way in WAYS:
-        each = " ".join(f"{r['seconds']:.1f}" for r in runs[way])
+        each = " ".join(f"{r['seconds']:.2f}" for r in runs[way])
         m = med[way]
-        print(f"{way:<10}{m['seconds']:>9.1f}{m['wall']:>11.1f}{m['accuracy']:>10.4f}{m['rss_mib']:>14.0f}   {each}")
+        print(f"{way:<10}{m['seconds']:>9.2f}{m['wall']:>11.1f}{m['accuracy']:>10.4f}{m['rss_mib']:>14.0f}   {each}")
     print(f"headless / plain: {med['headless']['seconds'] / med['plain']['seconds']:.2f}"
           f"   app / headless: {med['app']['seconds'] / med['headless']['seconds']:.3f}"
           f"   accuracy headless - plain: {100 * (med['headless']['accuracy'] - med['plain']['accuracy']):+.2f} points")  # fmt: skip
+    ui = [r["ui_rss_mib"] for r in runs["app"]]
+    tensorflow = any(r["ui_tensorflow"] for r in runs["app"])
+    print(f"app: UI process peak RSS {statistics.median(ui):.0f} MiB (the row above is its trainer process), "
+          f"TensorFlow in the UI process: {'yes' if tensorflow else 'no'}")
 
 
 # ----------------------------------------------------------------------------- a real terminal

@@ -111,13 +111,6 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-FOCUS_LOST = {"training-mid-run", "failed-run", "failed-run-train-form", "training-after-a-run", "confusion", "goto", "save", "train-form", "train-form-after-a-run"}  # fmt: skip
-"""Cases whose focused widget is not focused again after the notice (screens/base.py,
-FitsTerminal._fit: hiding the content blurs it and nothing restores it). Typing into a
-dialog's field, or arrows in a table, then do nothing until the widget is clicked.
-Empty this set when that is fixed."""
-
-
 @pytest.mark.parametrize(
     ("name", "size"),
     [(name, (80, 24)) for name in CASES] + [(name, (120, 40)) for name in ("training-mid-run", "results", "train-form")],
@@ -147,13 +140,8 @@ async def test_survives_40x12_and_back(name: str, size: tuple[int, int], tmp_pat
         await settle(pilot)
         assert app.screen is screen and not notice_shown(app)
         assert content.region.area > 0
-        if screen.focused is focused:
-            assert layout(screen) == before
-        else:
-            # the footer shows the keys of what has focus, so only the rest can be compared
-            assert without_footer(layout(screen)) == without_footer(before)
-            assert name in FOCUS_LOST, f"{focused} lost the focus"
-            pytest.xfail(f"{focused} is not focused again after the notice (screens/base.py FitsTerminal._fit)")
+        assert screen.focused is focused, f"{focused} lost the focus"
+        assert layout(screen) == before
 
 
 async def test_a_resize_storm_while_a_dialog_is_open_over_a_run():

@@ -58,10 +58,17 @@ class FitsTerminal:
         screen: Screen = self  # type: ignore[assignment]
         width, height = screen.app.size
         small = too_small(width, height)
+        was_small = screen.has_class("-too-small")
+        if small and not was_small:
+            self._focus_before_small = screen.focused  # hiding the content takes its focus
         screen.set_class(small, "-too-small")
         if small and screen.is_mounted:
             for notice in screen.query(TooSmall):
                 notice.show_size(width, height)
+        if was_small and not small:
+            widget, self._focus_before_small = getattr(self, "_focus_before_small", None), None
+            if widget is not None and widget.is_attached:
+                screen.call_after_refresh(screen.set_focus, widget)  # once it is displayed again
 
 
 class AppScreen(FitsTerminal, Screen[ResultType]):

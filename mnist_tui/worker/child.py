@@ -15,6 +15,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,13 @@ class Child:
             "save": lambda path: self.model.save(Path(path)),
             "ping": lambda: os.getpid(),
         }
+        # The understanding views' requests: each module's HANDLERS maps an op to
+        # ``handler(model, *args)``, ``model`` being the served ``training.TrainedModel``.
+        from . import explain, learned
+
+        for module in (explain, learned):
+            for op, handler in module.HANDLERS.items():
+                self.handlers[op] = partial(lambda handler, *args: handler(self.model, *args), handler)
 
     def send(self, message: object) -> None:
         # Keras may call the callback from a helper thread: one writer at a time.
