@@ -262,7 +262,7 @@ def _merge_columns(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarr
     that extent, so a run can be drawn as one span however many points it has.
     """
     breaks = (xs[1:] != xs[:-1]) | np.isnan(ys[1:]) | np.isnan(ys[:-1])
-    starts = np.flatnonzero(np.r_[True, breaks])
+    starts = np.flatnonzero(np.concatenate([[True], breaks]))
     return starts, np.minimum.reduceat(ys, starts), np.maximum.reduceat(ys, starts)
 
 
@@ -277,6 +277,46 @@ def _segment_dots(x0, y0, x1, y1) -> tuple[np.ndarray, np.ndarray]:
     return x0[segment] + np.floor(dx[segment] * fraction + 0.5), y0[segment] + np.floor(dy[segment] * fraction + 0.5)
 
 
+def _line_parts(xs, ys, width: int, height: int):
+    """A polyline's dots as spans (one per column it passes through once) and loose dots.
+
+    Returns ``(sparse, first, last, rows, columns)``: ``sparse`` when no two
+    consecutive points share a column; ``first[x]..last[x]`` the span of column
+    ``x`` (empty where ``first > last``); ``rows, columns`` every other dot.
+    """
+    xs = np.floor(np.asarray(xs, dtype=float) + 0.5)
+    ys = np.floor(np.asarray(ys, dtype=float) + 0.5)
+    first, last = np.full(width, height, dtype=np.int64), np.full(width, -1, dtype=np.int64)
+    if xs.size == 0:
+        return True, first, last, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts, lows, highs = _merge_columns(xs, ys)
+    ends = np.append(starts[1:], xs.size) - 1
+    columns = xs[starts]
+    spans = np.isfinite(lows) & np.isfinite(columns) & (columns >= 0) & (columns < width) & (highs >= 0) & (lows < height)
+    top, bottom = np.maximum(lows[spans], 0).astype(np.int64), np.minimum(highs[spans], height - 1).astype(np.int64)
+    span_columns = columns[spans].astype(np.int64)
+    alone = np.bincount(span_columns, minlength=width)[span_columns] == 1
+    first[span_columns[alone]], last[span_columns[alone]] = top[alone], bottom[alone]
+    x0, y0, x1, y1 = xs[ends[:-1]], ys[ends[:-1]], xs[starts[1:]], ys[starts[1:]]
+    joined = np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1)
+    px, py = _segment_dots(x0[joined], y0[joined], x1[joined], y1[joined])
+    inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)
+    rows, columns = py[inside].astype(np.int64), px[inside].astype(np.int64)
+    if not alone.all():  # columns the line passes through more than once: their spans dot by dot
+        lengths = (bottom - top + 1)[~alone]
+        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        rows = np.concatenate([np.repeat(top[~alone], lengths) + offsets, rows])
+        columns = np.concatenate([np.repeat(span_columns[~alone], lengths), columns])
+    return starts.size == xs.size, first, last, rows, columns
+
+
+def _mask(first: np.ndarray, last: np.ndarray, rows: np.ndarray, columns: np.ndarray, height: int) -> np.ndarray:
+    grid = np.arange(height, dtype=np.int16)[:, None]
+    dots = (grid >= first.astype(np.int16)) & (grid <= last.astype(np.int16))  # a comparison, not a loop
+    dots[rows, columns] = True
+    return dots
+
+
 def line_mask(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.ndarray:
     """The dots of a polyline through ``(xs, ys)`` on a ``height`` x ``width`` dot canvas (row 0 at the top).
 
@@ -287,45 +327,33 @@ def line_mask(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.nda
     highest of them (exactly the dots their segments cover), so thousands of batch
     points cost about what a few per column cost.
     """
-    xs = np.floor(np.asarray(xs, dtype=float) + 0.5)
-    ys = np.floor(np.asarray(ys, dtype=float) + 0.5)
-    if xs.size == 0:
-        return np.zeros((height, width), dtype=bool)
-    starts, lows, highs = _merge_columns(xs, ys)
-    ends = np.r_[starts[1:], xs.size] - 1
-    columns = xs[starts]
-    spans = np.isfinite(lows) & np.isfinite(columns) & (columns >= 0) & (columns < width) & (highs >= 0) & (lows < height)
-    top, bottom = np.maximum(lows[spans], 0).astype(np.int64), np.minimum(highs[spans], height - 1).astype(np.int64)
-    span_columns = columns[spans].astype(np.int64)
-    alone = np.bincount(span_columns, minlength=width)[span_columns] == 1
-    first, last = np.full(width, height, dtype=np.int64), np.full(width, -1, dtype=np.int64)
-    first[span_columns[alone]], last[span_columns[alone]] = top[alone], bottom[alone]
-    if starts.size == xs.size:  # no two points share a column: every span is one dot
-        dots = np.zeros((height, width), dtype=bool)
-        dots[top, span_columns] = True
-    else:
-        rows = np.arange(height, dtype=np.int16)[:, None]
-        dots = (rows >= first.astype(np.int16)) & (rows <= last.astype(np.int16))  # a comparison, not a loop
-    lengths = (bottom - top + 1)[~alone]  # columns the line passes through more than once
-    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    dots[np.repeat(top[~alone], lengths) + offsets, np.repeat(span_columns[~alone], lengths)] = True
-    x0, y0, x1, y1 = xs[ends[:-1]], ys[ends[:-1]], xs[starts[1:]], ys[starts[1:]]
-    joined = np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1)
-    px, py = _segment_dots(x0[joined], y0[joined], x1[joined], y1[joined])
-    inside = (px >= 0) & (px < width) & (py >= 0) & (py < height)
-    dots[py[inside].astype(np.int64), px[inside].astype(np.int64)] = True
-    return dots
+    _, first, last, rows, columns = _line_parts(xs, ys, width, height)
+    return _mask(first, last, rows, columns, height)
 
 
-_CELL_ORDER = np.array([0, 1, 2, 4, 5, 6, 3, 7])
-"""Dots of a cell listed column by column (rows 0-3 left, then right) in the order of their bits."""
+def line_codes(xs: np.ndarray, ys: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The braille cells (``height`` x ``width``) of the polyline that :func:`line_mask` draws.
+
+    A line with a point or two per column (epochs) is packed from its few dots;
+    a denser one (batches) from the whole dot mask.
+    """
+    sparse, first, last, rows, columns = _line_parts(xs, ys, 2 * width, 4 * height)
+    if not sparse:
+        return braille_codes(_mask(first, last, rows, columns, 4 * height))
+    spanned = np.flatnonzero(first <= last)  # one dot each: no two points share a column
+    rows, columns = np.concatenate([first[spanned], rows]), np.concatenate([spanned, columns])
+    codes = np.zeros((height, width), dtype=np.uint8)
+    np.bitwise_or.at(codes, (rows // 4, columns // 2), DOT_BITS[rows % 4, columns % 2])
+    return codes
 
 
 def braille_codes(dots: np.ndarray) -> np.ndarray:
     """``(rows, columns)`` braille dot bits of a ``(4 * rows, 2 * columns)`` dot mask."""
-    rows, columns = dots.shape[0] // 4, dots.shape[1] // 2
-    by_cell = dots.reshape(rows, 4, columns, 2).transpose(0, 2, 3, 1).reshape(rows, columns, 8)
-    return np.packbits(by_cell[..., _CELL_ORDER], axis=-1, bitorder="little")[..., 0]
+    codes = np.zeros((dots.shape[0] // 4, dots.shape[1] // 2), dtype=np.uint8)
+    for row in range(4):
+        for column in range(2):
+            codes |= dots[row::4, column::2].astype(np.uint8) * DOT_BITS[row, column]
+    return codes
 
 
 def rasterise(
@@ -349,10 +377,10 @@ def rasterise(
     layer_of = np.full((height, width), -1, dtype=np.int64)
     for number, (xs, ys) in enumerate(lines):
         layer = layers[number] if layers is not None else 0
-        line_codes = braille_codes(line_mask(xs, ys, 2 * width, 4 * height))
-        drawn = (line_codes != 0) & (layer_of <= layer)
+        cells = line_codes(xs, ys, width, height)
+        drawn = (cells != 0) & (layer_of <= layer)
         codes[drawn & (layer_of < layer)] = 0  # a higher layer hides what lies below it
-        codes[drawn] |= line_codes[drawn]
+        codes[drawn] |= cells[drawn]
         owner[drawn] = number
         layer_of[drawn] = layer
     return Raster(codes, owner)

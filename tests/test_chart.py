@@ -210,3 +210,38 @@ def test_x_and_y_must_be_the_same_length():
     chart = LineChart()
     with pytest.raises(ValueError):
         chart.set_series("loss", [1.0, 2.0], x=[1.0])
+
+
+async def test_a_new_theme_redraws_in_its_colours():
+    app = ChartApp(title="Loss")
+    async with app.run_test(size=(40, 10)) as pilot:
+        app.theme = "textual-dark"
+        chart = app.query_one(CountingChart)
+        chart.set_series("loss", LOSS)
+        await pilot.pause()
+        width, height = chart.size
+        before = chart.render_lines(Region(0, 0, width, height))[-1]
+        built = chart.builds
+        app.theme = "textual-light"
+        await pilot.pause()
+        after = chart.render_lines(Region(0, 0, width, height))[-1]
+        assert chart.builds > built
+        assert [s.style for s in before] != [s.style for s in after]
+
+
+async def test_remove_series_and_points_without_a_finite_x():
+    app = ChartApp(title="Loss")
+    async with app.run_test(size=(50, 12)) as pilot:
+        chart = app.query_one(LineChart)
+        chart.set_series("loss", LOSS)
+        chart.set_series("lost", [0.1, 0.2], x=[math.nan, math.inf])  # nowhere to draw it
+        chart.set_series("val_loss", VAL_LOSS)
+        await pilot.pause()
+        assert "lost" not in " ".join(text(chart)[:2])
+        version = chart.version
+        chart.remove_series("val_loss")
+        chart.remove_series("never there")
+        await pilot.pause()
+        assert chart.version == version + 1
+        assert chart.series_names == ["loss", "lost"]
+        assert "val_loss" not in " ".join(text(chart))

@@ -14,6 +14,7 @@ from mnist_tui.plotting import (
     braille_codes,
     finite,
     format_value,
+    line_codes,
     line_mask,
     linear_axis,
     log_axis,
@@ -321,3 +322,12 @@ def test_a_higher_layer_hides_the_lower_ones_in_its_cells():
 def test_an_empty_line_draws_nothing():
     raster = rasterise([(np.array([]), np.array([]))], 3, 2)
     assert not raster.codes.any() and (raster.owner == -1).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sparse_and_dense_lines_pack_the_same_cells_as_their_mask(seed):
+    rng = np.random.default_rng(seed)
+    n = 12 if seed < 2 else 500  # a few epochs, or many batches per column
+    xs = np.linspace(-2, 41, n) if seed % 2 else rng.uniform(-2, 41, n)
+    ys = rng.uniform(-3, 35, n)
+    assert (line_codes(xs, ys, 20, 8) == braille_codes(line_mask(xs, ys, 40, 32))).all()

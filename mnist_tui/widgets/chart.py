@@ -24,7 +24,6 @@ PALETTE = ("#4c9be8", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#e
 """Series colours in order of first use: mid-tones that read on dark and light backgrounds alike."""
 LATEST, BEST = "●", "◆"
 SWATCH = "━━"
-_BRAILLE = np.array([plotting.braille(code) for code in range(256)], dtype="<U1")
 
 
 @dataclass
@@ -54,6 +53,8 @@ class LineChart(CachedLines):
 
     Series are drawn densest first, so a few epoch points stay on top of
     thousands of batch points. Each series keeps the colour it was first given.
+    The labels and options are read on every build: after changing one, call
+    :meth:`invalidate`.
     """
 
     COMPONENT_CLASSES = {"linechart--axis", "linechart--title", "linechart--muted"}
@@ -104,6 +105,7 @@ class LineChart(CachedLines):
         self._colours: dict[str, str] = {}
         self.version = 0
         """Counts changes of data: the strips are built once per version and size."""
+        self._styles: _Styles | None = None
 
     @property
     def series_names(self) -> list[str]:
@@ -139,6 +141,11 @@ class LineChart(CachedLines):
         self._series[name] = _Series(xs, y, self._colours[name], markers)
         self._changed()
 
+    def remove_series(self, name: str) -> None:
+        """Remove the series ``name`` if it is there (its colour stays its own)."""
+        if self._series.pop(name, None) is not None:
+            self._changed()
+
     def clear(self) -> None:
         """Remove every series (their colours stay theirs if they come back)."""
         self._series.clear()
@@ -151,17 +158,22 @@ class LineChart(CachedLines):
     def watch_log_y(self) -> None:
         self._changed()
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None  # the theme or the CSS changed: look the styles up again
+
     def _changed(self) -> None:
         self.version += 1
         self.invalidate()
 
     def build(self, width: int, height: int) -> list[Strip]:
-        base = self.rich_style
-        blank = Strip.blank(width, base)
+        if self._styles is None:
+            self._styles = _Styles(self, self.rich_style)
+        styles = self._styles
+        blank = Strip.blank(width, styles.text)
         if width < 8 or height < 2:
             return [blank] * max(height, 0)
-        styles = _Styles(self, base)
-        drawn = {name: s for name, s in self._series.items() if np.isfinite(s.y).any()}
+        drawn = {name: s for name, s in self._series.items() if (np.isfinite(s.y) & np.isfinite(s.x)).any()}
         legend = [self._legend_entry(name, s, styles) for name, s in drawn.items()]
         header_rows = self._header(width, height, legend, styles)
         bottom = 2 if height - len(header_rows) >= 5 else 1
@@ -240,36 +252,45 @@ class LineChart(CachedLines):
             lines.append((x_axis.position(s.x, dots_x), (dots_y - 1) - y_axis.position(s.y, dots_y)))
         dense = [drawn[name].y.size > dots_x for name in order]  # a cloud more than a line
         raster = plotting.rasterise(lines, plot_width, rows, layers=[0 if d else 1 for d in dense])
-        chars = _BRAILLE[raster.codes]
+        # code points viewed as UCS-4 strings: one string per row without a loop over cells
+        points = np.where(raster.codes != 0, raster.codes.astype("<u4") + plotting.BRAILLE_BASE, ord(" "))
         owner = raster.owner.copy()
         series_styles = [styles.series(drawn[name].colour) for name in order]
         marker_styles = [styles.marker(drawn[name].colour) for name in order]
         for number, name in enumerate(order):
             s = drawn[name]
-            points = _best_and_latest(s, self.higher_is_better)
-            if not s.markers or points is None:
+            marked = _best_and_latest(s, self.higher_is_better)
+            if not s.markers or marked is None:
                 continue
-            for index, glyph in ((points[1], LATEST), (points[0], BEST)):  # best drawn last: it wins a shared cell
+            for index, glyph in ((marked[1], LATEST), (marked[0], BEST)):  # best drawn last: it wins a shared cell
                 column, row = int(lines[number][0][index] + 0.5) // 2, int(lines[number][1][index] + 0.5) // 4
                 if 0 <= row < rows and 0 <= column < plot_width:
-                    chars[row, column] = glyph
+                    points[row, column] = ord(glyph)
                     owner[row, column] = len(order) + number
-        run_styles = [styles.text, *series_styles, *marker_styles]  # owner -1 -> index 0
+        run_styles = [*series_styles, *marker_styles]
         tick_rows: dict[int, str] = {}
         for value, label in zip(y_axis.ticks, y_labels):
             row = int((dots_y - 1) - float(y_axis.position([value], dots_y)[0]) + 0.5) // 4
             tick_rows.setdefault(min(max(row, 0), rows - 1), label)
-        texts = np.ascontiguousarray(chars).view(f"<U{plot_width}").ravel().tolist()  # one string per row
-        changes = owner[:, 1:] != owner[:, :-1]
-        owners = owner.tolist()
+        texts = np.ascontiguousarray(points).view(f"<U{plot_width}").ravel().tolist()
+        # a run of one colour starts at each drawn cell whose owner differs from the previous drawn
+        # cell's in its row; empty cells join the run before them (a space looks the same in any colour)
+        cell_rows, cell_columns = np.nonzero(owner >= 0)
+        cell_owner = owner[cell_rows, cell_columns]
+        starts = np.ones(cell_owner.size, dtype=bool)
+        starts[1:] = (cell_owner[1:] != cell_owner[:-1]) | (cell_rows[1:] != cell_rows[:-1])
+        runs: list[list[tuple[int, int]]] = [[] for _ in range(rows)]
+        for row, column, number in zip(cell_rows[starts].tolist(), cell_columns[starts].tolist(), cell_owner[starts].tolist()):
+            runs[row].append((column, number))
         strips = []
         for row in range(rows):
             label = tick_rows.get(row)
             segments = [Segment((label or "").rjust(label_width) + ("┤" if label else "│"), styles.axis)]
-            text, row_owner = texts[row].ljust(plot_width), owners[row]
-            cuts = [0, *(np.flatnonzero(changes[row]) + 1).tolist(), plot_width]
-            for start, end in zip(cuts, cuts[1:]):
-                segments.append(Segment(text[start:end], run_styles[row_owner[start] + 1]))
+            text, row_runs = texts[row].ljust(plot_width), runs[row]
+            if not row_runs or row_runs[0][0]:
+                segments.append(Segment(text[: row_runs[0][0] if row_runs else plot_width], styles.text))
+            for (start, number), (end, _) in zip(row_runs, [*row_runs[1:], (plot_width, 0)]):
+                segments.append(Segment(text[start:end], run_styles[number]))
             strips.append(Strip(segments, width))
         strips.extend(self._x_axis(width, label_width, plot_width, x_axis, bottom, styles))
         return strips
