@@ -6,7 +6,8 @@ The app and headless mode wrap their sink in a :class:`Recorder`; the runs scree
 
 from .model import FAILED, FINISHED, INTERRUPTED, RUNNING, STATUSES, STOPPED, Epoch, Run
 from .recorder import Recorder, data_fingerprint
-from .store import RunStore, StoreError, UnknownRun, default_home, library_versions, open_store
+from .disk import default_home
+from .store import RunStore, StoreError, UnknownRun, library_versions, open_store
 
 __all__ = [
     "FAILED", "FINISHED", "INTERRUPTED", "RUNNING", "STATUSES", "STOPPED", "Epoch", "Recorder", "Run", "RunStore",
