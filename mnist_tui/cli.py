@@ -31,7 +31,7 @@ keys while training:  s stop early (keeps the model)   q quit
 keys in the results:  ←/→ browse  e mistakes  0-9 one digit  a all  o by confidence
                       g go to  m ASCII/half-block  c confusion matrix  ? help  q quit
 
-every run is recorded in $MNIST_TUI_HOME (default ~/.local/share/mnist-tui):
+every run is recorded in $MNIST_TUI_HOME (else $XDG_DATA_HOME/mnist-tui, else ~/.local/share/mnist-tui):
   mnist-tui runs [--csv | --json]           list the recorded runs
   mnist-tui runs show ID                    one run with its epochs
   mnist-tui runs rm ID... [--yes]           delete runs (their models and predictions too)
@@ -41,6 +41,7 @@ examples:
   mnist-tui --arch cnn --epochs 12          train the convolutional network
   mnist-tui --headless --save model.keras   train without the UI, save the model
   mnist-tui --model model.keras             browse a saved model's predictions
+  mnist-tui --run 12                        browse recorded run 12's predictions
 """
 
 
