@@ -282,29 +282,48 @@ def write_records(records: list[dict], *, as_json: bool) -> None:
     writer.writerows({k: "" if v is None else v for k, v in record.items()} for record in records)
 
 
-def print_runs_table(runs: list) -> None:
-    import time
+RUN_COLUMNS = ("ID", "Name", "When", "Arch", "Options", "Epochs", "Best val", "Test", "Time", "Status", "Size")
+RIGHT = {"ID", "Epochs", "Best val", "Test", "Time", "Size"}
 
-    from rich.table import Table
+
+def print_runs_table(runs: list) -> None:
+    """The runs as a table: Rich on a terminal, aligned plain text (quick for any number of runs) elsewhere."""
+    import time
 
     from .runs import format as fmt
 
     if not runs:
         print("No runs recorded yet: every training run is recorded once it starts.")
         return
-    from rich import box
-
-    table = Table(box=box.SIMPLE_HEAD if sys.stdout.isatty() else None, header_style="bold", pad_edge=False)
-    for name in ("ID", "Name", "When", "Arch", "Options", "Epochs", "Best val", "Test acc", "Time", "Status", "Size"):
-        table.add_column(name, justify="right" if name in ("ID", "Epochs", "Best val", "Test acc", "Time", "Size") else "left")
     now = time.time()
-    for run in runs:
-        table.add_row(
-            str(run.id), run.name, fmt.when(run.started_at, now), run.arch, fmt.options(run), fmt.epochs(run),
-            fmt.best(run), fmt.percent(run.test_accuracy), fmt.duration(run.elapsed), fmt.status(run),
-            fmt.size(run.size_bytes),
-        )  # fmt: skip
-    print_out(table)
+    rows = [
+        (str(run.id), run.name, fmt.when(run.started_at, now), run.arch, fmt.options(run), fmt.epochs(run),
+         fmt.best(run), fmt.percent(run.test_accuracy), fmt.duration(run.elapsed), fmt.status(run),
+         fmt.size(run.size_bytes))
+        for run in runs
+    ]  # fmt: skip
+    if not sys.stdout.isatty():
+        widths = [max(len(cell) for cell in column) for column in zip(RUN_COLUMNS, *rows)]
+        for row in (RUN_COLUMNS, *rows):
+            cells = [c.rjust(w) if name in RIGHT else c.ljust(w) for name, c, w in zip(RUN_COLUMNS, row, widths)]
+            print("  ".join(cells).rstrip())
+        return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    # a narrow terminal keeps the columns that tell runs apart; `runs show ID` has the rest
+    keep = [i for i, name in enumerate(RUN_COLUMNS) if console.width >= 110 or name not in ("Arch", "Time", "Size")]
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
+    for i in keep:
+        name = RUN_COLUMNS[i]
+        wraps = name == "Options"
+        table.add_column(name, justify="right" if name in RIGHT else "left", no_wrap=not wraps, min_width=12 if wraps else None)
+    for row in rows:
+        table.add_row(*(Text(row[i]) for i in keep))
+    console.print(table)
 
 
 def show_run(run_id: int, store=None) -> int:
