@@ -6,6 +6,7 @@ import threading
 import traceback
 from typing import Protocol
 
+import numpy as np
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,10 +30,15 @@ from ..events import (
 )
 from ..render import format_duration
 from ..training import RunControl
+from ..widgets.chart import LineChart
 from ..widgets.metric import MetricSpark
 from .base import AppScreen
 
 TRAINER_THREAD = "mnist-tui-trainer"
+# The whole-run chart redraws at most this often (seconds of training) and at each
+# epoch's end; its few milliseconds per redraw then cost well under 1% of a core.
+RUN_CHART_EVERY = 0.5
+RUN_CHART_POINTS = 400  # about the braille dots across a wide chart
 PLAN = ("Loading data", "Loading TensorFlow", "Building model", "Training", "Evaluating")
 SHORT = {
     "Loading TensorFlow": "TensorFlow",
@@ -43,6 +49,15 @@ SHORT = {
     "Evaluating": "Evaluating",
     "Saving": "Saving",
 }
+
+
+def bin_means(x: np.ndarray, y: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` reduced to at most ``bins`` points: the means of equal runs of consecutive points."""
+    if len(y) <= bins:
+        return x, y
+    edges = np.linspace(0, len(y), bins + 1).astype(int)
+    counts = np.diff(edges)
+    return np.add.reduceat(x, edges[:-1]) / counts, np.add.reduceat(y, edges[:-1]) / counts
 
 
 class Trainer(Protocol):
@@ -58,6 +73,7 @@ class TrainingScreen(AppScreen):
         Binding("s", "stop", "Stop early"),
         Binding("r", "results", "Results"),
         Binding("t", "train_again", "Train"),
+        Binding("y", "log_scale", "Log y", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -88,6 +104,9 @@ class TrainingScreen(AppScreen):
         self.epochs: list[EpochEnd] = []
         self.batch_losses: list[float] = []
         self.batch_accuracies: list[float] = []
+        self.run_x: list[float] = []  # every batch loss of the run, x in epochs
+        self.run_losses: list[float] = []
+        self._run_drawn_at = -RUN_CHART_EVERY
         self.status = Text("Starting…")
         self.sub_title = title
 
@@ -107,31 +126,36 @@ class TrainingScreen(AppScreen):
                 yield Label("", id="eta")
         yield Static(id="error")
         with Horizontal(id="charts"):
-            with Vertical(id="batch-chart", classes="chart") as chart:
-                chart.border_title = "This epoch"
-                yield MetricSpark("loss", id="batch-loss")
-                yield MetricSpark("accuracy", id="batch-accuracy", higher_is_better=True, percent=True)
-            with Vertical(id="loss-chart", classes="chart") as chart:
+            with Vertical(id="left-column"):
+                with Vertical(id="batch-chart", classes="chart") as chart:
+                    chart.border_title = "This epoch"
+                    yield MetricSpark("loss", id="batch-loss")
+                    yield MetricSpark("accuracy", id="batch-accuracy", higher_is_better=True, percent=True)
+                model = Static(id="model", markup=False)
+                model.border_title = "Model"
+                yield model
+            with Vertical(id="loss-panel", classes="chart") as chart:
                 chart.border_title = "Loss per epoch"
-                yield MetricSpark("loss", id="epoch-loss")
-                yield MetricSpark("val_loss", id="epoch-val-loss")
-            with Vertical(id="accuracy-chart", classes="chart") as chart:
+                yield LineChart(y_label="loss", id="epoch-loss")
+            with Vertical(id="accuracy-panel", classes="chart") as chart:
                 chart.border_title = "Accuracy per epoch"
-                yield MetricSpark("accuracy", id="epoch-accuracy", higher_is_better=True, percent=True)
-                yield MetricSpark("val_accuracy", id="epoch-val-accuracy", higher_is_better=True, percent=True)
+                yield LineChart(y_label="accuracy", percent=True, higher_is_better=True, id="epoch-accuracy")
         with Horizontal(id="lower"):
+            with Vertical(id="run-panel", classes="chart") as chart:
+                chart.border_title = "Batch loss, whole run"
+                yield LineChart(y_label="loss", empty_text="waiting for the first batches", id="run-loss")
             table: DataTable = DataTable(id="epochs", cursor_type="row", zebra_stripes=True)
             table.border_title = "Epochs"
             yield table
-            model = Static(id="model", markup=False)
-            model.border_title = "Model"
-            yield model
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#epochs", DataTable)
-        for column in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "time"):
-            table.add_column(column, key=column)
+        for column, label in (
+            ("epoch", "epoch"), ("loss", "loss"), ("accuracy", "acc"),
+            ("val_loss", "val_loss"), ("val_accuracy", "val_acc"), ("time", "time"),
+        ):  # fmt: skip
+            table.add_column(label, key=column)
         self._render_stages()
         self._render_status()
         self._start()
@@ -231,8 +255,16 @@ class TrainingScreen(AppScreen):
         if epoch_chart.border_title != f"Epoch {event.epoch}":
             self.batch_losses, self.batch_accuracies = [], []
             epoch_chart.border_title = f"Epoch {event.epoch}"
-        self.batch_losses.extend(event.losses or (event.loss,))
+        losses = event.losses or (event.loss,)
+        self.batch_losses.extend(losses)
         self.batch_accuracies.extend(event.accuracies or (event.accuracy,))
+        # the whole run's curve, x in epochs: the losses reported since the last event end at this step
+        first = event.step - len(losses) + 1
+        self.run_x.extend((event.epoch - 1) + (first + i) / event.steps for i in range(len(losses)))
+        self.run_losses.extend(losses)
+        if event.elapsed - self._run_drawn_at >= RUN_CHART_EVERY or event.step >= event.steps:
+            self._draw_run_chart()
+            self._run_drawn_at = event.elapsed
         self.query_one("#batch-loss", MetricSpark).set_values(self.batch_losses)
         self.query_one("#batch-accuracy", MetricSpark).set_values(self.batch_accuracies)
         steps, epochs = event.steps, self.started.epochs
@@ -253,11 +285,14 @@ class TrainingScreen(AppScreen):
         def series(name: str) -> list[float]:
             return [getattr(e, name) for e in self.epochs if getattr(e, name) is not None]
 
-        for name, widget_id in (
-            ("loss", "epoch-loss"), ("val_loss", "epoch-val-loss"),
-            ("accuracy", "epoch-accuracy"), ("val_accuracy", "epoch-val-accuracy"),
-        ):  # fmt: skip
-            self.query_one(f"#{widget_id}", MetricSpark).set_values(series(name))
+        loss_chart = self.query_one("#epoch-loss", LineChart)
+        accuracy_chart = self.query_one("#epoch-accuracy", LineChart)
+        for chart, names in ((loss_chart, ("loss", "val_loss")), (accuracy_chart, ("accuracy", "val_accuracy"))):
+            for name in names:
+                points = [(e.epoch, getattr(e, name)) for e in self.epochs if getattr(e, name) is not None]
+                if points:
+                    chart.set_series(name, [v for _, v in points], x=[e for e, _ in points])
+        self._draw_run_chart()
 
         def fmt(value: float | None, percent: bool = False) -> str:
             if value is None:
@@ -314,6 +349,13 @@ class TrainingScreen(AppScreen):
 
     # ------------------------------------------------------------------ drawing
 
+    def _draw_run_chart(self) -> None:
+        """The whole run's batch losses, averaged into at most RUN_CHART_POINTS points (the dots there are)."""
+        if not self.run_losses:
+            return
+        x, y = bin_means(np.asarray(self.run_x), np.asarray(self.run_losses), RUN_CHART_POINTS)
+        self.query_one("#run-loss", LineChart).set_series("batch loss", y, x=x, markers=False)
+
     def _settle_bars(self, *, full: bool) -> None:
         """Stop the bars that never got a total (a saved model, a failure while loading).
 
@@ -364,6 +406,11 @@ class TrainingScreen(AppScreen):
         self.status = Text("Stopping after this batch…", style="yellow")
         self._render_status()
         self.refresh_bindings()
+
+    def action_log_scale(self) -> None:
+        """A log y axis for the loss charts (accuracy stays linear)."""
+        for chart_id in ("#epoch-loss", "#run-loss"):
+            self.query_one(chart_id, LineChart).toggle_log()
 
     def action_results(self) -> None:
         if self.result is not None:
