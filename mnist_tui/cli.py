@@ -35,6 +35,7 @@ every run is recorded in $MNIST_TUI_HOME (else $XDG_DATA_HOME/mnist-tui, else ~/
   mnist-tui runs [--csv | --json]           list the recorded runs
   mnist-tui runs show ID                    one run with its epochs
   mnist-tui runs rm ID... [--yes]           delete runs (their models and predictions too)
+  mnist-tui labels --model M.keras [--top N] [--csv]   test images whose label the model doubts most
 
 examples:
   mnist-tui --data ~/mnist                  train the reference model, offline
@@ -172,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["runs"]:
         return runs_main(argv[1:])
+    if argv[:1] == ["labels"]:  # the suspicious-labels ranking (mnist_tui/labels.py)
+        from .labels import main as labels_main
+
+        return labels_main(argv[1:])
     options = parse_args(argv)
     if options.run is not None:
         if options.headless:

@@ -64,6 +64,17 @@ class Predictions:
         return np.argsort(self.confidence, kind="stable")
 
     @cached_property
+    def suspicious(self) -> np.ndarray:
+        """Indices ordered by the probability of their given label, lowest first (ties keep index order).
+
+        Confident learning's self-confidence ranking (:func:`~mnist_tui.analysis.suspicious_labels`):
+        the images whose label the model most disagrees with come first.
+        """
+        from .analysis import suspicious_labels
+
+        return suspicious_labels(self.probabilities, self.labels).indices
+
+    @cached_property
     def confusion(self) -> np.ndarray:
         """``(10, 10)`` counts; rows are true labels, columns predictions."""
         counts = np.zeros((10, 10), dtype=np.int64)
@@ -77,14 +88,41 @@ class Predictions:
         return [float(counts[d, d] / totals[d]) if totals[d] else None for d in range(10)]
 
 
+DATASET, CONFIDENCE, SUSPICIOUS = "dataset", "confidence", "suspicious"
+ORDERS = (DATASET, CONFIDENCE, SUSPICIOUS)
+"""The browser's orders, in the order ``o`` cycles through them."""
+
+ORDER_NAMES = {DATASET: "", CONFIDENCE: "least confident first", SUSPICIOUS: "suspicious labels first"}
+
+
 @dataclass(frozen=True)
 class ViewFilter:
-    """Which images the browser shows and in what order."""
+    """Which images the browser shows and in what order.
+
+    ``order`` is one of :data:`ORDERS`; ``by_confidence=True`` is the same as
+    ``order="confidence"`` and always reads back as ``order == "confidence"``.
+    """
 
     mistakes_only: bool = False
     digit: int | None = None  # true label
     predicted: int | None = None  # with ``digit``: one confusion-matrix cell
     by_confidence: bool = False
+    order: str = DATASET
+
+    def __post_init__(self) -> None:
+        if self.order not in ORDERS:
+            raise ValueError(f"unknown order {self.order!r}; expected one of {ORDERS}")
+        if self.by_confidence and self.order == DATASET:
+            object.__setattr__(self, "order", CONFIDENCE)
+        object.__setattr__(self, "by_confidence", self.order == CONFIDENCE)
+
+    def with_order(self, order: str) -> ViewFilter:
+        """The same images in another order."""
+        return ViewFilter(self.mistakes_only, self.digit, self.predicted, order=order)
+
+    def next_order(self) -> ViewFilter:
+        """The same images in the next of :data:`ORDERS` (what ``o`` does)."""
+        return self.with_order(ORDERS[(ORDERS.index(self.order) + 1) % len(ORDERS)])
 
     def describe(self) -> str:
         parts = []
@@ -96,8 +134,8 @@ class ViewFilter:
             parts.append("mistakes")
         if not parts:
             parts.append("all")
-        if self.by_confidence:
-            parts.append("least confident first")
+        if self.order != DATASET:
+            parts.append(ORDER_NAMES[self.order])
         return ", ".join(parts)
 
 
@@ -123,5 +161,10 @@ class ViewCache:
             mask &= p.labels == view.digit
         if view.predicted is not None:
             mask &= p.predicted == view.predicted
-        order = p.by_confidence if view.by_confidence else np.arange(len(p))
+        if view.order == CONFIDENCE:
+            order = p.by_confidence
+        elif view.order == SUSPICIOUS:
+            order = p.suspicious
+        else:
+            order = np.arange(len(p))
         return order[mask[order]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -181,3 +182,88 @@ def format_duration(seconds: float | None) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+# ---------------------------------------------------------------------- signed maps (why-maps)
+
+WARM = ((150, 40, 20), (255, 220, 90))
+"""A positive value's colour at low and at full strength: dark red to amber."""
+COOL = ((25, 60, 150), (120, 215, 255))
+"""A negative value's colour at low and at full strength: deep blue to cyan."""
+MAP_LEVELS = 12
+"""Steps per sign a map value is rounded to: enough to read, few enough to cache every style."""
+INK_LEVELS = 8
+INK_GREY = 0.45
+"""How bright the digit shows under a map where the map is near zero: visible, never louder than colour."""
+
+
+def _mix(a: tuple[float, ...], b: tuple[float, ...], t: float) -> tuple[int, int, int]:
+    return tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b))  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=(2 * MAP_LEVELS + 1) * INK_LEVELS)
+def signed_rgb(level: int, ink: int) -> tuple[int, int, int]:
+    """The colour of one pixel of a signed map.
+
+    Args:
+        level: the map value rounded to ``-MAP_LEVELS .. MAP_LEVELS`` (positive: toward).
+        ink: the image's intensity rounded to ``0 .. INK_LEVELS - 1``.
+
+    Returns:
+        The digit's grey where ``level`` is 0, warming (or cooling) toward full colour.
+    """
+    base = (ink * 255 / (INK_LEVELS - 1) * INK_GREY,) * 3
+    if level == 0:
+        return _mix(base, base, 0)
+    t = min(abs(level) / MAP_LEVELS, 1.0)
+    low, high = WARM if level > 0 else COOL
+    return _mix(base, _mix(low, high, t), min(1.0, 0.4 + t))
+
+
+@lru_cache(maxsize=4096)
+def _signed_style(upper: tuple[int, int], lower: tuple[int, int]) -> Style:
+    return Style(color=Color.from_rgb(*signed_rgb(*upper)), bgcolor=Color.from_rgb(*signed_rgb(*lower)))
+
+
+def signed_levels(values: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """``(rows, cols, 2)`` int: each pixel's rounded map value and rounded ink (see :func:`signed_rgb`)."""
+    values = np.clip(np.nan_to_num(np.asarray(values, np.float64)), -1.0, 1.0)
+    level = np.rint(values * MAP_LEVELS).astype(np.int64)
+    ink = np.asarray(image, np.int64) * (INK_LEVELS - 1) // 255
+    return np.stack([level, ink], axis=-1)
+
+
+def signed_halfblock_segments(values: np.ndarray, image: np.ndarray) -> list[list[Segment]]:
+    """A signed map over its image in upper half blocks: warm toward, cool against, the digit in grey.
+
+    Args:
+        values: the map scaled into ``[-1, 1]`` (e.g. :func:`~mnist_tui.analysis.normalise_signed`).
+        image: the uint8 image the map explains, the same shape, drawn dim beneath the map.
+
+    Returns:
+        One list of segments per two pixel rows (a 28x28 map takes 14 lines of 28 cells).
+    """
+    levels = signed_levels(values, image)
+    if levels.shape[0] % 2:
+        levels = np.concatenate([levels, np.zeros((1, *levels.shape[1:]), levels.dtype)])
+    rows = []
+    for r in range(0, levels.shape[0], 2):
+        upper, lower = levels[r].tolist(), levels[r + 1].tolist()
+        rows.append([Segment(UPPER_HALF, _signed_style(tuple(u), tuple(d))) for u, d in zip(upper, lower)])
+    return rows
+
+
+def pooled(image: np.ndarray, factor: int = 2) -> np.ndarray:
+    """The image ``factor`` times smaller, each block the mean of its pixels (uint8).
+
+    The mean keeps a small digit's strokes soft and their width honest, where the
+    maximum (:func:`shrink`) thickens them; a ragged last block is padded with black.
+    """
+    pixels = np.asarray(image, np.float64)
+    if factor <= 1:
+        return np.asarray(image, np.uint8)
+    height, width = pixels.shape
+    padded = np.zeros((-(-height // factor) * factor, -(-width // factor) * factor))
+    padded[:height, :width] = pixels
+    blocks = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor)
+    return np.clip(np.rint(blocks.mean(axis=(1, 3))), 0, 255).astype(np.uint8)

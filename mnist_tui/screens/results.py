@@ -16,7 +16,10 @@ from ..events import ModelHandle
 from ..predictions import Predictions, ViewCache, ViewFilter
 from ..widgets.digit import DigitView
 from ..widgets.image_list import ImageList
+from ..widgets.model_panel import ModelPanel
+from ..widgets.neighbours import NeighboursPanel
 from ..widgets.probabilities import ProbabilityBars
+from ..widgets.why import WhyPanel, legend
 from .base import AppScreen
 from .confusion import ConfusionScreen
 from .dialogs import GotoDialog, HelpScreen
@@ -38,6 +41,8 @@ class ResultsScreen(AppScreen):
         *[Binding(str(d), f"digit({d})", f"Digit {d}", show=False) for d in range(10)],
         Binding("a", "show_all", "All", show=False),
         Binding("o", "toggle_order", "Order", show=False),
+        Binding("w", "toggle_panel('why')", "Why", show=False),
+        Binding("n", "toggle_panel('neighbours')", "Nearest", show=False),
         Binding("g", "goto", "Go to", show=False),
         Binding("m", "toggle_mode", "Mode", show=False),
         Binding("c", "confusion", "Matrix"),
@@ -70,6 +75,15 @@ class ResultsScreen(AppScreen):
             with Vertical(id="digit-panel"):
                 yield DigitView(mode=self.mode, id="digit")
                 yield Static(id="empty")
+            with Vertical(id="explain"):
+                why = WhyPanel(self.model, id="why")
+                why.border_title, why.border_subtitle = "Why", legend()
+                yield why
+                config = getattr(self.app, "config", None)
+                data = getattr(config, "data", None)
+                neighbours = NeighboursPanel(self.model, None if data is None else str(data), id="neighbours")
+                neighbours.border_title = "Nearest training images"
+                yield neighbours
             with Vertical(id="info-panel") as info:
                 info.border_title = "Prediction"
                 yield Static(id="true-label")
@@ -89,6 +103,7 @@ class ResultsScreen(AppScreen):
     def on_resize(self) -> None:
         self.set_class(self.size.width < 110, "narrow")
         self.set_class(self.size.height < 34, "short")
+        self._position_note()
 
     # ------------------------------------------------------------------ state -> widgets
 
@@ -120,6 +135,7 @@ class ResultsScreen(AppScreen):
                 self.query_one("#predicted", Digits).update("")
                 self.query_one("#verdict", Static).update("")
                 self.query_one(ProbabilityBars).display = False
+                self._explain()
                 return
             true, pred = int(p.labels[index]), int(p.predicted[index])
             panel.border_title = f"#{index} / {len(p)}"
@@ -135,6 +151,7 @@ class ResultsScreen(AppScreen):
             bars = self.query_one(ProbabilityBars)
             bars.display = True
             bars.show(p.probabilities[index], pred, true)
+            self._explain()
 
     def _render_summary(self) -> None:
         p = self.predictions
@@ -180,16 +197,47 @@ class ResultsScreen(AppScreen):
         self.move_to(where if where >= 0 else len(self.indices) - 1)
 
     def action_toggle_mistakes(self) -> None:
-        self.set_view(ViewFilter(not self.view.mistakes_only, self.view.digit, self.view.predicted, self.view.by_confidence))
+        self.set_view(ViewFilter(not self.view.mistakes_only, self.view.digit, self.view.predicted, order=self.view.order))
 
     def action_digit(self, digit: int) -> None:
-        self.set_view(ViewFilter(self.view.mistakes_only, digit, None, self.view.by_confidence))
+        self.set_view(ViewFilter(self.view.mistakes_only, digit, None, order=self.view.order))
 
     def action_show_all(self) -> None:
-        self.set_view(ViewFilter(by_confidence=self.view.by_confidence))
+        self.set_view(ViewFilter().with_order(self.view.order))
 
     def action_toggle_order(self) -> None:
-        self.set_view(ViewFilter(self.view.mistakes_only, self.view.digit, self.view.predicted, not self.view.by_confidence))
+        """Dataset order, then least confident first, then suspicious labels first."""
+        self.set_view(self.view.next_order())
+
+    def action_toggle_panel(self, name: str) -> None:
+        """Show or hide one of the panels that explain the current image (``why``, ``neighbours``)."""
+        panel = self.query_one(f"#{name}", ModelPanel)
+        panel.display = not panel.display
+        if not panel.display:
+            panel.forget()
+        self._explain()
+
+    def _explain(self) -> None:
+        """Hand the current image to the explaining panels that are shown."""
+        panels = [panel for panel in self.query(ModelPanel) if panel.display]
+        self.set_class(bool(panels), "-explain")
+        self._position_note()
+        index = self.current
+        p = self.predictions
+        for panel in panels:
+            if index is None:
+                panel.show_message("No image in this view.")
+            elif isinstance(panel, WhyPanel):
+                panel.show_image(index, p.images[index], int(p.labels[index]), int(p.predicted[index]), p.probabilities[index])
+            elif isinstance(panel, NeighboursPanel):
+                panel.show_image(index, p.images[index], int(p.labels[index]), int(p.predicted[index]))
+
+    def _position_note(self) -> None:
+        """Where the digit panel gives way to the explaining panels, the prediction panel says which image this is."""
+        index = self.current
+        hidden = self.has_class("-explain") and self.has_class("narrow") and index is not None
+        note = f"#{index} · {self.position + 1:,} of {len(self.indices):,}" if hidden else ""
+        self.query_one("#info-panel").border_subtitle = note
 
     def action_toggle_mode(self) -> None:
         self.mode = "blocks" if self.mode == "ascii" else "ascii"
@@ -200,7 +248,7 @@ class ResultsScreen(AppScreen):
             if index is None:
                 return
             if not np.any(self.indices == index):
-                self.set_view(ViewFilter(by_confidence=self.view.by_confidence))
+                self.set_view(ViewFilter().with_order(self.view.order))
                 self.notify(f"#{index} is not in the filtered view; showing all images", timeout=3)
             self.move_to(int(np.flatnonzero(self.indices == index)[0]))
 
@@ -213,7 +261,7 @@ class ResultsScreen(AppScreen):
         def drill(cell: tuple[int, int] | None) -> None:
             if cell is not None:
                 true, pred = cell
-                self.set_view(ViewFilter(digit=true, predicted=pred, by_confidence=self.view.by_confidence))
+                self.set_view(ViewFilter(digit=true, predicted=pred, order=self.view.order))
 
         self.app.push_screen(ConfusionScreen(self.predictions, start), drill)
 
