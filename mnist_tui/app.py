@@ -7,6 +7,7 @@ import gc
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -19,7 +20,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from .config import TrainConfig
-from .events import ModelHandle
+from .events import EpochEnd, Failed, Finished, ModelHandle, one_line
 from .predictions import Predictions
 from .screens.results import ResultsScreen
 from .screens.training import Trainer, TrainingScreen
@@ -81,6 +82,7 @@ class MnistApp(App):
     TITLE = "mnist-tui"
     BINDINGS = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("R", "runs", "Runs", show=False),
     ]
 
     def __init__(
@@ -93,6 +95,7 @@ class MnistApp(App):
         threaded: bool = True,
         freeze_heap: bool = False,
         handle_signals: bool = False,
+        title: str = "Results",
     ) -> None:
         super().__init__()
         self.freeze_heap = freeze_heap
@@ -101,18 +104,20 @@ class MnistApp(App):
         self.trainer_factory = trainer_factory
         self.initial_predictions = predictions
         self.initial_model = model
+        self.initial_title = title
         self.threaded = threaded
         self.trainer: Trainer | None = None
         self.last_results: RunResults | None = None
         self.exiting = False
         self.exit_signal: int | None = None
+        self._test_set = None  # MNIST, once a recorded run needed its test images
 
     def get_default_screen(self) -> Screen:
         # The first screen is the default screen, so no key press is lost to an empty one.
         if self.initial_predictions is not None:
             self.call_after_refresh(self._freeze_heap)
-            self.last_results = RunResults(self.initial_predictions, self.initial_model, "Results")
-            return ResultsScreen(self.initial_predictions, model=self.initial_model)
+            self.last_results = RunResults(self.initial_predictions, self.initial_model, self.initial_title)
+            return ResultsScreen(self.initial_predictions, title=self.initial_title, model=self.initial_model)
         return self._training_screen(self.config)
 
     def on_mount(self) -> None:
@@ -188,6 +193,65 @@ class MnistApp(App):
             if isinstance(screen, TrainingScreen):
                 screen.cancel()
 
+    # ------------------------------------------------------------------ recorded runs
+
+    def action_runs(self) -> None:
+        """The runs screen: every recorded run, the one training now included."""
+        from .runs import StoreError, open_store
+        from .screens.runs import RunsScreen
+
+        if isinstance(self.screen, RunsScreen):
+            return
+        try:
+            store = open_store()
+        except StoreError as exc:
+            self.notify(str(exc), title="Run store", severity="error", timeout=8)
+            return
+        self.push_screen(RunsScreen(store))
+
+    def on_training_screen_event(self, message: TrainingScreen.Event) -> None:
+        # the recorder wrote the event before passing it on: the runs screen can show it
+        if isinstance(message.event, (EpochEnd, Finished, Failed)):
+            from .screens.runs import RunsScreen
+
+            for screen in self.screen_stack:
+                if isinstance(screen, RunsScreen):
+                    screen.reload()
+
+    def on_runs_screen_open_run(self, message) -> None:
+        """Open a recorded run's results (loading MNIST's test images off the UI thread)."""
+        from .screens.runs import RunsScreen
+
+        store = next(screen.store for screen in reversed(self.screen_stack) if isinstance(screen, RunsScreen))
+        run_id = message.run_id
+        self.notify(f"Opening run {run_id}…", timeout=2)
+        threading.Thread(target=self._load_run, args=(store, run_id), name="mnist-tui-open-run", daemon=True).start()
+
+    def _load_run(self, store, run_id: int) -> None:
+        from .data import DataError
+        from .recorded import open_recorded
+        from .runs import StoreError
+
+        try:
+            opened = open_recorded(store, run_id, self._test_set)
+        except (StoreError, DataError, ValueError) as exc:
+            self.call_from_thread(self.notify, f"Cannot open run {run_id}: {exc}", severity="error", timeout=8)
+            return
+        except Exception as exc:  # never lost: said on screen, the details in the log
+            traceback.print_exc()
+            self.call_from_thread(self.notify, f"Cannot open run {run_id}: {one_line(exc)}", severity="error", timeout=8)
+            return
+        self._test_set = opened.data
+        self.call_from_thread(self._show_opened, opened)
+
+    def _show_opened(self, opened) -> None:
+        if self.exiting:
+            close_model(opened.model)
+            return
+        if opened.warning:
+            self.notify(opened.warning, severity="warning", timeout=8)
+        self.push_screen(OpenedResults(opened.predictions, title=opened.title, model=opened.model))
+
     # ------------------------------------------------------------------ leaving
 
     def push_screen(self, screen, callback=None, wait_for_dismiss: bool = False, *, mode=None):  # type: ignore[override]
@@ -229,6 +293,13 @@ class MnistApp(App):
 
     def _run_binding(self, node, action: str) -> None:
         self.call_later(self.run_action, action, node)
+
+
+class OpenedResults(ResultsScreen):
+    """The results of a recorded run opened from the runs screen: its model process ends with it."""
+
+    def on_unmount(self) -> None:
+        close_model(self.model)
 
 
 def close_model(model: ModelHandle | None) -> None:

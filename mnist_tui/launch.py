@@ -13,18 +13,49 @@ from .worker import client
 
 def run_app(options: Options) -> int:
     from .app import QUIT_GRACE, MnistApp, keras_trainer, saved_model_scorer
+    from .recorded import RecordingTrainer
 
-    factory = saved_model_scorer(options.model) if options.model else keras_trainer
-    app = MnistApp(options.config, trainer_factory=factory, freeze_heap=True, handle_signals=True)
-    # Trainer processes inherit descriptor 2, the log file, so nothing they print reaches the screen.
-    with stderr_to_log(options.log_file):
+    def recorded(config):
+        return RecordingTrainer(keras_trainer(config), config)
+
+    factory = keras_trainer if not options.record else recorded
+    if options.model:
+        factory = saved_model_scorer(options.model)  # scoring a file is not a training run: not recorded
+    # Trainer and model processes inherit descriptor 2, the log file, so nothing they
+    # print reaches the screen: they start inside this block only.
+    with stderr_to_log(options.log_file) as (terminal, _log):
+        opened = None
+        if options.run is not None:
+            opened = open_run(options.run, terminal)
+            if opened is None:
+                return 1
+        app = MnistApp(
+            options.config, trainer_factory=factory, freeze_heap=True, handle_signals=True,
+            predictions=opened.predictions if opened else None, model=opened.model if opened else None,
+            title=opened.title if opened else "Results",
+        )  # fmt: skip
         try:
             app.run()
         finally:
             client.end_all(deadline=time.monotonic() + QUIT_GRACE)  # usually done already, on quit
     status = app.return_code or 0
+    if opened is not None and opened.warning:
+        print(f"mnist-tui: warning: {opened.warning}", file=sys.stderr)
     # Every process and file is settled; tearing the interpreter down would only add
     # about 0.4 s before the shell prompt comes back.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
+
+
+def open_run(run_id: int, errors) -> object:
+    """``--run ID``: the recorded run, ready to browse, or ``None`` after one line on ``errors``."""
+    from .data import DataError
+    from .recorded import open_recorded
+    from .runs import StoreError, open_store
+
+    try:
+        return open_recorded(open_store(), run_id)
+    except (StoreError, DataError, ValueError) as exc:
+        print(f"mnist-tui: error: cannot open run {run_id}: {exc}", file=errors)
+        return None

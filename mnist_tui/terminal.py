@@ -53,8 +53,14 @@ def stderr_to_log(path: Path | None = None) -> Iterator[tuple[TextIO, Path | Non
     try:
         yield terminal, log_path
     finally:
-        terminal.flush()
+        try:
+            terminal.flush()
+        except OSError:  # the terminal is gone (SIGHUP: its window closed)
+            pass
         os.dup2(saved_fd, 2)
         os.close(saved_fd)
         sys.__stderr__, sys.stderr = old_dunder, old_stderr
-        terminal.close()
+        try:
+            terminal.close()
+        except OSError:
+            pass

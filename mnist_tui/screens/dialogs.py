@@ -55,7 +55,8 @@ KEYS = [
     ("Views", [
         ("m", "ASCII art / half-block rendering"), ("c", "confusion matrix (enter drills into a cell)"),
         ("d", "draw a digit for the model to read"), ("t", "train again with other options"),
-        ("s", "save the model to a file"),
+        ("s", "save the model to a file"), ("R", "recorded runs: open, compare, rename, delete"),
+        ("ctrl+p", "command palette: every action by name"),
         ("?", "this help"), ("escape", "back"), ("q", "quit"),
     ]),
 ]  # fmt: skip

@@ -14,7 +14,7 @@ from textual.widgets import Digits, Footer, Header, Static
 from ..drawing import mnist_style
 from ..events import ModelHandle
 from ..widgets.canvas import DrawCanvas
-from ..worker.protocol import ModelServerError
+from ..worker.protocol import ModelLoading, ModelServerError
 from ..widgets.digit import DigitView
 from ..widgets.probabilities import ProbabilityBars
 from .base import AppScreen
@@ -22,6 +22,7 @@ from .base import AppScreen
 # A prediction takes a few milliseconds; asking at most this often keeps a fast
 # stroke smooth while the guess still follows the pen.
 PREDICT_EVERY = 0.03
+RETRY_LOADING = 0.5  # seconds between looks at a model that is still loading
 # Below this height the canvas uses half blocks (14 rows) instead of 28.
 FULL_CANVAS_HEIGHT = 34
 
@@ -92,9 +93,12 @@ class DrawScreen(AppScreen):
             return
         try:
             probabilities = np.asarray(self.model.predict(seen[None]), dtype=np.float64)[0]
-        except ModelServerError as exc:  # the model's process is gone
+        except ModelServerError as exc:  # the model's process is loading, or gone
             self._show(None)
-            self.query_one("#guess-label", Static).update(Text(str(exc), style="bold red"))
+            loading = isinstance(exc, ModelLoading)
+            self.query_one("#guess-label", Static).update(Text(str(exc), style="dim" if loading else "bold red"))
+            if loading and self._timer is None:
+                self._timer = self.set_timer(RETRY_LOADING, self.predict_now)
             return
         self._show(probabilities)
 

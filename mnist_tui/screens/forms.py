@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from textual import on
@@ -26,6 +27,7 @@ class SaveDialog(AppModalScreen[Path | None]):
         self.model = model
         self.suggested = suggested
         self._confirmed: Path | None = None
+        self._saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="save-dialog") as box:
@@ -61,14 +63,31 @@ class SaveDialog(AppModalScreen[Path | None]):
             self._confirmed = path
             self._say(f"[b yellow]{path.name} exists: enter again to replace it[/]")
             return
+        if self._saving:
+            return
+        self._saving = True
+        self._say("saving…")
+        # The model process writes the file; the UI keeps answering keys meanwhile (a
+        # model opened from the runs screen may still be loading TensorFlow).
+        threading.Thread(target=self._save, args=(path,), name="mnist-tui-save", daemon=True).start()
+
+    def _save(self, path: Path) -> None:
         try:
             self.model.save(path)
         except Exception as exc:  # a full disk, a read-only directory, ...
             # the model process's own words ("No space left on device"), or the error's
             reason = str(exc) if isinstance(exc, ModelServerError) else getattr(exc, "strerror", None) or one_line(exc)
-            self._say(f"[b red]could not save: {reason}[/]")
-            return
-        self.dismiss(path)
+            self.app.call_from_thread(self._failed, reason)
+        else:
+            self.app.call_from_thread(self._done, path)
+
+    def _failed(self, reason: str) -> None:
+        self._saving = False
+        self._say(f"[b red]could not save: {reason}[/]")
+
+    def _done(self, path: Path) -> None:
+        if self.is_attached and not self.app.exiting:  # type: ignore[attr-defined]
+            self.dismiss(path)
 
 
 # (config field, label): the options the form edits, parsed and checked like the CLI's

@@ -74,6 +74,7 @@ class TrainingScreen(AppScreen):
         Binding("r", "results", "Results"),
         Binding("t", "train_again", "Train"),
         Binding("y", "log_scale", "Log y", show=False),
+        Binding("R", "app.runs", "Runs"),
         Binding("q", "app.quit", "Quit"),
     ]
 

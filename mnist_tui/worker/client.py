@@ -22,7 +22,7 @@ import numpy as np
 
 from ..events import Failed, Finished, Sink
 from ..training import RunControl, temporary_paths
-from .protocol import Cancel, Job, ModelServerError, Request, Response, ScoreJob, ServeJob, Serving, Stop, TrainJob
+from .protocol import Cancel, Job, ModelLoading, ModelServerError, Request, Response, ScoreJob, ServeJob, Serving, Stop, TrainJob
 
 PROCESS_NAME = "mnist-tui-trainer"
 POLL = 0.05  # seconds between looks at the run's stop/cancel flags while no event arrives
@@ -258,15 +258,29 @@ class RemoteModel:
         self._live.process.join(0.5)
         return ModelServerError(f"The model process {describe_exit(self._live.process.exitcode)}.")
 
-    def _wait_loaded(self) -> None:
-        deadline = time.monotonic() + LOAD_TIMEOUT
+    @property
+    def ready(self) -> bool:
+        """Whether the model is loaded and answers at once (never waits)."""
+        if self._loading and self._lock.acquire(blocking=False):
+            try:
+                self._wait_loaded(timeout=0.0)
+            except ModelServerError:
+                return True  # gone or failed: a request says so at once
+            finally:
+                self._lock.release()
+        return not self._loading
+
+    def _wait_loaded(self, timeout: float = LOAD_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
         while self._loading:
             try:
                 message = _receive(self._live, max(deadline - time.monotonic(), 0.0))
             except (EOFError, OSError):
                 raise self._dead() from None
             if message is None:
-                raise ModelServerError(f"The model process did not load the model within {LOAD_TIMEOUT:g} s.")
+                if timeout == 0.0:
+                    return
+                raise ModelServerError(f"The model process did not load the model within {timeout:g} s.")
             if isinstance(message, Failed):
                 raise ModelServerError(message.message)
             self._loading = not isinstance(message, Serving)
@@ -302,7 +316,15 @@ class RemoteModel:
         return message.value
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        """``(n, 28, 28)`` uint8 images -> ``(n, 10)`` probabilities."""
+        """``(n, 28, 28)`` uint8 images -> ``(n, 10)`` probabilities.
+
+        Raises:
+            ModelLoading: the model is still loading (the caller asks again later, and
+                the UI never waits for TensorFlow's import).
+            ModelServerError: the process is gone or failed.
+        """
+        if not self.ready:
+            raise ModelLoading("Loading the model…")
         return np.asarray(self.request("predict", np.ascontiguousarray(images, dtype=np.uint8)))
 
     def save(self, path: Path) -> None:

@@ -77,3 +77,7 @@ class Serving:
 
 class ModelServerError(Exception):
     """A request to a model process failed: it answered with an error, timed out, or is gone."""
+
+
+class ModelLoading(ModelServerError):
+    """The model process is still loading its model: ask again in a moment."""

@@ -1,0 +1,82 @@
+"""The app's side of the run store: record a run as it trains, and reopen a recorded one.
+
+No Textual and no TensorFlow here: a recorded run's model is served by a model process
+(:class:`~mnist_tui.worker.client.RemoteModel`), started when the run is opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import TrainConfig
+from .data import MnistData, load_mnist
+from .predictions import Predictions
+from .runs import Recorder, RunStore, data_fingerprint
+from .training import RunControl
+from .worker.client import RemoteModel
+
+
+class RecordingTrainer:
+    """Wraps a trainer so that its run is recorded: a row from the start, every event as it passes.
+
+    The recorder sits on the trainer's own (reader) thread, so the model's save at the
+    end never holds up the UI. A run that ends without ``Finished`` or ``Failed`` (the
+    app quit, a newer run replaced it) is closed as interrupted.
+    """
+
+    def __init__(self, trainer, config: TrainConfig, home: Path | None = None) -> None:
+        self.trainer = trainer
+        self.config = config
+        self.home = home
+        self.run_id: int | None = None
+
+    @property
+    def model_path(self) -> Path | None:
+        return getattr(self.trainer, "model_path", None)
+
+    def run(self, sink, control: RunControl) -> None:
+        recorder = Recorder.open(sink, self.config, self.home)
+        self.run_id = recorder.start()
+        try:
+            self.trainer.run(recorder, control)
+        finally:
+            recorder.close()
+
+
+@dataclass(frozen=True)
+class OpenedRun:
+    """A recorded run ready for the results browser."""
+
+    predictions: Predictions
+    model: RemoteModel | None
+    title: str
+    data: MnistData
+    warning: str = ""
+
+
+def open_recorded(store: RunStore, run_id: int, test_set: MnistData | None = None) -> OpenedRun:
+    """Load a recorded run's test probabilities and start a process serving its model.
+
+    Args:
+        store: The run store.
+        run_id: The run.
+        test_set: MNIST already loaded (the images are not kept with a run); found as
+            the run found it otherwise.
+
+    Raises:
+        StoreError: the run is unknown or its probabilities cannot be read.
+        DataError: MNIST cannot be found.
+    """
+    run = store.get_run(run_id)
+    probabilities = store.load_probabilities(run_id)
+    data = test_set or load_mnist(run.config.get("data"))
+    warning = ""
+    if run.data_fingerprint and data_fingerprint(data.x_test, data.y_test) != run.data_fingerprint:
+        warning = f"Run {run_id} was scored on other test data than the MNIST found now; its labels may not match."
+    predictions = Predictions(data.x_test, data.y_test, probabilities)
+    model = RemoteModel.open(run.model_path, run.name) if run.has_model and not run.model_missing else None
+    title = f"run {run.id} · {run.name} · test accuracy {predictions.accuracy:.2%}"
+    if model is None:
+        title += " · model missing"
+    return OpenedRun(predictions, model, title, data, warning)
