@@ -1,0 +1,124 @@
+"""What the model learned: its first layer's units (or filters) as heatmaps, most used first."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Footer, Header, Static
+
+from ..analysis import unit_maps
+from ..widgets.weights import NEGATIVE, POSITIVE, WeightGrid
+from .base import AppScreen
+
+WEIGHTS_TIMEOUT = 120.0  # the first request may wait for TensorFlow to load the model
+
+
+class WeightsScreen(AppScreen[None]):
+    """A grid of the first layer's hidden units (MLP) or filters (CNN), paged.
+
+    Args:
+        model: the model handle; its ``request("weights")`` answers from the model process.
+        threaded: ask on a daemon thread (``False``: inline, for tests).
+    """
+
+    BINDINGS = [
+        Binding("pagedown,right,space", "turn(1)", "Next page", key_display="PgDn"),
+        Binding("pageup,left", "turn(-1)", "Previous page", key_display="PgUp"),
+        Binding("home", "turn(-1000000)", "First", show=False),
+        Binding("end", "turn(1000000)", "Last", show=False),
+        Binding("escape", "dismiss(None)", "Back"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+    DEFAULT_CSS = """
+    WeightsScreen #weights-info { height: auto; padding: 0 1; }
+    WeightsScreen #weights-grid { padding: 1 1 0 1; }
+    """
+
+    class Loaded(Message):
+        """The model process's answer to ``weights``, or why there is none (``error``)."""
+
+        def __init__(self, answer: dict[str, Any] | None, error: str | None = None) -> None:
+            super().__init__()
+            self.answer = answer
+            self.error = error
+
+    def __init__(self, model: Any, *, threaded: bool = True) -> None:
+        super().__init__()
+        self.model = model
+        self.threaded = threaded
+        self.describe = "Reading the first layer's weights…"
+        self.sub_title = "What the model learned"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self.describe, id="weights-info")
+        yield WeightGrid(id="weights-grid")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.threaded:
+            threading.Thread(target=self._fetch, name="mnist-tui-weights", daemon=True).start()
+        else:
+            self._fetch()
+
+    def _fetch(self) -> None:
+        request = getattr(self.model, "request", None)
+        if request is None:
+            self.post_message(self.Loaded(None, "there is no model process in this session to read weights from"))
+            return
+        try:
+            self.post_message(self.Loaded(request("weights", timeout=WEIGHTS_TIMEOUT)))
+        except Exception as exc:  # ModelServerError: a model without such layers, or a process gone
+            self.post_message(self.Loaded(None, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        grid = self.query_one(WeightGrid)
+        answer = message.answer
+        if answer is None:
+            self.describe = f"Nothing to show: {message.error}."
+            self._show_info()
+            return
+        kernel = np.asarray(answer["kernel"])
+        following = answer.get("next_kernel")
+        try:
+            maps = unit_maps(kernel, None if following is None else np.asarray(following))
+        except ValueError as exc:
+            self.describe = f"Nothing to show: {exc}."
+            self._show_info()
+            return
+        noun = "unit" if answer["kind"] == "dense" else "filter"
+        grid.show_maps(maps.maps, [f"{noun} {u} · use {s:.2f}" for u, s in zip(maps.order, maps.usage)])
+        size = "x".join(map(str, maps.maps.shape[1:]))
+        how = "its outgoing weights" if following is not None else "the size of its weights"
+        layer = "hidden units" if answer["kind"] == "dense" else "convolution filters"
+        self.describe = f"The first layer's {len(maps.order)} {layer} ({answer['layer']}, {size}), most used first (by {how})."
+        self.call_after_refresh(self._show_info)
+        self._show_info()
+
+    def _show_info(self) -> None:
+        grid = self.query_one(WeightGrid)
+        text = Text(self.describe)
+        if len(grid.maps):
+            first = grid.page * grid.per_page
+            last = min(first + grid.per_page, len(grid.maps))
+            text.append(f"\nShowing {first + 1}-{last} of {len(grid.maps)} · page {grid.page + 1} of {grid.pages} · ")
+            text.append("■", style="rgb({},{},{})".format(*POSITIVE))
+            text.append(" excites  ")
+            text.append("■", style="rgb({},{},{})".format(*NEGATIVE))
+            text.append(" inhibits")
+        self.query_one("#weights-info", Static).update(text)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_info)
+
+    def action_turn(self, pages: int) -> None:
+        self.query_one(WeightGrid).turn(pages)
+        self._show_info()

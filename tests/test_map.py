@@ -1,0 +1,418 @@
+"""The map, the confusion matrix's margins and the weight grid: Pilot tests, fed by fakes.
+
+A :class:`FakeMapModel` stands in for the model process: ``request`` answers the map's
+and the weight grid's ops with fixed arrays, with no Keras and no process.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnist_tui.analysis import class_metrics
+from mnist_tui.app import MnistApp
+from mnist_tui.screens.confusion import ConfusionScreen
+from mnist_tui.screens.map import MapScreen
+from mnist_tui.screens.weights import WeightsScreen
+from mnist_tui.widgets.scatter import ScatterPlot
+from mnist_tui.widgets.weights import WeightGrid
+from mnist_tui.worker.protocol import ModelServerError
+
+from . import fakes
+
+
+def cluster_embeddings(labels: np.ndarray, seed: int = 3) -> np.ndarray:
+    """``(n, 8)`` points: one tight blob per digit, the blobs on a circle."""
+    rng = np.random.default_rng(seed)
+    angles = np.asarray(labels, np.float64) * (2 * np.pi / 10)
+    centres = np.c_[np.cos(angles), np.sin(angles), np.zeros((len(labels), 6))] * 10
+    return (centres + rng.normal(0, 0.6, centres.shape)).astype(np.float32)
+
+
+def unit_kernel(units: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """A Dense kernel whose unit ``u`` looks like digit ``u % 10`` minus its mean, and a next kernel."""
+    images = np.stack([fakes.digit_image(u % 10, shift=u // 10).astype(np.float32) / 255 for u in range(units)])
+    kernel = (images - images.mean(axis=(1, 2), keepdims=True)).reshape(units, 784).T
+    following = np.outer(np.arange(units, 0, -1), np.ones(10)).astype(np.float32) / units
+    return kernel.astype(np.float32), following
+
+
+class FakeMapModel:
+    """The model process's answers to the map's and weights' requests, deterministic.
+
+    Args:
+        labels: true labels, to place the fake embeddings in blobs.
+        layout_done: answer ``map_layout_start`` with a finished layout (else: 40%, still going).
+        embeddings_error: raise this from ``map_embeddings`` (a model without a usable graph).
+        weights: ``"dense"``, ``"conv"``, or an error message to raise.
+    """
+
+    name = "fake"
+
+    def __init__(self, labels, *, layout_done: bool = True, embeddings_error: str | None = None, weights="dense"):
+        self.labels = np.asarray(labels)
+        self.layout_done = layout_done
+        self.embeddings_error = embeddings_error
+        self.weights = weights
+        self.ops: list[str] = []
+
+    def request(self, op: str, *args, timeout=None):
+        self.ops.append(op)
+        if op == "map_embeddings":
+            if self.embeddings_error:
+                raise ModelServerError(self.embeddings_error)
+            assert len(args[0]) == len(self.labels)
+            return cluster_embeddings(self.labels)
+        if op == "map_layout_start":
+            if not self.layout_done:
+                return {"done": False, "fraction": 0.4, "stage": "layout", "method": "islands", "layout": None, "error": None}
+            layout = cluster_embeddings(self.labels, seed=5)[:, :2] * 2
+            return {"done": True, "fraction": 1.0, "stage": "done", "method": "islands", "layout": layout, "error": None}
+        if op == "weights":
+            if self.weights == "dense":
+                kernel, following = unit_kernel()
+                return {"kind": "dense", "layer": "dense", "kernel": kernel, "next_kernel": following}
+            if self.weights == "conv":
+                rng = np.random.default_rng(1)
+                return {"kind": "conv", "layer": "conv2d", "kernel": rng.normal(size=(5, 5, 1, 32)), "next_kernel": None}
+            raise ModelServerError(self.weights)
+        raise ModelServerError(f"unknown request {op!r}")
+
+    def predict(self, images):
+        return np.full((len(images), 10), 0.1, np.float32)
+
+    def save(self, path) -> None:
+        pass
+
+
+def results_app() -> MnistApp:
+    app = MnistApp(predictions=fakes.fake_predictions())
+    app.animation_level = "none"
+    return app
+
+
+def map_screen(model=None, current: int | None = 3, **kwargs) -> MapScreen:
+    predictions = fakes.fake_predictions()
+    model = FakeMapModel(predictions.labels, **kwargs) if model is None else model
+    return MapScreen(predictions, model, current, threaded=False)
+
+
+async def open_map(pilot, screen: MapScreen, results: list | None = None) -> MapScreen:
+    await pilot.app.push_screen(screen, results.append if results is not None else None)
+    await pilot.pause()
+    return screen
+
+
+def legend(screen) -> str:
+    return str(screen.query_one("#map-legend").render())
+
+
+def counted_by_hand(screen: MapScreen) -> np.ndarray:
+    """Labels of the points whose cell lies in the box, from the scatter's own cell of each point."""
+    plot = screen.query_one(ScatterPlot)
+    top, left, bottom, right = plot.box
+    scatter = plot.scatter
+    inside = [i for i in range(len(scatter.rows)) if top <= scatter.rows[i] <= bottom and left <= scatter.cols[i] <= right]
+    return np.bincount(screen.predictions.labels[inside].astype(int), minlength=10)
+
+
+# ------------------------------------------------------------------ the map
+
+
+async def test_map_shows_pca_then_islands_and_counts_the_selection():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_map(pilot, map_screen())
+        assert screen.model.ops == ["map_embeddings", "map_layout_start"]
+        assert set(screen.layouts) == {"pca", "islands"} and screen.method == "islands"
+        plot = screen.query_one(ScatterPlot)
+        current = plot.scatter.cell_of(3)
+        top, left, bottom, right = plot.box
+        assert top <= current[0] <= bottom and left <= current[1] <= right  # the box starts on this image
+        for keys in (["left"] * 6, ["down"] * 4, ["shift+right"] * 9, ["shift+down"] * 5, ["shift+up"] * 2):
+            await pilot.press(*keys)
+            hand = counted_by_hand(screen)
+            assert hand.sum() == len(screen.selected_indices) > 0
+            for digit in range(10):
+                assert f"{digit} {hand[digit]} of 20 " in legend(screen)
+            assert f"Selected {hand.sum()} images" in legend(screen)
+
+
+async def test_enter_dismisses_with_the_selected_indices_and_escape_with_none():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        results: list = []
+        screen = await open_map(pilot, map_screen(), results)
+        await pilot.press("shift+left", "shift+left")
+        expected = screen.query_one(ScatterPlot).selected()
+        await pilot.press("enter")
+        assert len(results) == 1 and np.array_equal(results[0], expected)
+        assert np.all(np.diff(results[0]) > 0)
+        await open_map(pilot, map_screen(), results)
+        await pilot.press("escape")
+        assert results[1] is None
+
+
+async def test_a_mouse_drag_draws_the_box():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_map(pilot, map_screen())
+        plot = screen.query_one(ScatterPlot)
+        await pilot.mouse_down(plot, offset=(12, 20))
+        await pilot.hover(plot, offset=(2, 5))
+        await pilot.mouse_up(plot, offset=(2, 5))
+        # offsets count from the widget's outer edge; the border takes one cell
+        assert plot.box == (4, 1, 19, 11)
+        assert np.array_equal(screen.selected_indices, plot.scatter.select(4, 1, 19, 11))
+
+
+async def test_k_cycles_the_colours_and_v_the_layouts():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_map(pilot, map_screen())
+        plot = screen.query_one(ScatterPlot)
+        assert "true digit" in legend(screen) and np.array_equal(plot.point_classes, screen.predictions.labels)
+        await pilot.press("k")
+        assert "predicted digit" in legend(screen)
+        assert np.array_equal(plot.point_classes, screen.predictions.predicted)
+        await pilot.press("k")
+        assert "confidence" in legend(screen) and "below 50%" in legend(screen)
+        assert plot.point_classes.max() <= 3
+        await pilot.press("k")
+        assert "true digit" in legend(screen)
+        await pilot.press("v")
+        assert screen.method == "pca" and "PCA" in plot.border_title
+        await pilot.press("v")
+        assert screen.method == "islands"
+
+
+async def test_progress_shows_while_the_layout_computes():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_map(pilot, map_screen(layout_done=False))
+        assert screen.method == "pca"
+        assert "islands: 40% (layout)" in str(screen.query_one("#map-status").render())
+
+
+async def test_a_model_without_a_penultimate_layer_is_placed_by_its_probabilities():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_map(pilot, map_screen(embeddings_error="this model's layers cannot be read as a graph"))
+        assert screen.method == "pca" and "map_layout_start" not in screen.model.ops
+        status = str(screen.query_one("#map-status").render())
+        assert "Placed by the output probabilities: this model's layers cannot be read as a graph." in status
+        assert len(screen.query_one(ScatterPlot).selected()) > 0
+
+
+async def test_the_map_without_a_model_process():
+    app = results_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_map(pilot, MapScreen(fakes.fake_predictions(), None, None, threaded=False))
+        assert "no model process in this session" in str(screen.query_one("#map-status").render())
+        await pilot.press("right", "enter")
+        assert app.screen is not screen or len(screen.selected_indices) == 0
+
+
+async def test_a_reopened_map_asks_the_model_process_nothing():
+    predictions = fakes.fake_predictions()
+    model = FakeMapModel(predictions.labels)
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_map(pilot, MapScreen(predictions, model, 0, threaded=False))
+        await pilot.press("escape")
+        screen = await open_map(pilot, MapScreen(predictions, model, 0, threaded=False))
+        assert model.ops == ["map_embeddings", "map_layout_start"]
+        assert screen.method == "islands"
+
+
+# ------------------------------------------------------------------ the confusion matrix's margins
+
+
+def predictions_for(confusion: np.ndarray):
+    """Predictions whose confusion matrix is ``confusion`` (rows true, columns predicted)."""
+    from mnist_tui.predictions import Predictions
+
+    pairs = [(t, p) for t in range(10) for p in range(10) for _ in range(int(confusion[t, p]))]
+    labels = np.array([t for t, _ in pairs], np.uint8)
+    probabilities = np.full((len(pairs), 10), 0.01, np.float32)
+    probabilities[np.arange(len(pairs)), [p for _, p in pairs]] = 0.91
+    return Predictions(np.zeros((len(pairs), 28, 28), np.uint8), labels, probabilities)
+
+
+SMALL = np.zeros((10, 10), np.int64)
+SMALL[:3, :3] = [[5, 1, 0], [2, 3, 1], [0, 0, 4]]
+
+
+async def test_margins_match_a_hand_calculation():
+    # By hand: precision = 5/7, 3/4, 4/5; recall = 5/6, 3/6, 4/4; F1 = 10/13, 6/10, 8/9;
+    # accuracy 12/16; macro F1 over the digits that occur = (10/13 + 6/10 + 8/9) / 3 = 0.7527.
+    class Host(MnistApp):
+        pass
+
+    app = Host(predictions=predictions_for(SMALL))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.push_screen(ConfusionScreen(app.predictions if hasattr(app, "predictions") else predictions_for(SMALL)))
+        await pilot.pause()
+        table = app.screen.query_one("#confusion")
+
+        def cell(row: int, column: int) -> str:
+            return str(table.get_cell_at((row, column))).strip()
+
+        assert [cell(11, 1 + d) for d in range(3)] == ["71.4", "75.0", "80.0"]  # precision row
+        assert [cell(d, 12) for d in range(3)] == ["83.3%", "50.0%", "100%"]  # recall column
+        assert [cell(d, 13) for d in range(3)] == ["76.9%", "60.0%", "88.9%"]  # F1 column
+        assert cell(5, 12) == "–" and cell(11, 6) == "–"  # a digit that never occurs
+        assert table.border_subtitle == "accuracy 75.00% · macro F1 75.27%"
+        metrics = class_metrics(SMALL)
+        assert metrics.macro_f1 == pytest.approx((10 / 13 + 6 / 10 + 8 / 9) / 3)
+        options = app.screen.query_one("#confused")
+        assert [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)] == [
+            "1 → 0: 2 images", "0 → 1: 1 image", "1 → 2: 1 image",
+        ]  # fmt: skip
+
+
+async def test_a_confused_pair_opens_like_a_cell():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("tab", "down", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert (screen.view.digit, screen.view.predicted) == (3, 6)
+        assert all(screen.predictions.labels[i] == 3 and screen.predictions.predicted[i] == 6 for i in screen.indices)
+        assert len(screen.indices) == 5
+
+
+async def test_moving_onto_a_margin_explains_it():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*["right"] * 11)
+        info = str(app.screen.query_one("#cell-info").render())
+        assert info == "Recall of 0: 100.0%: 20 of 20 zeros recognised"
+        await pilot.press("down", "enter")
+        assert app.screen.query_one("#cell-info") is not None  # enter on a margin stays on the matrix
+
+
+# ------------------------------------------------------------------ the weight grid
+
+
+async def test_the_weight_grid_pages_through_units_most_used_first():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        model = FakeMapModel(fakes.fake_predictions().labels)
+        await app.push_screen(WeightsScreen(model, threaded=False))
+        await pilot.pause()
+        grid = app.screen.query_one(WeightGrid)
+        assert grid.maps.shape == (12, 28, 28) and grid.per_page == 8 and grid.pages == 2
+        assert grid.captions[0] == "unit 0 · use 3.16"  # the next kernel's rows shrink with the unit number
+        info = str(app.screen.query_one("#weights-info").render())
+        assert "12 hidden units (dense, 28x28)" in info and "Showing 1-8 of 12 · page 1 of 2" in info
+        await pilot.press("pagedown")
+        assert grid.page == 1 and "Showing 9-12 of 12 · page 2 of 2" in str(app.screen.query_one("#weights-info").render())
+        await pilot.press("pagedown")
+        assert grid.page == 1
+        await pilot.press("pageup")
+        assert grid.page == 0
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (None, "Nothing to show: there is no model process in this session to read weights from."),
+        ("no Dense layer over the 784 pixels", "Nothing to show: no Dense layer over the 784 pixels."),
+    ],
+)
+async def test_the_weight_grid_says_why_it_is_empty(model, expected):
+    app = results_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        handle = None if model is None else FakeMapModel(np.zeros(200), weights=model)
+        await app.push_screen(WeightsScreen(handle, threaded=False))
+        await pilot.pause()
+        assert str(app.screen.query_one("#weights-info").render()) == expected
+
+
+# ------------------------------------------------------------------ the islands layout (NumPy)
+
+
+def test_islands_keep_separate_blobs_apart():
+    from mnist_tui.analysis import knn_label_agreement, pca_2d
+    from mnist_tui.worker.learned import islands_layout
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(6), 60)
+    centres = rng.normal(0, 1, (6, 20)) * 4
+    points = centres[labels] + rng.normal(0, 1, (len(labels), 20))
+    seen: list[float] = []
+    layout = islands_layout(points, epochs=60, progress=lambda fraction, stage: seen.append(fraction))
+    assert layout.shape == (360, 2) and layout.dtype == np.float32
+    assert knn_label_agreement(layout, labels) > 0.98
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    assert np.array_equal(layout, islands_layout(points, epochs=60))  # seeded: the same every time
+    assert knn_label_agreement(pca_2d(points), labels) < knn_label_agreement(layout, labels) + 1e-9
+
+
+def test_the_layout_cache_round_trips(tmp_path):
+    from mnist_tui.worker import learned
+
+    class Served:
+        pass
+
+    model = Served()
+    rng = np.random.default_rng(1)
+    points = np.r_[rng.normal(0, 1, (40, 5)), rng.normal(8, 1, (40, 5))].astype(np.float32)
+    state = learned.layout_start(model, points, "islands", str(tmp_path))
+    deadline = __import__("time").monotonic() + 30
+    while not state["done"] and __import__("time").monotonic() < deadline:
+        __import__("time").sleep(0.05)
+        state = learned.layout_poll(model)
+    assert state["error"] is None and state["layout"].shape == (80, 2)
+    assert (tmp_path / "map-islands.npy").is_file()
+    again = learned.layout_start(Served(), points, "islands", str(tmp_path))  # a new process: from the file
+    assert again["stage"] == "cached" and np.array_equal(again["layout"], state["layout"])
+    with pytest.raises(ValueError, match="unknown layout method"):
+        learned.compute_layout(points, "tsne")
+
+
+# ------------------------------------------------------------------ the model process's handlers (real Keras)
+
+
+@pytest.mark.keras
+def test_learned_handlers_on_tiny_models():
+    import keras
+
+    from mnist_tui.worker import learned
+
+    class Served:
+        def __init__(self, model):
+            self.model = model
+
+    mlp = keras.Sequential(
+        [keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(8, activation="relu"),
+         keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax")]
+    )  # fmt: skip
+    served = Served(mlp)
+    images = np.stack([fakes.digit_image(d) for d in range(10)] * 3)
+    embeddings = learned.HANDLERS["map_embeddings"](served, images)
+    assert embeddings.shape == (30, 8) and embeddings.dtype == np.float32
+    hidden = keras.Model(mlp.inputs, mlp.layers[1].output)
+    assert np.allclose(embeddings, np.asarray(hidden(images.astype(np.float32) / 255)), atol=1e-5)
+    assert getattr(served, learned.EMBEDDER_ATTR) is not None
+    weights = learned.HANDLERS["weights"](served)
+    assert weights["kind"] == "dense" and weights["kernel"].shape == (784, 8) and weights["next_kernel"].shape == (8, 10)
+    layout = learned.HANDLERS["map_layout"](served, embeddings, "islands")
+    assert layout.shape == (30, 2)
+
+    cnn = keras.Sequential(
+        [keras.Input(shape=(28, 28)), keras.layers.Reshape((28, 28, 1)), keras.layers.Conv2D(4, 5),
+         keras.layers.Conv2D(6, 3), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )  # fmt: skip
+    weights = learned.HANDLERS["weights"](Served(cnn))
+    assert weights["kind"] == "conv" and weights["kernel"].shape == (5, 5, 1, 4)
+    assert weights["next_kernel"].shape == (3, 3, 4, 6)
+
+    rows = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Dense(10)])  # a Dense over rows, not pixels
+    with pytest.raises(ValueError, match="no Dense layer over the 784 pixels and no Conv2D layer"):
+        learned.HANDLERS["weights"](Served(rows))
