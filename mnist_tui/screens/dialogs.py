@@ -50,9 +50,10 @@ KEYS = [
     ]),
     ("Filter and order", [
         ("e", "mistakes only (toggle)"), ("0 … 9", "only images of that true digit"), ("a", "all images again"),
-        ("o", "least confident first (toggle)"), ("g", "go to an index"),
+        ("o", "order: index / least confident / suspicious"), ("g", "go to an index"),
     ]),
     ("Views", [
+        ("w", "why: which pixels pushed toward / against"), ("n", "nearest training images"),
         ("m", "ASCII art / half-block rendering"), ("c", "confusion matrix (enter drills into a cell)"),
         ("d", "draw a digit for the model to read"), ("t", "train again with other options"),
         ("s", "save the model to a file"), ("R", "recorded runs: open, compare, rename, delete"),
