@@ -247,3 +247,22 @@ async def test_browsing_fast_asks_only_for_the_image_shown():
         await settle(pilot, screen)
         assert [np.array_equal(call[1], screen.predictions.images[i]) for call, i in zip(model.calls, (0, 6))] == [True, True]
         assert len(model.calls) == 2
+
+
+async def test_a_model_still_loading_says_so_then_answers():
+    from mnist_tui.widgets.model_panel import LOADING
+
+    model = GatedModel()
+    model.ready = False  # a saved model's process importing TensorFlow
+    app = explain_app(model)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("w")
+        why = app.screen.query_one(WhyPanel)
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if why.status == LOADING:
+                break
+        assert why.status == LOADING and why.pending
+        model.gate.set()
+        await settle(pilot, app.screen)
+        assert why.answer is not None and why.status == ""

@@ -31,6 +31,7 @@ Fetch = Callable[[Any, Progress], Any]
 """``fetch(model, progress)``: runs on the request thread, returns the answer or raises."""
 
 NO_MODEL = "There is no model in this session to ask."
+LOADING = "Loading the model (TensorFlow takes a few seconds to start)…"
 NOT_SERVED = "This model is not served by a model process, so it cannot be asked."
 
 
@@ -117,6 +118,8 @@ class ModelPanel(CachedLines):
                     self._asking = False
                     return
             key, fetch = job
+            if getattr(self.model, "ready", True) is False:  # a saved model's process is still starting
+                self.post_message(self.Working(key, LOADING))
             try:
                 value, error = fetch(self.model, lambda text, key=key: self.post_message(self.Working(key, text))), None
             except Exception as exc:  # every failure becomes the panel's message
