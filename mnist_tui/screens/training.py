@@ -37,7 +37,7 @@ from .base import AppScreen
 TRAINER_THREAD = "mnist-tui-trainer"
 # The whole-run chart redraws at most this often (seconds of training) and at each
 # epoch's end; its few milliseconds per redraw then cost well under 1% of a core.
-RUN_CHART_EVERY = 0.5
+RUN_CHART_EVERY = 1.0
 RUN_CHART_POINTS = 400  # about the braille dots across a wide chart
 PLAN = ("Loading data", "Loading TensorFlow", "Building model", "Training", "Evaluating")
 SHORT = {
