@@ -18,12 +18,14 @@ from ..runs import RUNNING, Run, RunStore, StoreError
 from ..runs import format as fmt
 from ..widgets.runs_table import BY_KEY, COLUMNS, NARROW_WIDTH, RunsTable, filter_runs, sort_runs
 from .base import AppModalScreen, AppScreen
+from .compare import CompareScreen
 from .dialogs import HelpScreen
 
 RUNS_KEYS = [
     ("Runs", [
         ("↑ ↓  pageup pagedown", "move"), ("enter / click", "open the run's results"),
-        ("space", "mark for comparison (again: unmark)"), ("n", "rename"), ("delete", "delete (asks first)"),
+        ("space", "mark for comparison (again: unmark)"), ("c", "compare the 2 to 8 marked runs"), ("n", "rename"),
+        ("delete", "delete (asks first)"),
     ]),
     ("Order and filter", [
         ("s", "sort by the next column"), ("S", "reverse the order"), ("click a header", "sort by it (again: reverse)"),
@@ -57,9 +59,10 @@ class RunsScreen(AppScreen):
     BINDINGS = [
         Binding("enter", "open", "Open"),
         Binding("space", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
         Binding("n", "rename", "Rename"),
         Binding("delete", "delete", "Delete", key_display="del"),
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", show=False),  # the filter field says so
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -233,6 +236,13 @@ class RunsScreen(AppScreen):
         row = table.cursor_row
         self._show()
         table.move_cursor(row=min(row + 1, table.row_count - 1), animate=False)
+
+    def action_compare(self) -> None:
+        """Compare the marked runs (2 to 8), in the order they were marked."""
+        if not 2 <= len(self.marked) <= 8:
+            self.notify(f"Mark 2 to 8 runs with space to compare them ({len(self.marked)} marked).", timeout=4)
+            return
+        self.app.push_screen(CompareScreen(self.store, list(self.marked)))
 
     def action_rename(self) -> None:
         run = self._current()

@@ -1,0 +1,312 @@
+"""Recorded runs side by side: their curves overlaid, what sets them apart, and the flipped images."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Sequence
+
+import numpy as np
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ..data import MnistData
+from ..predictions import Predictions
+from ..runs import Run, RunStore, StoreError
+from ..runs import compare
+from ..runs import format as fmt
+from ..runs.model import FINISHED
+from ..widgets.chart import PALETTE, SWATCH, LineChart
+from .base import AppScreen
+from .dialogs import HelpScreen
+from .flipped import FlippedResults
+
+COMPARE_KEYS = [
+    ("Compare", [
+        ("↑ ↓", "choose a set of flipped images"), ("enter", "browse that set (both runs' predictions)"),
+        ("y", "log scale on the loss charts (again: linear)"), ("tab", "the next table (scrolls when it is wide)"),
+    ]),
+    ("Screen", [("?", "this help"), ("escape", "back to the runs"), ("q", "quit")]),
+]  # fmt: skip
+
+CHARTS = [
+    ("val_accuracy", "val accuracy", {"percent": True, "higher_is_better": True}),
+    ("val_loss", "val loss", {}),
+    ("loss", "train loss", {}),
+]
+"""The metrics overlaid, with their charts' titles and options."""
+
+SHORT_HEIGHT = 34
+"""Below this many lines the legend and the tables give up lines to the charts (and scroll)."""
+SHORT_LEGEND = 4
+"""The legend's lines in a short terminal."""
+
+
+class CompareScreen(AppScreen):
+    """Two to eight recorded runs side by side.
+
+    Args:
+        store: The open run store.
+        run_ids: The runs, in the order they were marked; the flipped images are
+            between the first and each other one.
+        test_set: MNIST's test images for browsing (else the app's, else loaded
+            off the UI thread when first needed).
+    """
+
+    DEFAULT_CSS = """
+    CompareScreen #compare { height: 1fr; }
+    CompareScreen #compare-legend {
+        height: auto; max-height: 8; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    CompareScreen #compare-charts { height: 1fr; min-height: 8; }
+    CompareScreen .chart-box { width: 1fr; height: 1fr; padding: 0 1 0 0; }
+    CompareScreen .chart-caption { height: 1; text-style: bold; }
+    CompareScreen .chart-box LineChart { height: 1fr; }
+    CompareScreen #compare-table { height: auto; max-height: 10; }
+    CompareScreen #flipped-box { height: auto; }
+    CompareScreen #flipped { width: auto; height: auto; max-height: 10; }
+    CompareScreen #flipped-notes { width: 1fr; height: auto; padding: 1 2 0 2; color: $text-muted; }
+    CompareScreen #flipped-notes.-warning { color: $warning; }
+    CompareScreen.short #compare-table, CompareScreen.short #flipped { max-height: 5; }
+    """
+
+    BINDINGS = [
+        Binding("enter", "browse", "Browse", priority=True),  # whichever table has focus
+        Binding("y", "log", "Log scale"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("escape", "back", "Back"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, store: RunStore, run_ids: Sequence[int], *, test_set: MnistData | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.test_set = test_set
+        self.runs: list[Run] = []
+        problems = []
+        for run_id in run_ids:
+            try:
+                self.runs.append(store.get_run(run_id))
+            except StoreError as exc:
+                problems.append(str(exc))
+        self.run_ids = [run.id for run in self.runs]
+        self.colours = {run.id: PALETTE[n % len(PALETTE)] for n, run in enumerate(self.runs)}
+        self.keys = compare.differing_options(self.runs)
+        self.scored: dict[int, compare.Scored | str] = {run.id: self._scored(run) for run in self.runs}
+        self.sets, notes = compare.flipped_sets(self.run_ids, self.scored) if self.runs else ([], [])
+        self.notes = problems + notes
+        self._loading = False
+        self.sub_title = "Compare runs " + ", ".join(map(str, self.run_ids))
+
+    def _scored(self, run: Run) -> compare.Scored | str:
+        if not run.has_predictions:
+            why = f"it {run.status}" if run.status != FINISHED else "its predictions file is missing"
+            return f"run {run.id} has no test predictions ({why}): no flipped images with it"
+        try:
+            return compare.load_scored(self.store, run.id)
+        except StoreError as exc:
+            return f"run {run.id}: {exc}"
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="compare"):
+            yield Static(self._legend(), id="compare-legend")
+            with Horizontal(id="compare-charts"):
+                for metric, title, options in CHARTS:
+                    # the caption outside the chart: it stays when the chart's legend needs the whole line
+                    with Vertical(classes="chart-box"):
+                        yield Static(title, classes="chart-caption")
+                        yield LineChart(empty_text="no epochs recorded", id=f"chart-{metric}", **options)
+            yield DataTable(id="compare-table", cursor_type="none", zebra_stripes=True)
+            with Horizontal(id="flipped-box"):
+                yield DataTable(id="flipped", cursor_type="row")
+                yield Static(id="flipped-notes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for metric, _, _ in CHARTS:
+            chart = self.query_one(f"#chart-{metric}", LineChart)
+            for run in self.runs:
+                values = compare.metric(run, metric)
+                if any(v == v for v in values):  # NaN != NaN: a run without this metric has no series
+                    chart.set_series(f"#{run.id}", values, colour=self.colours[run.id])
+        self._fill_table()
+        self._fill_flipped()
+        self.query_one("#flipped" if self.sets else "#compare-table", DataTable).focus()
+
+    def on_resize(self) -> None:
+        short = self.size.height < SHORT_HEIGHT
+        self.set_class(short, "short")
+        self.query_one("#compare-legend", Static).update(self._legend(SHORT_LEGEND if short else None))
+
+    def _legend(self, limit: int | None = None) -> Text:
+        """One line per run: its colour, id and name, what it lacks, and what sets it apart.
+
+        Args:
+            limit: At most this many lines; the last one then says how many runs are left out.
+        """
+        lines = []
+        for run in self.runs:
+            line = Text.assemble((SWATCH, self.colours[run.id]), " ", (f"#{run.id} {run.name}", "bold"))
+            lacks = []
+            if run.status != FINISHED:
+                lacks.append(run.status)
+            if not run.epochs:
+                lacks.append("no epochs recorded")
+            elif run.best is None:
+                lacks.append("no validation")
+            if lacks:  # before the options: a line cut at the right edge keeps it
+                line.append(f" ({', '.join(lacks)})", style="yellow")
+            apart = compare.apart(run, self.keys)
+            if apart:
+                line.append(f"  {apart}")
+            lines.append(line)
+        if not lines:
+            return Text("None of these runs is in the store any more.", style="yellow")
+        if limit is not None and len(lines) > limit:
+            left = len(lines) - limit + 1
+            lines = [*lines[: limit - 1], Text(f"… {left} more runs: the table below lists them", style="italic")]
+        return Text("\n").join(lines)
+
+    def _fill_table(self) -> None:
+        table = self.query_one("#compare-table", DataTable)
+        table.add_column("run")
+        for key in self.keys:
+            table.add_column(compare.OPTION_KEYS[key])
+        for label in ("best val acc", "min val loss", "test acc", "time"):
+            table.add_column(Text(label, justify="right"))
+        for run in self.runs:
+            best, lowest = run.best, compare.lowest_val_loss(run)
+            cells: list[object] = [Text.assemble((SWATCH[0], self.colours[run.id]), f" #{run.id} {run.name[:16]}")]
+            cells += [compare.format_option(compare.option_value(run, key)) for key in self.keys]
+            cells += [
+                fmt.best(run),
+                fmt.DASH if lowest is None else f"{fmt.number(lowest.val_loss)} @{lowest.epoch}",
+                fmt.percent(run.test_accuracy),
+                fmt.duration(run.elapsed),
+            ]
+            table.add_row(*[c if isinstance(c, Text) or i < 1 + len(self.keys) else Text(c, justify="right")
+                            for i, c in enumerate(cells)])  # fmt: skip
+
+    def _fill_flipped(self) -> None:
+        table = self.query_one("#flipped", DataTable)
+        table.add_column("flipped images", key="set")
+        table.add_column(Text("count", justify="right"), key="count")
+        for n, flipped in enumerate(self.sets):
+            label = Text.assemble(
+                ("run ", ""), (str(flipped.right), f"bold {self.colours[flipped.right]}"), (" right, run ", ""),
+                (str(flipped.wrong), f"bold {self.colours[flipped.wrong]}"), (" wrong", ""),
+            )  # fmt: skip
+            table.add_row(label, Text(f"{len(flipped):,}", justify="right"), key=str(n))
+        notes = self.query_one("#flipped-notes", Static)
+        notes.set_class(bool(self.notes), "-warning")
+        if self.notes:
+            notes.update("\n".join(self.notes))
+        else:
+            notes.update("The test images one run gets right and the other wrong. "
+                         "enter browses the chosen ones with both runs' predictions.")  # fmt: skip
+        if not self.sets:
+            table.display = False
+
+    # ------------------------------------------------------------------ actions
+
+    def action_log(self) -> None:
+        for metric in ("val_loss", "loss"):
+            self.query_one(f"#chart-{metric}", LineChart).toggle_log()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_help(self) -> None:
+        self.app.push_screen(CompareHelp())
+
+    @on(DataTable.RowSelected, "#flipped")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_browse()
+
+    def action_browse(self) -> None:
+        """Browse the chosen flipped images in the results browser, loading MNIST first if needed."""
+        if not self.sets:
+            self.notify("There are no flipped images to browse.", severity="warning", timeout=4)
+            return
+        chosen = self.sets[min(max(self.query_one("#flipped", DataTable).cursor_row, 0), len(self.sets) - 1)]
+        if not len(chosen):
+            self.notify(f"No images: {chosen.label}.", timeout=3)
+            return
+        data = self.test_set or getattr(self.app, "_test_set", None)
+        if data is not None:
+            self.show_flipped(chosen, data)
+        elif not self._loading:
+            self._loading = True
+            self.notify("Loading MNIST's test images…", timeout=3)
+            data_path = next((run.config.get("data") for run in self.runs if run.config.get("data")), None)
+            threading.Thread(target=self._load, args=(chosen, data_path), name="mnist-tui-compare-load", daemon=True).start()
+
+    def _load(self, chosen: compare.FlippedSet, data_path: str | None) -> None:
+        from ..data import DataError, load_mnist
+
+        try:
+            data = load_mnist(data_path)
+        except DataError as exc:
+            self.app.call_from_thread(self._load_failed, str(exc))
+        except Exception as exc:  # never lost: said on screen, the details in the log
+            traceback.print_exc()
+            self.app.call_from_thread(self._load_failed, f"{type(exc).__name__}: {exc}")
+        else:
+            self.app.call_from_thread(self._loaded, chosen, data)
+
+    def _load_failed(self, message: str) -> None:
+        self._loading = False
+        self.notify(f"Cannot load MNIST's test images: {message}", severity="error", timeout=8)
+
+    def _loaded(self, chosen: compare.FlippedSet, data: MnistData) -> None:
+        self._loading = False
+        self.test_set = data
+        if getattr(self.app, "_test_set", False) is None:
+            self.app._test_set = data  # type: ignore[attr-defined]  # the app's cache: opening a run reuses it
+        if self.app.screen is self:
+            self.show_flipped(chosen, data)
+
+    def show_flipped(self, chosen: compare.FlippedSet, data: MnistData) -> None:
+        """Open the results browser on ``chosen``, with ``data``'s test images."""
+        right, wrong = self.scored[chosen.right], self.scored[chosen.wrong]
+        assert isinstance(right, compare.Scored) and isinstance(wrong, compare.Scored)
+        if len(data.x_test) != len(right.labels):
+            self.notify(f"The MNIST found now has {len(data.x_test):,} test images; run {chosen.right} was scored on "
+                        f"{len(right.labels):,}.", severity="error", timeout=8)  # fmt: skip
+            return
+        if not np.array_equal(np.asarray(data.y_test, np.int64), right.labels):
+            self.notify("The MNIST found now has other labels than these runs were scored on; showing theirs.",
+                        severity="warning", timeout=8)  # fmt: skip
+        predictions = Predictions(data.x_test, right.labels, right.probabilities)
+        title = f"{chosen.label} · {len(chosen):,} images"
+        self.app.push_screen(
+            FlippedResults(predictions, wrong.probabilities, chosen.indices, run=f"run {chosen.right}",
+                           other=f"run {chosen.wrong}", title=title)
+        )  # fmt: skip
+
+
+class CompareHelp(HelpScreen):
+    """Every key of the comparison."""
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for section, rows in COMPARE_KEYS:
+            table.add_row(f"[b]{section}[/]", "")
+            for key, what in rows:
+                table.add_row(key, what)
+        with Vertical(id="help") as box:
+            box.border_title = "Keys: compare runs"
+            box.border_subtitle = "escape to close"
+            yield Static(table)
