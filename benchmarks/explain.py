@@ -71,6 +71,25 @@ def train_mlp(data_path: Path | None, epochs: int, train_limit: int | None) -> P
     return path
 
 
+def neighbours(model: RemoteModel, data, data_path: str | None, chunk: int, indices: np.ndarray) -> None:
+    """The training set's embeddings (once per model, a chunk per request), then a query per image."""
+    start = time.perf_counter()
+    chunks = 0
+    while True:
+        done, total = model.request("neighbours_prepare", data_path, chunk, timeout=600)
+        chunks += 1
+        if done >= total:
+            break
+    embed_s = time.perf_counter() - start
+    print(f"\ntraining embeddings: {embed_s:.1f} s for {total:,} images ({chunks} requests of {chunk:,})")
+    times = []
+    for i in indices:
+        start = time.perf_counter()
+        model.request("neighbours", data.x_test[i], 6, data_path, timeout=60)
+        times.append(time.perf_counter() - start)
+    print(f"{'nearest 6 training images':<34} {percentiles(times)}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="MNIST directory or mnist.npz (default: the usual search)")
@@ -79,6 +98,7 @@ def main() -> int:
     parser.add_argument("--train-limit", type=int, help="train the MLP on the first N images only")
     parser.add_argument("--images", type=int, default=100, help="test images to time each view on")
     parser.add_argument("--chunk", type=int, default=5000, help="training images embedded per request")
+    parser.add_argument("--no-neighbours", action="store_true", help="skip the training embeddings and neighbour queries")
     args = parser.parse_args()
 
     data = load_mnist(args.data)
@@ -115,21 +135,8 @@ def main() -> int:
             why_times += times
 
         # ------------------------------------------------------------ neighbours
-        start = time.perf_counter()
-        chunks = 0
-        while True:
-            done, total = model.request("neighbours_prepare", data_path, args.chunk, timeout=600)
-            chunks += 1
-            if done >= total:
-                break
-        embed_s = time.perf_counter() - start
-        print(f"\ntraining embeddings: {embed_s:.1f} s for {total:,} images ({chunks} requests of {args.chunk:,})")
-        times = []
-        for i in np.concatenate([right, wrong])[: args.images]:
-            start = time.perf_counter()
-            model.request("neighbours", data.x_test[i], 6, data_path, timeout=60)
-            times.append(time.perf_counter() - start)
-        print(f"{'nearest 6 training images':<34} {percentiles(times)}")
+        if not args.no_neighbours:
+            neighbours(model, data, data_path, args.chunk, np.concatenate([right, wrong])[: args.images])
 
         # ------------------------------------------------------------ o: suspicious labels first
         fresh = Predictions(data.x_test, data.y_test, probabilities)

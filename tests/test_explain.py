@@ -60,8 +60,11 @@ def test_why_map_of_a_linear_model_is_weights_times_input(softmax_layer):
     rng = np.random.default_rng(1)
     model, weights = linear_model(rng, softmax_layer)
     image = rng.integers(0, 256, size=(28, 28), dtype=np.uint8)
-    maps = served(model)["why"](image, [3, 7], 32)
+    why = served(model)["why"]
+    (one,) = why(image, [3], 32)  # one class, then two: a mistake's maps after a correct image's
+    maps = why(image, [3, 7], 32)
     assert maps.shape == (2, 28, 28) and maps.dtype == np.float32
+    np.testing.assert_array_equal(maps[0], one)
     x = image.astype(np.float64) / 255
     for map_, c in zip(maps, (3, 7)):
         np.testing.assert_allclose(map_, weights[:, c].reshape(28, 28) * x, atol=1e-4)

@@ -18,12 +18,12 @@ message reaches the UI as it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..analysis import GradientFn, NeighbourIndex, integrated_gradients
+from ..analysis import NeighbourIndex, integrated_gradients
 
 EMBED_BATCH = 1000
 PREPARE_CHUNK = 5000
@@ -41,11 +41,16 @@ class ExplainError(Exception):
         self.strerror = message
 
 
-def gradient_function(score: Callable[[Any], Any], input_shape: tuple[int, ...]) -> GradientFn:
-    """``grads(batch, class_index)`` for a differentiable ``score(x) -> (b, classes)``, with the backend's own API.
+MultiGradientFn = Callable[[np.ndarray, Sequence[int]], np.ndarray]
+"""``grads(batch, classes)``: ``(len(classes), *batch.shape)``, one forward pass for every class."""
+
+
+def gradient_function(score: Callable[[Any], Any], input_shape: tuple[int, ...]) -> MultiGradientFn:
+    """Gradients of several classes' scores for one batch, with the backend's own API.
 
     The one place that knows how each Keras backend differentiates: ``tf.GradientTape``
-    on TensorFlow, ``jax.grad`` on JAX.
+    on TensorFlow, ``jax.vjp`` on JAX. The forward pass is shared by the classes (a
+    mistake's why-maps explain two), which saves about a fifth of the time for two.
 
     Args:
         score: maps a batch shaped ``(b, *input_shape)`` to per-class scores.
@@ -57,26 +62,40 @@ def gradient_function(score: Callable[[Any], Any], input_shape: tuple[int, ...])
     if backend == "tensorflow":
         import tensorflow as tf
 
-        @tf.function(reduce_retracing=True)
-        def tf_grads(x: Any, class_index: Any) -> Any:
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                total = tf.reduce_sum(tf.gather(score(x), class_index, axis=1))
-            return tape.gradient(total, x)
+        def traced(count: int) -> Any:
+            """The gradient function for ``count`` classes (a Python loop needs its length when traced)."""
 
-        def grads(batch: np.ndarray, class_index: int) -> np.ndarray:
+            @tf.function(reduce_retracing=True)
+            def tf_grads(x: Any, classes: Any) -> Any:
+                with tf.GradientTape(persistent=True) as tape:
+                    tape.watch(x)
+                    scores = score(x)
+                    totals = [tf.reduce_sum(scores[:, classes[i]]) for i in range(count)]
+                return tf.stack([tape.gradient(total, x) for total in totals])
+
+            return tf_grads
+
+        functions: dict[int, Any] = {}
+
+        def grads(batch: np.ndarray, classes: Sequence[int]) -> np.ndarray:
             x = tf.constant(batch.reshape((len(batch), *input_shape)), tf.float32)
-            return np.asarray(tf_grads(x, tf.constant(class_index, tf.int32))).reshape(batch.shape)
+            tf_grads = functions.get(len(classes)) or functions.setdefault(len(classes), traced(len(classes)))
+            out = tf_grads(x, tf.constant(list(classes), tf.int32))
+            return np.asarray(out).reshape((len(classes), *batch.shape))
 
         return grads
     if backend == "jax":
         import jax
+        import jax.numpy as jnp
 
-        jax_grads = jax.jit(jax.grad(lambda x, c: score(x)[:, c].sum()))
+        @jax.jit
+        def jax_grads(x: Any, classes: Any) -> Any:
+            scores, pull_back = jax.vjp(score, x)
+            return jnp.stack([pull_back(jnp.zeros_like(scores).at[:, c].set(1.0))[0] for c in classes])
 
-        def grads(batch: np.ndarray, class_index: int) -> np.ndarray:
+        def grads(batch: np.ndarray, classes: Sequence[int]) -> np.ndarray:
             x = batch.reshape((len(batch), *input_shape)).astype(np.float32)
-            return np.asarray(jax_grads(x, class_index)).reshape(batch.shape)
+            return np.asarray(jax_grads(x, tuple(int(c) for c in classes))).reshape((len(classes), *batch.shape))
 
         return grads
     raise ExplainError(f"Why-maps are not available on the {backend} backend (only tensorflow and jax).")
@@ -92,7 +111,7 @@ class Explainer:
     def __init__(self, keras_model: Any) -> None:
         self.model = keras_model
         self.input_shape = tuple(keras_model.inputs[0].shape[1:])
-        self._grads: GradientFn | None = None
+        self._grads: MultiGradientFn | None = None
         self._embedder: Any = None
         self.training: tuple[str | None, np.ndarray, np.ndarray] | None = None  # (data path, images, labels)
         self._train_embeddings: list[np.ndarray] = []
@@ -137,7 +156,7 @@ class Explainer:
             return logits
         return keras.Model(self.model.inputs[0], head.output)
 
-    def grads(self) -> GradientFn:
+    def grads(self) -> MultiGradientFn:
         if self._grads is None:
             self._grads = gradient_function(self.score(), self.input_shape)
         return self._grads
@@ -171,8 +190,16 @@ class Explainer:
         x = _scaled(image)
         if x.shape != (28, 28):
             raise ExplainError(f"expected one 28x28 image, got shape {np.asarray(image).shape}")
-        grads = self.grads()
-        return np.stack([integrated_gradients(grads, x, int(c), steps) for c in classes]).astype(np.float32)
+        classes = [int(c) for c in classes]
+        multi, shared = self.grads(), {}
+
+        def grads(batch: np.ndarray, class_index: int) -> np.ndarray:
+            # every class walks the same path: its gradients are computed once, for all of them
+            if "path" not in shared or not np.array_equal(shared["path"], batch):
+                shared["path"], shared["grads"] = batch, dict(zip(classes, multi(batch, classes)))
+            return shared["grads"][class_index]
+
+        return np.stack([integrated_gradients(grads, x, c, steps) for c in classes]).astype(np.float32)
 
     def embed(self, images: np.ndarray) -> np.ndarray:
         embedder = self.embedder()
