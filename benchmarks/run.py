@@ -16,6 +16,9 @@
    key to the end of the last frame it caused, idle and while the reference model
    trains in another process. The terminal answers Textual's query for synchronized
    output, so each frame arrives between markers that can be timed.
+4. Peers (``peers.py``): the seed's script on TensorFlow and on JAX, mnist-tui headless on
+   each backend, and the CNN as a plain float32 script against mnist-tui's ``auto``
+   precision, in one table, alternating, fresh processes.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers  # noqa: E402  (beside this file)
 
 WAYS = ("plain", "headless", "app")
 NAVIGATION = ["right"] * 6 + ["left"] * 2 + ["pagedown", "pageup", "end", "home"]
@@ -370,14 +376,15 @@ def main() -> None:
     parser.add_argument("--train-limit", type=int, help="train on the first N images only (smoke runs)")
     parser.add_argument("--rounds", type=int, default=3, help="training rounds; start-up launches one more")
     parser.add_argument("--presses", type=int, default=300, help="key presses per browsing run")
-    parser.add_argument("--only", choices=("training", "startup", "browse"), help="run one part")
+    parser.add_argument("--only", choices=("training", "peers", "startup", "browse"), help="run one part")
+    peers.add_arguments(parser)
     parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.data, args.epochs, args.train_limit)
         return
     print(f"mnist-tui benchmarks · {os.cpu_count()} CPUs · Python {sys.version.split()[0]}")
-    for part, run in (("training", training), ("startup", startup), ("browse", browse)):
+    for part, run in (("training", training), ("peers", peers.peers), ("startup", startup), ("browse", browse)):
         if args.only in (None, part):
             run(args)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .config import ARCHITECTURES, TYPED_OPTIONS, ConfigError, TrainConfig, check_int, check_save_path, parse_value
+from .config import ARCHITECTURES, BACKENDS, PRECISIONS, TYPED_OPTIONS, ConfigError, TrainConfig, check_int, check_save_path, parse_value
 
 DESCRIPTION = """\
 Train a handwritten-digit classifier on MNIST and watch it learn, live, in your
@@ -116,6 +116,8 @@ def build_parser() -> Parser:
     model.add_argument("--learning-rate", metavar="LR", type=checked(*TYPED_OPTIONS["learning_rate"]), default=defaults.learning_rate, help="Adam learning rate, > 0 (default: %(default)s)")
     model.add_argument("--seed", metavar="N", type=at_least("seed", 0), help="seed every random number generator, for repeatable runs")
     model.add_argument("--no-validation", action="store_true", help="skip scoring the test set after every epoch (faster)")
+    model.add_argument("--precision", choices=PRECISIONS, default=defaults.precision, help="auto: bfloat16 for the cnn on CPUs with AMX or AVX512-BF16, float16 for the cnn on NVIDIA tensor cores, else float32; the output layer stays float32 (default: %(default)s)")
+    model.add_argument("--backend", choices=BACKENDS, help="the Keras backend; auto: the fastest installed for --arch (default: $KERAS_BACKEND, else tensorflow)")
     files = parser.add_argument_group("saved models")
     files.add_argument("--save", metavar="PATH.keras", type=save_path, help="save the trained model there (and its history as PATH.history.json)")
     opened = files.add_mutually_exclusive_group()
@@ -157,6 +159,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
             seed=args.seed,
             train_limit=args.train_limit,
             validate=not args.no_validation,
+            precision=args.precision,
+            backend=args.backend,
             data=args.data,
             save=args.save,
         )

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 ARCHITECTURES = ("mlp", "cnn")
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+BACKENDS = ("tensorflow", "jax", "auto")
 
 
 class ConfigError(ValueError):
@@ -30,8 +32,17 @@ class TrainConfig:
         validate: Evaluate on the test set after every epoch.
         steps_per_execution: Batches Keras runs per call into the graph; changes
             speed only, never the math.
+        precision: ``auto`` (bfloat16 for the CNN on a CPU that computes it natively,
+            float16 for the CNN on NVIDIA tensor cores, float32 otherwise), or one of
+            ``float32``, ``bfloat16``, ``float16`` forced. The output layer and the loss
+            stay float32.
+        backend: The Keras backend: ``tensorflow``, ``jax``, ``auto`` (the fastest installed
+            for ``arch``), or None for ``KERAS_BACKEND``, else TensorFlow.
         data: Where MNIST lives (``None``: the usual search order, then download).
         save: Write the trained model here (a ``.keras`` file).
+        precision_ran: What the trainer resolved ``precision`` to, e.g. ``"bfloat16 (auto: AMX)"``;
+            set on the configuration a run's ``Started`` event carries, None before.
+        backend_ran: Likewise for the backend, e.g. ``"jax (auto)"``.
     """
 
     arch: str = "mlp"
@@ -44,11 +55,18 @@ class TrainConfig:
     train_limit: int | None = None
     validate: bool = True
     steps_per_execution: int = 50
+    precision: str = "auto"
+    backend: str | None = None
     data: Path | None = field(default=None, compare=False)
     save: Path | None = field(default=None, compare=False)
+    precision_ran: str | None = field(default=None, compare=False)
+    backend_ran: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         check_arch(self.arch)
+        check_choice("precision", self.precision, PRECISIONS)
+        if self.backend is not None:
+            check_choice("backend", self.backend, BACKENDS)
         for name, (_, check) in TYPED_OPTIONS.items():
             check(getattr(self, name))
         check_int("steps per execution", self.steps_per_execution, 1)
@@ -58,14 +76,24 @@ class TrainConfig:
             raise ConfigError(f"save path must end in .keras (got {str(self.save)!r})")
 
     def with_changes(self, **changes: object) -> TrainConfig:
-        """Return a copy with some fields changed (validated again)."""
-        return replace(self, **changes)
+        """Return a copy with some fields changed (validated again); a changed copy has not run yet."""
+        return replace(self, **{"precision_ran": None, "backend_ran": None, **changes})
 
     def describe(self) -> dict[str, object]:
-        """The options that matter to a person, for the configuration panel."""
+        """The options that matter to a person, for the configuration panel.
+
+        Precision and backend appear once the trainer has resolved them, as what ran
+        (``bfloat16 (auto: AMX)``); before that they are only a request.
+        """
         shown = asdict(self)
-        for key in ("data", "save", "steps_per_execution", "validate"):
+        for key in ("data", "save", "steps_per_execution", "validate", "precision", "backend"):
             shown.pop(key)
+        shown["precision"] = shown.pop("precision_ran")
+        shown["backend"] = shown.pop("backend_ran")
+        if self.precision_ran is None:
+            shown.pop("precision")
+        if self.backend_ran is None:
+            shown.pop("backend")
         if self.arch == "cnn":
             shown.pop("hidden_units")
         return shown
@@ -75,6 +103,12 @@ def check_arch(value: str) -> str:
     if value not in ARCHITECTURES:
         raise ConfigError(f"unknown architecture {value!r} (choose from {', '.join(ARCHITECTURES)})")
     return value
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"unknown {name} {value!r} (choose from {', '.join(choices)})")
+    return str(value)
 
 
 def check_int(name: str, value: object, minimum: int) -> int:

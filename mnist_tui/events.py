@@ -59,6 +59,10 @@ class Started:
     summary: str
     train_size: int
     test_size: int
+    precision: str = ""
+    """The precision that ran, e.g. ``"bfloat16 (auto: AMX)"`` (empty from trainers that do not say)."""
+    backend: str = ""
+    """The Keras backend that ran, e.g. ``"jax (auto)"``."""
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
 """Keras models for each architecture, and checks for models loaded from disk.
 
-Imports Keras (and so TensorFlow); only the training worker and headless mode import
-this module.
+Imports Keras (and so its backend: set it first with :func:`mnist_tui.backend.prepare`);
+only the training worker and headless mode import this module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -33,10 +36,12 @@ def configure_threads(arch: str) -> bool:
     """Size TensorFlow's thread pools for ``arch``, if this process has not started them yet.
 
     TensorFlow fixes its pools at its first operation, so in a process that trains
-    several models the first one decides. Returns whether the pools were set.
+    several models the first one decides. On JAX this does nothing (and never imports
+    TensorFlow): XLA reads its thread flags before JAX starts (``backend.prepare``).
+    Returns whether the pools were set.
     """
     threads = THREADS.get(arch)
-    if threads is None:
+    if threads is None or keras.config.backend() != "tensorflow":
         return False
     import tensorflow as tf
 
@@ -48,14 +53,55 @@ def configure_threads(arch: str) -> bool:
     return True
 
 
-def build_model(config: TrainConfig, steps_per_epoch: int | None = None) -> keras.Model:
+@contextlib.contextmanager
+def tensorflow_hidden() -> Iterator[None]:
+    """Inside this block Keras takes TensorFlow as not installed, unless it is the backend or already loaded.
+
+    Keras imports TensorFlow whenever it is installed to seed it and to look for its shapes
+    when saving, even on JAX, where nothing uses it: seconds, and hundreds of MB.
+    """
+    lazy = getattr(getattr(keras.src.utils, "module_utils", None), "tensorflow", None)
+    if keras.config.backend() == "tensorflow" or "tensorflow" in sys.modules or not hasattr(lazy, "_available"):
+        yield
+        return
+    known = lazy._available
+    lazy._available = False
+    try:
+        yield
+    finally:
+        lazy._available = known
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and Keras (and TensorFlow when it is the backend)."""
+    with tensorflow_hidden():
+        keras.utils.set_random_seed(seed)
+
+
+def build_model(config: TrainConfig, steps_per_epoch: int | None = None, policy: str = "float32") -> keras.Model:
     """Build and compile the model ``config.arch`` describes.
 
     The MLP is the reference model: Adam at a constant learning rate. The CNN's learning
     rate follows a cosine from ``config.learning_rate`` down to zero over the whole run
     (when ``steps_per_epoch`` is known), which steadies its last epochs: 99.35-99.44% over
     three seeds, against 99.14-99.34% at a constant rate.
+
+    Args:
+        config: The architecture and its hyperparameters.
+        steps_per_epoch: Batches per epoch, for the CNN's learning-rate schedule.
+        policy: Keras dtype policy of every layer but the last (``"mixed_bfloat16"``,
+            ``"mixed_float16"``, ``"float32"``); the softmax layer, and so the loss, stay
+            float32. Keras wraps the optimizer in loss scaling for ``mixed_float16``.
     """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)  # layers take the policy when they are created
+    try:
+        return _build(config, steps_per_epoch)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _build(config: TrainConfig, steps_per_epoch: int | None) -> keras.Model:
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = config.learning_rate
     if config.arch == "cnn":
         # two 5x5 convolution blocks, then the same dense head as the MLP
@@ -70,7 +116,7 @@ def build_model(config: TrainConfig, steps_per_epoch: int | None = None) -> kera
                 keras.layers.Flatten(),
                 keras.layers.Dense(config.hidden_units, activation="relu"),
                 keras.layers.Dropout(config.dropout),
-                keras.layers.Dense(10, activation="softmax"),
+                keras.layers.Dense(10, activation="softmax", dtype="float32"),
             ],
             name="cnn",
         )
@@ -85,7 +131,7 @@ def build_model(config: TrainConfig, steps_per_epoch: int | None = None) -> kera
                 keras.layers.Flatten(),
                 keras.layers.Dense(config.hidden_units, activation="relu"),
                 keras.layers.Dropout(config.dropout),
-                keras.layers.Dense(10, activation="softmax"),
+                keras.layers.Dense(10, activation="softmax", dtype="float32"),
             ],
             name="mlp",
         )

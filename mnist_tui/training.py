@@ -18,12 +18,13 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .backend import BackendError
 from .config import TrainConfig
 from .data import DataError, DownloadCancelled, MnistData, load_mnist
 from .events import (
@@ -106,6 +107,9 @@ def make_metrics_callback(
 
         def on_train_begin(self, logs: dict | None = None) -> None:
             self._fit_start = clock()
+            # Read once, here: on JAX every read of ``self.model`` syncs the training state into
+            # the model, which from Keras's callback thread races with the loop (deleted arrays).
+            self.trained = self.model
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             self._epoch = epoch
@@ -123,10 +127,10 @@ def make_metrics_callback(
                 self._accuracies.append(accuracy)
                 if not math.isfinite(loss) and self.diverged_at is None:
                     self.diverged_at = (self._epoch + 1, step)
-                    self.model.stop_training = True
+                    self.trained.stop_training = True
                     return
                 if control.halted:
-                    self.model.stop_training = True
+                    self.trained.stop_training = True
                     if self.stopped_at is None and not control.cancel.is_set():
                         self.stopped_at = (self._epoch + 1, step)
                         sink(Stopped(self._epoch + 1, step))
@@ -173,7 +177,7 @@ def make_metrics_callback(
             )
             if not math.isfinite(float(logs.get("loss", 0.0))):
                 self.diverged_at = self.diverged_at or (epoch + 1, steps_per_epoch)
-                self.model.stop_training = True
+                self.trained.stop_training = True
 
     return MetricsCallback()
 
@@ -212,6 +216,8 @@ class KerasTrainer:
             sink(Failed(str(exc), "Check the data path, or pass --data DIR with the four MNIST files."))
         except TrainingDiverged as exc:
             sink(Failed(str(exc), f"Try a smaller learning rate (it was {self.config.learning_rate:g})."))
+        except BackendError as exc:
+            sink(Failed(str(exc), "Choose another --backend, or unset KERAS_BACKEND."))
         except Exception as exc:  # the UI must show any failure, never lose it
             oom = out_of_memory(exc, self.phase, self.config)
             if oom is not None:
@@ -229,15 +235,20 @@ class KerasTrainer:
         # The data first: finding it needs no TensorFlow, and a missing file is said at once.
         data = self.data or load_reporting(config, sink, control)
         checkpoint()
-        sink(Stage("Loading TensorFlow"))
-        from . import models  # imports TensorFlow
+        from . import backend
+
+        chosen = backend.prepare(config.backend, config.arch)  # before Keras is imported
+        sink(Stage(f"Loading {backend.title(chosen.value)}"))
+        from . import models  # imports Keras and its backend
 
         checkpoint()
-        import keras
-
         models.configure_threads(config.arch)  # before the seed: it may start TensorFlow
+        precision = backend.resolve_precision(
+            config.precision, config.arch, flags=backend.cpu_flags(), gpus=backend.visible_gpus(chosen.value)
+        )
+        config = replace(config, precision_ran=precision.label, backend_ran=chosen.label)
         if config.seed is not None:
-            keras.utils.set_random_seed(config.seed)
+            models.set_seed(config.seed)
         x_train, y_train = data.x_train, data.y_train
         if config.train_limit is not None:
             x_train, y_train = x_train[: config.train_limit], y_train[: config.train_limit]
@@ -246,11 +257,13 @@ class KerasTrainer:
         sink(Stage("Building model", config.arch))
         self.phase = "building"
         steps = math.ceil(len(x_train) / config.batch_size)
-        model = models.build_model(config, steps_per_epoch=steps)
+        model = models.build_model(config, steps_per_epoch=steps, policy=precision.policy)
         self.model = model
         sink(
             Started(
                 config=config,
+                precision=precision.label,
+                backend=chosen.label,
                 epochs=config.epochs,
                 steps_per_epoch=steps,
                 params=int(model.count_params()),
@@ -374,8 +387,11 @@ def save_model(model: Any, path: Path, history: dict[str, list[float]] | None = 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_paths(path)[0]
+    from .models import tensorflow_hidden
+
     try:
-        model.save(tmp)
+        with tensorflow_hidden():  # a JAX model process never loads TensorFlow to save
+            model.save(tmp)
         if history is not None:
             atomic_write_text(history_path(path), json.dumps(history, indent=2))
         os.replace(tmp, path)
@@ -435,7 +451,9 @@ class SavedModelScorer:
             data = self.data or load_reporting(self.config, sink, control)
             if control.cancel.is_set():
                 return
-            sink(Stage("Loading TensorFlow"))
+            from . import backend
+
+            sink(Stage(f"Loading {backend.title(backend.prepare(self.config.backend, self.config.arch).value)}"))
             from . import models
 
             sink(Stage("Loading model", str(self.model_path)))
@@ -463,7 +481,7 @@ class SavedModelScorer:
         except Exception as exc:
             from .models import ModelError
 
-            if isinstance(exc, (ModelError, DataError)):
+            if isinstance(exc, (ModelError, DataError, BackendError)):
                 sink(Failed(str(exc), "Check the path given to --model / --data."))
             else:
                 sink(Failed(one_line(exc), "See the log file for details.", traceback.format_exc()))
