@@ -66,6 +66,9 @@ async def test_filters_and_order():
         await pilot.press("o")
         confidences = p.confidence[screen.indices]
         assert np.all(np.diff(confidences) >= 0)
+        await pilot.press("o")  # suspicious labels first: the given label's probability, lowest first
+        given = p.probabilities[screen.indices, p.labels[screen.indices]]
+        assert np.all(np.diff(given) >= 0)
         await pilot.press("o")
         assert screen.indices.tolist() == list(range(len(p)))
 

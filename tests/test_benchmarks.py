@@ -47,3 +47,14 @@ def test_ui_cost_benchmark_runs_on_tiny_settings():
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     live = next(line for line in result.stdout.splitlines() if line.startswith("live events"))
     assert int(live.split()[2]) >= 5  # batch events reached the screen
+
+
+def test_process_benchmark_runs_on_tiny_settings(real_mnist):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "process.py"), "--data", str(real_mnist), "--only", "predict",
+         "--predictions", "20"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    rows = [line.split()[0] for line in result.stdout.split("max")[1].splitlines() if line]
+    assert rows == ["model", "in"], result.stdout
