@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -157,6 +158,8 @@ def main() -> int:
     finally:
         model.close()
         time.sleep(0.5)
+        if args.model is None:  # the MLP trained for this run
+            shutil.rmtree(path.parent, ignore_errors=True)
     return 0
 
 
