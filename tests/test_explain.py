@@ -190,3 +190,18 @@ def test_labels_of_a_recorded_run_need_no_tensorflow(tmp_path):
     assert table.returncode == 0 and "2 most suspicious" not in table.stdout and "6 test images" in table.stdout
     missing = run_cli("labels", "--run", "99", env={"MNIST_TUI_HOME": str(tmp_path / "home")}, code=NO_TENSORFLOW)
     assert missing.returncode == 1 and "there is no run 99" in missing.stderr
+
+
+@keras_only
+def test_a_mixed_precision_model_is_explained_in_float32():
+    import keras
+
+    model = keras.Sequential([
+        keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(16, activation="relu", dtype="mixed_bfloat16"),
+        keras.layers.Dense(10, activation="softmax", dtype="float32"),
+    ])  # fmt: skip
+    handlers = served(model)
+    image = np.random.default_rng(7).integers(0, 256, size=(28, 28), dtype=np.uint8)
+    maps = handlers["why"](image, [2, 5], 32)
+    assert maps.dtype == np.float32 and np.isfinite(maps).all() and np.abs(maps).sum() > 0
+    assert handlers["embed"](image[None]).dtype == np.float32
