@@ -9,7 +9,7 @@ from mnist_tui.app import MnistApp
 from mnist_tui.predictions import ViewFilter
 from mnist_tui.screens.results import ResultsScreen
 from mnist_tui.widgets.model_panel import NO_MODEL, NOT_SERVED
-from mnist_tui.widgets.neighbours import NeighboursPanel
+from mnist_tui.widgets.neighbours import CHUNK, NeighboursPanel
 from mnist_tui.widgets.why import WhyPanel
 from mnist_tui.worker.protocol import ModelServerError
 
@@ -156,6 +156,7 @@ async def test_n_embeds_the_training_set_once_then_finds_neighbours():
         await settle(pilot, screen)
         ops = [call[0] for call in model.calls]
         assert ops == ["neighbours_prepare"] * 3 + ["neighbours"]
+        assert model.calls[0] == ("neighbours_prepare", None, CHUNK)  # small steps: other requests get their turn
         assert model.calls[-1][2] == 6
         text = strip_text(panel)
         assert "0.95 #7" in text and "0.70 #5007" in text

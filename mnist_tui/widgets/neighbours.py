@@ -17,6 +17,9 @@ COLUMNS = 3
 CELL = 14
 """Cells per small image: a 28x28 image pooled to 14x14, drawn in 7 lines of half blocks."""
 GAP = 2
+CHUNK = 1000
+"""Training images embedded per request: about a second for the CNN on two cores, so that a
+drawing's prediction (which shares the pipe) never waits longer than that."""
 PREPARE_TIMEOUT = 300.0
 """Seconds one chunk of training embeddings may take (a CNN on a busy machine is slow)."""
 QUERY_TIMEOUT = 60.0
@@ -45,7 +48,7 @@ class NeighboursPanel(ModelPanel):
             # The training set is embedded once per model, a chunk per request, so that
             # other requests (a drawing's prediction) get their turn in between.
             while not self._prepared:
-                done, total = model.request("neighbours_prepare", self.data_path, timeout=PREPARE_TIMEOUT)
+                done, total = model.request("neighbours_prepare", self.data_path, CHUNK, timeout=PREPARE_TIMEOUT)
                 self._prepared = done >= total
                 if not self._prepared:
                     progress(f"Embedding the training images: {done:,} of {total:,}…")
