@@ -58,6 +58,7 @@ class RunResults:
     predictions: Predictions
     model: ModelHandle | None
     title: str
+    run_dir: Path | None = None
 
 
 class MnistApp(App):
@@ -174,7 +175,8 @@ class MnistApp(App):
         how = "stopped early" if result.stopped_early else "trained"
         name = model_path.name if model_path is not None else f"{self.config.arch} {how}"
         title = f"{name} · test accuracy {result.test_accuracy:.2%}"
-        previous, self.last_results = self.last_results, RunResults(result.predictions, result.model, title)
+        run_dir = getattr(self.trainer, "run_dir", None)
+        previous, self.last_results = self.last_results, RunResults(result.predictions, result.model, title, run_dir)
         if previous is not None and previous.model is not result.model:
             close_model(previous.model)  # the new run replaces it: its process ends
         self.show_last_results()
@@ -184,7 +186,9 @@ class MnistApp(App):
         if self.last_results is None:
             return
         results = self.last_results
-        self.push_screen(ResultsScreen(results.predictions, title=results.title, model=results.model))
+        self.push_screen(
+            ResultsScreen(results.predictions, title=results.title, model=results.model, run_dir=results.run_dir)
+        )
         self.call_after_refresh(self._freeze_heap)
 
     def cancel_runs(self) -> None:
@@ -250,7 +254,9 @@ class MnistApp(App):
             return
         if opened.warning:
             self.notify(opened.warning, severity="warning", timeout=8)
-        self.push_screen(OpenedResults(opened.predictions, title=opened.title, model=opened.model))
+        self.push_screen(
+            OpenedResults(opened.predictions, title=opened.title, model=opened.model, run_dir=opened.run_dir)
+        )
 
     # ------------------------------------------------------------------ leaving
 

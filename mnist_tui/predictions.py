@@ -108,6 +108,8 @@ class ViewFilter:
     predicted: int | None = None  # with ``digit``: one confusion-matrix cell
     by_confidence: bool = False
     order: str = DATASET
+    selection: tuple[int, ...] | None = None
+    """Dataset indices picked on the map (``None``: no such restriction)."""
 
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
@@ -118,7 +120,7 @@ class ViewFilter:
 
     def with_order(self, order: str) -> ViewFilter:
         """The same images in another order."""
-        return ViewFilter(self.mistakes_only, self.digit, self.predicted, order=order)
+        return ViewFilter(self.mistakes_only, self.digit, self.predicted, order=order, selection=self.selection)
 
     def next_order(self) -> ViewFilter:
         """The same images in the next of :data:`ORDERS` (what ``o`` does)."""
@@ -126,6 +128,8 @@ class ViewFilter:
 
     def describe(self) -> str:
         parts = []
+        if self.selection is not None:
+            parts.append(f"{len(self.selection):,} from the map")
         if self.digit is not None and self.predicted is not None:
             parts.append(f"true {self.digit} → predicted {self.predicted}")
         elif self.digit is not None:
@@ -161,6 +165,10 @@ class ViewCache:
             mask &= p.labels == view.digit
         if view.predicted is not None:
             mask &= p.predicted == view.predicted
+        if view.selection is not None:
+            chosen = np.zeros(len(p), dtype=bool)
+            chosen[list(view.selection)] = True
+            mask &= chosen
         if view.order == CONFIDENCE:
             order = p.by_confidence
         elif view.order == SUSPICIOUS:

@@ -30,6 +30,7 @@ class RecordingTrainer:
         self.config = config
         self.home = home
         self.run_id: int | None = None
+        self.run_dir: Path | None = None
 
     @property
     def model_path(self) -> Path | None:
@@ -38,6 +39,8 @@ class RecordingTrainer:
     def run(self, sink, control: RunControl) -> None:
         recorder = Recorder.open(sink, self.config, self.home)
         self.run_id = recorder.start()
+        if self.run_id is not None and recorder.store is not None:
+            self.run_dir = recorder.store.run_dir(self.run_id)
         try:
             self.trainer.run(recorder, control)
         finally:
@@ -53,6 +56,7 @@ class OpenedRun:
     title: str
     data: MnistData
     warning: str = ""
+    run_dir: Path | None = None
 
 
 def open_recorded(store: RunStore, run_id: int, test_set: MnistData | None = None) -> OpenedRun:
@@ -79,4 +83,4 @@ def open_recorded(store: RunStore, run_id: int, test_set: MnistData | None = Non
     title = f"run {run.id} · {run.name} · test accuracy {predictions.accuracy:.2%}"
     if model is None:
         title += " · model missing"
-    return OpenedRun(predictions, model, title, data, warning)
+    return OpenedRun(predictions, model, title, data, warning, store.run_dir(run_id))

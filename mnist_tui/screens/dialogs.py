@@ -55,6 +55,7 @@ KEYS = [
     ("Views", [
         ("w", "why: which pixels pushed toward / against"), ("n", "nearest training images"),
         ("m", "ASCII art / half-block rendering"), ("c", "confusion matrix (enter drills into a cell)"),
+        ("p", "map of all test images (enter opens the selected ones)"), ("L", "what the first layer learned"),
         ("d", "draw a digit for the model to read"), ("t", "train again with other options"),
         ("s", "save the model to a file"), ("R", "recorded runs: open, compare, rename, delete"),
         ("ctrl+p", "command palette: every action by name"),

@@ -24,6 +24,8 @@ from .base import AppScreen
 from .confusion import ConfusionScreen
 from .dialogs import GotoDialog, HelpScreen
 from .draw import DrawScreen
+from .map import MapScreen
+from .weights import WeightsScreen
 from .forms import SaveDialog
 
 
@@ -46,6 +48,8 @@ class ResultsScreen(AppScreen):
         Binding("g", "goto", "Go to", show=False),
         Binding("m", "toggle_mode", "Mode", show=False),
         Binding("c", "confusion", "Matrix"),
+        Binding("p", "map", "Map", show=False),
+        Binding("L", "learned", "Learned", show=False),
         Binding("d", "draw", "Draw"),
         Binding("t", "train_again", "Train"),
         Binding("s", "save", "Save"),
@@ -55,11 +59,18 @@ class ResultsScreen(AppScreen):
     ]
 
     def __init__(
-        self, predictions: Predictions, *, title: str = "Results", mode: str = "ascii", model: ModelHandle | None = None
+        self,
+        predictions: Predictions,
+        *,
+        title: str = "Results",
+        mode: str = "ascii",
+        model: ModelHandle | None = None,
+        run_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.predictions = predictions
         self.model = model
+        self.run_dir = run_dir  # the recorded run's folder: the map caches its layout there
         self.views = ViewCache(predictions)
         self.view = ViewFilter()
         self.indices = self.views.indices(self.view)
@@ -197,10 +208,11 @@ class ResultsScreen(AppScreen):
         self.move_to(where if where >= 0 else len(self.indices) - 1)
 
     def action_toggle_mistakes(self) -> None:
-        self.set_view(ViewFilter(not self.view.mistakes_only, self.view.digit, self.view.predicted, order=self.view.order))
+        view = self.view
+        self.set_view(ViewFilter(not view.mistakes_only, view.digit, view.predicted, order=view.order, selection=view.selection))
 
     def action_digit(self, digit: int) -> None:
-        self.set_view(ViewFilter(self.view.mistakes_only, digit, None, order=self.view.order))
+        self.set_view(ViewFilter(self.view.mistakes_only, digit, None, order=self.view.order, selection=self.view.selection))
 
     def action_show_all(self) -> None:
         self.set_view(ViewFilter().with_order(self.view.order))
@@ -264,6 +276,22 @@ class ResultsScreen(AppScreen):
                 self.set_view(ViewFilter(digit=true, predicted=pred, order=self.view.order))
 
         self.app.push_screen(ConfusionScreen(self.predictions, start), drill)
+
+    def action_map(self) -> None:
+        """Every test image on one screen; the images selected there become the view."""
+
+        def chosen(indices) -> None:
+            if indices is not None and len(indices):
+                selection = tuple(sorted(int(i) for i in indices))
+                self.set_view(ViewFilter(selection=selection, order=self.view.order))
+
+        self.app.push_screen(MapScreen(self.predictions, self.model, self.current, cache_dir=self.run_dir), chosen)
+
+    def action_learned(self) -> None:
+        if self.model is None:
+            self.notify("There is no model in this session to look inside.", severity="warning", timeout=3)
+            return
+        self.app.push_screen(WeightsScreen(self.model))
 
     def action_draw(self) -> None:
         if self.model is None:
