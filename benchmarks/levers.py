@@ -77,7 +77,7 @@ def child(name: str, data_dir: Path, epochs: int, train_limit: int | None) -> No
     keras.utils.set_random_seed(1)
     start = time.perf_counter()
     if settings.get("trainer"):
-        accuracy = headless(data, config)
+        _, accuracy = headless(data, config)
     else:
         accuracy = fit(keras, tf, data, config, settings)
     print("RESULT " + json.dumps({"seconds": time.perf_counter() - start, "accuracy": accuracy}), flush=True)
