@@ -79,6 +79,8 @@ class MnistApp(App):
             leave the test runner's signals alone).
     """
 
+    END_PROCESSES_ON_EXIT = True
+    """End every trainer and model process when the app exits (scripts that reuse a model across apps do not)."""
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so that subclasses elsewhere find it
     TITLE = "mnist-tui"
     BINDINGS = [
@@ -270,7 +272,7 @@ class MnistApp(App):
         """Exit; from now on nothing new is pushed or mounted."""
         self.exiting = True
         self.cancel_runs()
-        if client.live_processes():
+        if self.END_PROCESSES_ON_EXIT and client.live_processes():
             # end the trainer and model processes while Textual winds down, not after
             threading.Thread(target=client.end_all, args=(time.monotonic() + QUIT_GRACE,), daemon=True).start()
         super().exit(result, return_code, message)
