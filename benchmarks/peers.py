@@ -165,13 +165,13 @@ def peers(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     print(f"\nPeers: MLP {args.epochs} epochs{f' on {args.train_limit:,} images' if args.train_limit else ''}, "
           f"CNN {cnn_epochs} epochs on {cnn_limit:,} images; batch 32, validation each epoch, "
           f"{args.rounds} rounds (median), fresh process each")  # fmt: skip
-    print(f"{'way':<14}{'train s':>9}{'process s':>11}{'test acc':>10}  {'backend':<13}{'precision':<36}runs (train s)")
+    print(f"{'way':<14}{'train s':>9}{'process s':>11}{'test acc':>10}  {'backend':<19}{'precision':<36}runs (train s)")
     for way in ways:
         last, m = runs[way][-1], med[way]
         each = " ".join(f"{r['seconds']:.1f}" for r in runs[way])
         tf = " (+TF)" if last["backend"].startswith("jax") and last["tensorflow_loaded"] else ""
         print(f"{way:<14}{m['seconds']:>9.1f}{m['wall']:>11.1f}{m['accuracy']:>10.4f}  "
-              f"{last['backend'] + tf:<13}{last['precision']:<36}{each}")  # fmt: skip
+              f"{last['backend'] + tf:<19}{last['precision']:<36}{each}")  # fmt: skip
     ratios(med)
     return med
 
