@@ -109,3 +109,13 @@ def test_missing_data_is_said_before_tensorflow_loads(tmp_path):
     assert events[0] == Stage("Loading data", str(tmp_path))
     assert isinstance(events[-1], Failed) and "empty" in events[-1].message
     assert Stage("Loading TensorFlow") not in events
+
+
+async def test_a_jax_run_names_its_backend_in_the_plan():
+    events = [Stage("Loading data"), Stage("Loading JAX"), *fakes.PREFIX[2:]]
+    app = MnistApp(trainer_factory=lambda c: fakes.ScriptedTrainer(events), threaded=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.1)
+        screen = app.screen
+        assert screen.stages[:3] == ["Loading data", "Loading JAX", "Building model"]
+        assert "JAX" in str(screen.query_one("#stages").render()) and "TensorFlow" not in str(screen.query_one("#stages").render())

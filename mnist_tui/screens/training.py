@@ -42,6 +42,7 @@ RUN_CHART_POINTS = 400  # about the braille dots across a wide chart
 PLAN = ("Loading data", "Loading TensorFlow", "Building model", "Training", "Evaluating")
 SHORT = {
     "Loading TensorFlow": "TensorFlow",
+    "Loading JAX": "JAX",
     "Loading data": "Data",
     "Loading model": "Model file",
     "Building model": "Model",
@@ -220,6 +221,9 @@ class TrainingScreen(AppScreen):
                 self.notify(event.message, severity="warning", timeout=8)
 
     def _on_stage(self, event: Stage) -> None:
+        if event.name == "Loading JAX" and "Loading TensorFlow" in self.stages:
+            # the backend's own name in the plan, where TensorFlow's was
+            self.stages[self.stages.index("Loading TensorFlow")] = event.name
         if event.name not in self.stages:
             position = self.stages.index(self.current_stage) + 1 if self.current_stage in self.stages else 0
             self.stages.insert(position, event.name)
