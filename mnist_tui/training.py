@@ -41,7 +41,7 @@ from .events import (
 )
 from .predictions import Predictions
 
-BATCH_INTERVAL = 0.1  # seconds between batch events: about 10 UI updates a second
+BATCH_INTERVAL = 0.25  # seconds between batch events: 4 UI updates a second look live and cost the UI half what 10 did
 # Images per step when scoring the test set: validation needs no small batches, and
 # fewer steps save about 5% of a reference run (benchmarks/levers.py).
 VALIDATION_BATCH = 1000
