@@ -68,7 +68,7 @@ def main() -> None:
         assert isinstance(events[-1], Finished), events[-1]
         return events
 
-    narrow = train(TrainConfig(data=args.data, seed=1, hidden_units=32, dropout=0.1))
+    train(TrainConfig(data=args.data, seed=1, hidden_units=32, dropout=0.1))  # recorded, for the comparison
     events = train(TrainConfig(data=args.data, seed=1))
     result = events[-1]
     # mid-training: everything up to the middle of epoch 4
@@ -102,7 +102,6 @@ def main() -> None:
         await shoot(replay(events), "draw", ["d"], strokes=four)
         await shoot(replay(events), "runs", ["R", 1.0])
         await shoot(replay(events), "compare", ["R", 1.0, "space", "down", "space", "c", 3.0], settle=1.0)
-        del narrow
 
     asyncio.run(all_shots())
     client.end_all()
