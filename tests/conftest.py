@@ -64,3 +64,12 @@ def real_mnist() -> Path:
     if not SHARED_MNIST.is_dir():
         pytest.skip("real MNIST not found beside the project (../shared/data/mnist)")
     return SHARED_MNIST
+
+
+async def wait_until(pilot, condition, tries: int = 100) -> None:
+    """Let the app run until ``condition()`` holds (at most ``tries`` pauses of 50 ms)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never held")

@@ -16,6 +16,7 @@ from mnist_tui.screens.runs import RunsScreen
 from mnist_tui.screens.training import TrainingScreen
 
 from . import fakes
+from .conftest import wait_until
 
 
 @pytest.fixture
@@ -40,12 +41,6 @@ class ServedModel(fakes.TemplateModel):
         ServedModel.closed = True
 
 
-async def wait_for(pilot, condition, tries: int = 100) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never held")
 
 
 async def test_a_run_is_recorded_and_reopens_from_the_runs_screen(home, monkeypatch):
@@ -53,35 +48,35 @@ async def test_a_run_is_recorded_and_reopens_from_the_runs_screen(home, monkeypa
     app = recording_app(fakes.finished(model=fakes.TemplateModel()))
     monkeypatch.setattr(recorded.RemoteModel, "open", classmethod(lambda cls, path, name: ServedModel()))
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ResultsScreen))
         (run,) = open_store().list_runs()
         assert run.status == FINISHED and run.epochs_done == 10
         assert run.model_path.read_bytes() == b"fake model"
         np.testing.assert_array_equal(open_store().load_probabilities(run.id), predictions.probabilities)
 
         await pilot.press("R")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen))
         app._test_set = MnistData(predictions.images, predictions.labels, predictions.images, predictions.labels)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, OpenedResults))
+        await wait_until(pilot, lambda: isinstance(app.screen, OpenedResults))
         screen = app.screen
         assert f"run {run.id}" in screen.sub_title
         np.testing.assert_array_equal(screen.predictions.probabilities, predictions.probabilities)
         assert isinstance(screen.model, ServedModel)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: ServedModel.closed)
+        await wait_until(pilot, lambda: ServedModel.closed)
 
 
 async def test_a_run_cut_short_is_interrupted_and_a_failure_keeps_its_message(home):
     app = recording_app(fakes.MID_TRAINING)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: len(app.screen.epochs) == 2 if isinstance(app.screen, TrainingScreen) else False)
+        await wait_until(pilot, lambda: len(app.screen.epochs) == 2 if isinstance(app.screen, TrainingScreen) else False)
     (run,) = open_store().list_runs()
     assert run.status == INTERRUPTED and run.epochs_done == 2
 
     app = recording_app(fakes.FAILED)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.screen.failure is not None)
+        await wait_until(pilot, lambda: app.screen.failure is not None)
     latest = open_store().list_runs()[0]
     assert latest.status == FAILED and "diverged" in latest.message
 

@@ -12,15 +12,10 @@ from mnist_tui.screens.weights import WeightsScreen
 from mnist_tui.widgets.scatter import ScatterPlot
 
 from . import fakes
+from .conftest import wait_until
 from .test_map import FakeMapModel
 
 
-async def wait_for(pilot, condition, tries: int = 100) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never held")
 
 
 async def test_the_map_selection_becomes_the_browsers_view_and_l_opens_the_weights():
@@ -30,12 +25,12 @@ async def test_the_map_selection_becomes_the_browsers_view_and_l_opens_the_weigh
     async with app.run_test(size=(120, 40)) as pilot:
         results = app.screen
         await pilot.press("p")
-        await wait_for(pilot, lambda: isinstance(app.screen, MapScreen) and app.screen.method == "islands")
+        await wait_until(pilot, lambda: isinstance(app.screen, MapScreen) and app.screen.method == "islands")
         await pilot.press("shift+left", "shift+left", "shift+down")
         expected = app.screen.query_one(ScatterPlot).selected()
         assert 0 < len(expected) < len(predictions)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen is results)
+        await wait_until(pilot, lambda: app.screen is results)
         assert results.indices.tolist() == sorted(int(i) for i in expected)
         assert f"{len(expected):,} from the map" in results.view.describe()
         await pilot.press("e")  # filters apply inside the selection
@@ -43,8 +38,8 @@ async def test_the_map_selection_becomes_the_browsers_view_and_l_opens_the_weigh
         await pilot.press("a")
         assert results.view == ViewFilter() and len(results.indices) == len(predictions)
         await pilot.press("L")
-        await wait_for(pilot, lambda: isinstance(app.screen, WeightsScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, WeightsScreen))
         assert "weights" in model.ops
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ResultsScreen))
         assert np.array_equal(app.screen.predictions.labels, predictions.labels)

@@ -147,6 +147,17 @@ def test_a_request_that_times_out_does_not_confuse_the_next(tmp_path, monkeypatc
     assert model.request("ping", timeout=5) == model.pid  # the late save response is skipped by id
 
 
+def start_saving(model, target, saver: threading.Thread):
+    """Start ``saver`` and return the model's temporary file once the model process has begun writing it."""
+    saver.start()
+    temporary = temporary_paths(target, model.pid)[0]
+    deadline = time.monotonic() + 10
+    while not temporary.exists():
+        assert time.monotonic() < deadline, "the save never started"
+        time.sleep(0.01)
+    return temporary
+
+
 def test_ending_the_process_mid_save_leaves_no_partial_file(tmp_path):
     model = Run("slow-save").join()[-1].model
     target = tmp_path / "m.keras"
@@ -159,12 +170,7 @@ def test_ending_the_process_mid_save_leaves_no_partial_file(tmp_path):
             errors.append(exc)
 
     saver = threading.Thread(target=save)
-    saver.start()
-    temporary = temporary_paths(target, model.pid)[0]
-    deadline = time.monotonic() + 10
-    while not temporary.exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    temporary = start_saving(model, target, saver)
     start = time.monotonic()
     client.end_all(deadline=time.monotonic() + 0.2)
     assert time.monotonic() - start < 2
@@ -178,12 +184,7 @@ def test_a_killed_save_is_swept_by_the_ui(tmp_path, how):
     model = Run("slow-save").join()[-1].model
     target = tmp_path / "m.keras"
     saver = threading.Thread(target=lambda: pytest.raises(ModelServerError, model.save, target))
-    saver.start()
-    temporary = temporary_paths(target, model.pid)[0]
-    deadline = time.monotonic() + 10
-    while not temporary.exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    start_saving(model, target, saver)
     os.kill(model.pid, how)
     saver.join(5)
     client.end_all()
