@@ -46,7 +46,7 @@ def test_ui_cost_benchmark_runs_on_tiny_settings():
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     live = next(line for line in result.stdout.splitlines() if line.startswith("live events"))
-    assert int(live.split()[2]) >= 5  # batch events reached the screen
+    assert int(live.split()[2]) >= 3  # batch events reached the screen (4 a second by default)
 
 
 def test_process_benchmark_runs_on_tiny_settings(real_mnist):

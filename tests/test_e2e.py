@@ -122,7 +122,7 @@ QUIT_SECONDS = 0.75
 def test_quit_mid_training_exits_fast_and_keeps_tensorflow_off_the_screen(real_mnist, tmp_path):
     session = Session(["--data", str(real_mnist), "--epochs", "50", "--train-limit", "20000"], tmp_path)
     try:
-        session.wait_for("batch")
+        session.wait_for("· batch ")
         read_until(session.master, b"never", 1.0, session.screen)  # let a few updates arrive after TensorFlow loaded
         text = session.screen.decode(errors="replace")
         for stray in ("oneDNN", "cuda", "absl", "I0000", "WARNING: All log messages"):
@@ -144,7 +144,7 @@ def test_quit_mid_training_exits_fast_and_keeps_tensorflow_off_the_screen(real_m
     ("moment", "wait_for", "key"),
     [
         ("tensorflow-import", "Loading TensorFlow…", b"q"),
-        ("training", "batch", b"\x03"),  # ctrl+c
+        ("training", "· batch ", b"\x03"),  # ctrl+c
         ("prediction", "Evaluating…", b"q"),
         ("results", "Test accuracy", b"q"),
     ],
@@ -196,7 +196,7 @@ def test_quit_during_download_leaves_no_partial_file(tmp_path, server):
 def test_a_signal_from_outside_ends_the_app_like_q(real_mnist, tmp_path, signum):
     session = Session(["--data", str(real_mnist), "--epochs", "50", "--train-limit", "20000"], tmp_path)
     try:
-        session.wait_for("batch")
+        session.wait_for("· batch ")
         children = session.children()
         elapsed = session.signal(signum)
     finally:
@@ -210,7 +210,7 @@ def test_a_signal_from_outside_ends_the_app_like_q(real_mnist, tmp_path, signum)
 def test_a_killed_trainer_process_is_an_error_and_the_app_goes_on(real_mnist, tmp_path):
     session = Session(["--data", str(real_mnist), "--epochs", "50", "--train-limit", "20000"], tmp_path)
     try:
-        session.wait_for("batch")
+        session.wait_for("· batch ")
         (child,) = [pid for pid in session.children() if b"resource_tracker" not in open(f"/proc/{pid}/cmdline", "rb").read()]
         os.kill(child, signal.SIGKILL)
         session.wait_for("SIGKILL", timeout=10)
