@@ -91,10 +91,15 @@ class _Live:
                 pass
             self.sweep()
 
+    def reap(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the process to exit (one thread at a time, as in :meth:`end`)."""
+        with self.lock:
+            self.process.join(timeout)
+
     def sweep(self) -> None:
         """Remove what a process that is gone left half-written (a kill gives it no time to)."""
         pid = self.process.pid
-        for target in self.writing:
+        for target in list(self.writing):  # a save may finish meanwhile
             for path in temporary_paths(target, pid):
                 path.unlink(missing_ok=True)
 
@@ -202,7 +207,7 @@ class ProcessTrainer:
             try:
                 message = _receive(live, POLL)
             except (EOFError, OSError):
-                live.process.join(1.0)
+                live.reap(1.0)
                 live.sweep()
                 if not control.cancel.is_set():
                     sink(died(live.process.exitcode))
@@ -255,7 +260,7 @@ class RemoteModel:
         return not self._closed and self._live.process.exitcode is None
 
     def _dead(self) -> ModelServerError:
-        self._live.process.join(0.5)
+        self._live.reap(0.5)
         return ModelServerError(f"The model process {describe_exit(self._live.process.exitcode)}.")
 
     @property
