@@ -183,7 +183,7 @@ class CompareScreen(AppScreen):
         for label in ("best val acc", "min val loss", "test acc", "time"):
             table.add_column(Text(label, justify="right"))
         for run in self.runs:
-            best, lowest = run.best, compare.lowest_val_loss(run)
+            lowest = compare.lowest_val_loss(run)
             cells: list[object] = [Text.assemble((SWATCH[0], self.colours[run.id]), f" #{run.id} {run.name[:16]}")]
             cells += [compare.format_option(compare.option_value(run, key)) for key in self.keys]
             cells += [
