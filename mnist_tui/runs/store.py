@@ -88,6 +88,23 @@ def open_store(home: Path | None = None, *, clock=time.time) -> RunStore:
     return RunStore(default_home() if home is None else Path(home), clock=clock)
 
 
+def _journal_mode_wal(db: sqlite3.Connection) -> str:
+    """Switch to write-ahead logging; returns the journal mode in force.
+
+    Switching a new database needs an exclusive lock, and SQLite answers "database is
+    locked" at once (without the busy timeout) while another process does the same:
+    two terminals opening a new store at the same moment. Retry for the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            return db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _is_corrupt(exc: sqlite3.Error) -> bool:
     text = str(exc).lower()
     return not isinstance(exc, sqlite3.OperationalError) and ("not a database" in text or "malformed" in text)
@@ -126,7 +143,7 @@ class RunStore:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         try:
             db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+            if _journal_mode_wal(db).lower() != "wal":
                 raise sqlite3.OperationalError("the database cannot use write-ahead logging here")
             db.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode, only the last commit may be lost
             db.execute("PRAGMA foreign_keys = ON")
