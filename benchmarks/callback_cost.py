@@ -1,6 +1,6 @@
 """What the metrics callback costs: the same 10-epoch fit with and without it, alternating, in one process.
 
-    python benchmarks/callback_cost.py --data ../shared/data/mnist [--epochs 10] [--rounds 2]
+python benchmarks/callback_cost.py --data ../shared/data/mnist [--epochs 10] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -41,10 +41,19 @@ def main() -> None:
             model = models.build_model(config)
             callbacks = []
             if name == "with callback":
-                callbacks = [make_metrics_callback(events.append, RunControl(), epochs=args.epochs, steps_per_epoch=steps)]
+                callbacks = [
+                    make_metrics_callback(events.append, RunControl(), epochs=args.epochs, steps_per_epoch=steps)
+                ]
             start = time.perf_counter()
-            model.fit(x, y, epochs=args.epochs, batch_size=config.batch_size, validation_data=(xt, data.y_test),
-                      callbacks=callbacks, verbose=0)  # fmt: skip
+            model.fit(
+                x,
+                y,
+                epochs=args.epochs,
+                batch_size=config.batch_size,
+                validation_data=(xt, data.y_test),
+                callbacks=callbacks,
+                verbose=0,
+            )
             times[name].append(time.perf_counter() - start)
             accuracy[name].append(float(model.evaluate(xt, data.y_test, verbose=0, batch_size=1024)[1]))
     print(f"{'fit':<18}{'median s':>10}{'runs':>24}{'test acc':>10}")

@@ -24,9 +24,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mnist_tui.data import load_mnist  # noqa: E402
-from mnist_tui.predictions import Predictions, ViewCache, ViewFilter  # noqa: E402
-from mnist_tui.worker.client import RemoteModel  # noqa: E402
+from mnist_tui.data import load_mnist
+from mnist_tui.predictions import Predictions, ViewCache, ViewFilter
+from mnist_tui.worker.client import RemoteModel
 
 
 def percentiles(seconds: list[float]) -> str:
@@ -99,7 +99,9 @@ def main() -> int:
     parser.add_argument("--train-limit", type=int, help="train the MLP on the first N images only")
     parser.add_argument("--images", type=int, default=100, help="test images to time each view on")
     parser.add_argument("--chunk", type=int, default=5000, help="training images embedded per request")
-    parser.add_argument("--no-neighbours", action="store_true", help="skip the training embeddings and neighbour queries")
+    parser.add_argument(
+        "--no-neighbours", action="store_true", help="skip the training embeddings and neighbour queries"
+    )
     args = parser.parse_args()
 
     data = load_mnist(args.data)
@@ -150,11 +152,17 @@ def main() -> int:
         for _ in range(100):
             cache.indices(ViewFilter(order="suspicious"))
         warm = (time.perf_counter() - start) / 100
-        print(f"\no (suspicious labels first, 10,000 images): first {cold * 1000:.2f} ms, then {warm * 1e6:.1f} µs (cached)")
+        print(
+            f"\no (suspicious labels first, 10,000 images): first {cold * 1000:.2f} ms, then {warm * 1e6:.1f} µs (cached)"
+        )
         print(f"order of the first 10: {ViewCache(fresh).indices(ViewFilter(order='suspicious'))[:10].tolist()}")
-        print(f"o in the results browser, key to screen updated: {press_o(Predictions(data.x_test, data.y_test, probabilities))}")
+        print(
+            f"o in the results browser, key to screen updated: {press_o(Predictions(data.x_test, data.y_test, probabilities))}"
+        )
         p95 = float(np.percentile(why_times, 95))
-        print(f"\nwhy-maps within 100 ms: {'yes' if p95 < 0.1 else 'NO'} (p95 {p95 * 1000:.1f} ms over every image timed)")
+        print(
+            f"\nwhy-maps within 100 ms: {'yes' if p95 < 0.1 else 'NO'} (p95 {p95 * 1000:.1f} ms over every image timed)"
+        )
     finally:
         model.close()
         time.sleep(0.5)

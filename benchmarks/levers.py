@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import headless, seed_model  # noqa: E402  (the same runs as benchmarks/run.py)
+from run import headless, seed_model
 
 # name -> (what changes, settings); every setting not given takes the value in BASE
 BASE = {"spe": 1, "callback": "none", "val_batch": None, "pipeline": "arrays", "threads": None, "jit": False}
@@ -43,7 +43,10 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "async-cb": ("spe 1 + the async-safe metrics callback", {"callback": "async"}),
     "spe50+cb": ("spe 50 + the metrics callback", {"spe": 50, "callback": "async"}),
     "spe50+val1000": ("spe 50 + validation batch 1,000", {"spe": 50, "val_batch": 1000}),
-    "spe50+tfdata": ("spe 50 + tf.data (uint8 in memory, scale in the pipeline, prefetch)", {"spe": 50, "pipeline": "tfdata"}),
+    "spe50+tfdata": (
+        "spe 50 + tf.data (uint8 in memory, scale in the pipeline, prefetch)",
+        {"spe": 50, "pipeline": "tfdata"},
+    ),
     "spe50+threads1/1": ("spe 50 + intra-op 1, inter-op 1", {"spe": 50, "threads": (1, 1)}),
     "spe50+threads2/1": ("spe 50 + intra-op 2, inter-op 1", {"spe": 50, "threads": (2, 1)}),
     "spe50+threads2/2": ("spe 50 + intra-op 2, inter-op 2", {"spe": 50, "threads": (2, 2)}),
@@ -51,10 +54,13 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "threads1/1": ("spe 1 + intra-op 1, inter-op 1", {"threads": (1, 1)}),
     "spe10+threads1/1": ("spe 10 + intra-op 1, inter-op 1", {"spe": 10, "threads": (1, 1)}),
     "spe100+threads1/1": ("spe 100 + intra-op 1, inter-op 1", {"spe": 100, "threads": (1, 1)}),
-    "spe50+threads1/1+val1000": ("spe 50 + intra-op 1, inter-op 1 + validation batch 1,000", {"spe": 50, "threads": (1, 1), "val_batch": 1000}),
+    "spe50+threads1/1+val1000": (
+        "spe 50 + intra-op 1, inter-op 1 + validation batch 1,000",
+        {"spe": 50, "threads": (1, 1), "val_batch": 1000},
+    ),
     "spe50+xla": ("spe 50 + jit_compile=True", {"spe": 50, "jit": True}),
     "mnist-tui": ("mnist-tui's trainer as --headless runs it", {"trainer": True}),
-}  # fmt: skip
+}
 
 
 def child(name: str, data_dir: Path, epochs: int, train_limit: int | None) -> None:
@@ -87,8 +93,13 @@ def fit(keras, tf, data, config, settings: dict) -> float:
     from mnist_tui.training import RunControl, make_metrics_callback
 
     model = seed_model(keras)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                  steps_per_execution=settings["spe"], jit_compile=settings["jit"])  # fmt: skip
+    model.compile(
+        optimizer="adam",
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=settings["spe"],
+        jit_compile=settings["jit"],
+    )
     x, y = data.x_train[: config.train_limit], data.y_train[: config.train_limit]
     steps = -(-len(x) // config.batch_size)
     callbacks = []
@@ -97,18 +108,36 @@ def fit(keras, tf, data, config, settings: dict) -> float:
         callback.async_safe = settings["callback"] == "async"
         callbacks.append(callback)
     if settings["pipeline"] == "tfdata":
+
         def scaled(images, labels):
             return tf.cast(images, tf.float32) / 255.0, labels
 
-        train = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=1)
-                 .batch(config.batch_size).map(scaled, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
-        test = (tf.data.Dataset.from_tensor_slices((data.x_test, data.y_test))
-                .batch(settings["val_batch"] or config.batch_size).map(scaled).cache().prefetch(tf.data.AUTOTUNE))
+        train = (
+            tf.data.Dataset.from_tensor_slices((x, y))
+            .shuffle(len(x), seed=1)
+            .batch(config.batch_size)
+            .map(scaled, num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+        test = (
+            tf.data.Dataset.from_tensor_slices((data.x_test, data.y_test))
+            .batch(settings["val_batch"] or config.batch_size)
+            .map(scaled)
+            .cache()
+            .prefetch(tf.data.AUTOTUNE)
+        )
         model.fit(train, epochs=config.epochs, validation_data=test, callbacks=callbacks, verbose=0)
     else:
-        model.fit(x / 255.0, y, epochs=config.epochs, batch_size=config.batch_size,
-                  validation_data=(data.x_test / 255.0, data.y_test), validation_batch_size=settings["val_batch"],
-                  callbacks=callbacks, verbose=0)  # fmt: skip
+        model.fit(
+            x / 255.0,
+            y,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            validation_data=(data.x_test / 255.0, data.y_test),
+            validation_batch_size=settings["val_batch"],
+            callbacks=callbacks,
+            verbose=0,
+        )
     return float((model.predict(data.x_test / 255.0, verbose=0).argmax(axis=1) == data.y_test).mean())
 
 
@@ -142,8 +171,10 @@ def main() -> None:
             runs[name].append(run_child(args, name))
             print(f"  round {round_ + 1} {name:<18} {runs[name][-1]['seconds']:.1f} s", file=sys.stderr, flush=True)
     plain = statistics.median(r["seconds"] for r in runs["plain"])
-    print(f"\nTraining levers: {args.epochs} epochs, batch 32, validation each epoch, {args.rounds} rounds (median)"
-          f" · {os.cpu_count()} CPUs")  # fmt: skip
+    print(
+        f"\nTraining levers: {args.epochs} epochs, batch 32, validation each epoch, {args.rounds} rounds (median)"
+        f" · {os.cpu_count()} CPUs"
+    )
     print(f"{'variant':<26}{'seconds':>8}{'/ plain':>8}{'test acc':>10}   runs        what changes")
     for name in names:
         seconds = statistics.median(r["seconds"] for r in runs[name])

@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_tui.analysis import knn_label_agreement, pca_2d  # noqa: E402
+from mnist_tui.analysis import knn_label_agreement, pca_2d
 
 
 def fake_embeddings(n: int = 10_000, d: int = 128) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"PCA of {len(embeddings):,} x {embeddings.shape[1]}:       {(time.perf_counter() - start) * 1000:6.1f} ms")
     start = time.perf_counter()
     layout = compute_layout(embeddings, args.layout)
-    print(f"{args.layout} layout (fake blobs):   {time.perf_counter() - start:6.2f} s   10-NN {knn_label_agreement(layout, labels):.3f}")
+    print(
+        f"{args.layout} layout (fake blobs):   {time.perf_counter() - start:6.2f} s   10-NN {knn_label_agreement(layout, labels):.3f}"
+    )
     grid, strips = redraw_ms(pca, labels)
     print(f"redraw at 120x40: grid {grid:.1f} ms, strips after a box move {strips:.1f} ms")
     if args.model is not None:

@@ -37,8 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 MLP_WAYS = ("seed-tf", "seed-jax", "headless-tf", "headless-jax")
 CNN_WAYS = ("cnn-plain", "cnn-auto")
 WAYS = MLP_WAYS + CNN_WAYS
-BACKEND_OF = {"seed-tf": "tensorflow", "seed-jax": "jax", "headless-tf": "tensorflow", "headless-jax": "jax",
-              "cnn-plain": "tensorflow", "cnn-auto": "auto"}  # fmt: skip
+BACKEND_OF = {
+    "seed-tf": "tensorflow",
+    "seed-jax": "jax",
+    "headless-tf": "tensorflow",
+    "headless-jax": "jax",
+    "cnn-plain": "tensorflow",
+    "cnn-auto": "auto",
+}
 
 
 # ----------------------------------------------------------------------------- one way, in its own process
@@ -70,12 +76,17 @@ def child(way: str, data_dir: Path, epochs: int, train_limit: int | None) -> Non
 def cnn_layers(keras) -> list:
     """mnist-tui's CNN (``models.build_model``) as a plain script writes it, float32 throughout."""
     return [
-        keras.Input(shape=(28, 28)), keras.layers.Reshape((28, 28, 1)),
-        keras.layers.Conv2D(32, 5, padding="same", activation="relu"), keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(64, 5, padding="same", activation="relu"), keras.layers.MaxPooling2D(),
-        keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"), keras.layers.Dropout(0.2),
+        keras.Input(shape=(28, 28)),
+        keras.layers.Reshape((28, 28, 1)),
+        keras.layers.Conv2D(32, 5, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(64, 5, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dropout(0.2),
         keras.layers.Dense(10, activation="softmax"),
-    ]  # fmt: skip
+    ]
 
 
 def plain(keras, data, way: str, epochs: int, train_limit: int | None) -> dict[str, object]:
@@ -86,15 +97,24 @@ def plain(keras, data, way: str, epochs: int, train_limit: int | None) -> dict[s
     if way == "cnn-plain":
         model = keras.Sequential(cnn_layers(keras))
     else:
-        model = keras.Sequential([
-            keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax"),
-        ])  # fmt: skip
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(28, 28)),
+                keras.layers.Flatten(),
+                keras.layers.Dense(128, activation="relu"),
+                keras.layers.Dropout(0.2),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=epochs, batch_size=32, validation_data=(xt, data.y_test), verbose=0)
     accuracy = float((model.predict(xt, verbose=0).argmax(axis=1) == data.y_test).mean())
-    return {"seconds": time.perf_counter() - start, "accuracy": accuracy, "backend": keras.config.backend(),
-            "precision": "float32"}  # fmt: skip
+    return {
+        "seconds": time.perf_counter() - start,
+        "accuracy": accuracy,
+        "backend": keras.config.backend(),
+        "precision": "float32",
+    }
 
 
 def headless(data, config) -> dict[str, object]:
@@ -116,8 +136,12 @@ def headless(data, config) -> dict[str, object]:
     outcome = seen["outcome"]
     if not isinstance(outcome, Finished):
         raise SystemExit(f"training failed: {outcome}")
-    return {"seconds": seen["end"] - seen["start"], "accuracy": outcome.test_accuracy,
-            "backend": seen["backend"], "precision": seen["precision"]}  # fmt: skip
+    return {
+        "seconds": seen["end"] - seen["start"],
+        "accuracy": outcome.test_accuracy,
+        "backend": seen["backend"],
+        "precision": seen["precision"],
+    }
 
 
 def run_child(args: argparse.Namespace, way: str) -> dict:
@@ -162,22 +186,27 @@ def peers(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             print(f"  round {round_ + 1} {way:<13} {runs[way][-1]['seconds']:.1f} s", file=sys.stderr, flush=True)
     med = {w: {k: statistics.median(r[k] for r in runs[w]) for k in ("seconds", "wall", "accuracy")} for w in ways}
     cnn_epochs, cnn_limit = min(args.epochs, args.cnn_epochs), args.train_limit or args.cnn_train_limit
-    print(f"\nPeers: MLP {args.epochs} epochs{f' on {args.train_limit:,} images' if args.train_limit else ''}, "
-          f"CNN {cnn_epochs} epochs on {cnn_limit:,} images; batch 32, validation each epoch, "
-          f"{args.rounds} rounds (median), fresh process each")  # fmt: skip
+    print(
+        f"\nPeers: MLP {args.epochs} epochs{f' on {args.train_limit:,} images' if args.train_limit else ''}, "
+        f"CNN {cnn_epochs} epochs on {cnn_limit:,} images; batch 32, validation each epoch, "
+        f"{args.rounds} rounds (median), fresh process each"
+    )
     print(f"{'way':<14}{'train s':>9}{'process s':>11}{'test acc':>10}  {'backend':<19}{'precision':<36}runs (train s)")
     for way in ways:
         last, m = runs[way][-1], med[way]
         each = " ".join(f"{r['seconds']:.1f}" for r in runs[way])
         tf = " (+TF)" if last["backend"].startswith("jax") and last["tensorflow_loaded"] else ""
-        print(f"{way:<14}{m['seconds']:>9.1f}{m['wall']:>11.1f}{m['accuracy']:>10.4f}  "
-              f"{last['backend'] + tf:<19}{last['precision']:<36}{each}")  # fmt: skip
+        print(
+            f"{way:<14}{m['seconds']:>9.1f}{m['wall']:>11.1f}{m['accuracy']:>10.4f}  "
+            f"{last['backend'] + tf:<19}{last['precision']:<36}{each}"
+        )
     ratios(med)
     return med
 
 
 def ratios(med: dict[str, dict[str, float]]) -> None:
     """The issue's targets as ratios of medians."""
+
     def line(label: str, num: str, den: str) -> str:
         acc = 100 * (med[num]["accuracy"] - med[den]["accuracy"])
         return f"{label}: {med[num]['seconds'] / med[den]['seconds']:.2f} ({num} / {den}, accuracy {acc:+.2f} points)"

@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from run import Terminal  # noqa: E402  (benchmarks/run.py: a real terminal, read as it paints)
+from run import Terminal
 
 
 def rss_mib() -> float:
@@ -120,8 +120,18 @@ def alive(pids: list[int]) -> int:
 
 def quit_once(args: argparse.Namespace, pattern: bytes, options: list[str]) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "mnist_tui", "--data", str(args.data), "--train-limit", "3000",
-                   "--log-file", os.devnull, *(o.format(tmp=tmp) for o in options)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "mnist_tui",
+            "--data",
+            str(args.data),
+            "--train-limit",
+            "3000",
+            "--log-file",
+            os.devnull,
+            *(o.format(tmp=tmp) for o in options),
+        ]
         os.environ["MNIST_TUI_HOME"] = tmp
         terminal = Terminal(command)
         try:
@@ -152,8 +162,10 @@ def quitting(args: argparse.Namespace) -> None:
         if not times:
             print(f"{name:<22}   (the phase was too short to catch)")
             continue
-        print(f"{name:<22}{statistics.median(times):>8.0f}{max(times):>8.0f}   {max(left for _, left in results)}"
-              f"   ({len(times)} caught)")
+        print(
+            f"{name:<22}{statistics.median(times):>8.0f}{max(times):>8.0f}   {max(left for _, left in results)}"
+            f"   ({len(times)} caught)"
+        )
 
 
 # ----------------------------------------------------------------------------- train-again cycles
@@ -186,8 +198,10 @@ def cycles(args: argparse.Namespace) -> None:
     tensorflow = any(name in sys.modules for name in ("tensorflow", "keras"))
     print("\nTrain again: the UI process's RSS after each of 6 runs (MiB)")
     print("   ".join(f"{m:.0f}" for m in memory))
-    print(f"after 5 train-again cycles: {memory[-1] - memory[0]:+.0f} MiB against the first run; "
-          f"TensorFlow in the UI process: {'yes' if tensorflow else 'no'}")  # fmt: skip
+    print(
+        f"after 5 train-again cycles: {memory[-1] - memory[0]:+.0f} MiB against the first run; "
+        f"TensorFlow in the UI process: {'yes' if tensorflow else 'no'}"
+    )
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import peers  # noqa: E402  (beside this file)
+import peers
 
 WAYS = ("plain", "headless", "app")
 NAVIGATION = ["right"] * 6 + ["left"] * 2 + ["pagedown", "pageup", "end", "home"]
@@ -82,10 +82,15 @@ def child(way: str, data_dir: Path, epochs: int, train_limit: int | None) -> Non
 
 def seed_model(keras):
     """The reference model as the seed's script builds it (not compiled)."""
-    return keras.Sequential([
-        keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax"),
-    ])  # fmt: skip
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def plain_keras(keras, data, config) -> tuple[float, float]:
@@ -95,8 +100,7 @@ def plain_keras(keras, data, config) -> tuple[float, float]:
     start = time.perf_counter()
     model = seed_model(keras)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, epochs=config.epochs, batch_size=config.batch_size, validation_data=(xt, data.y_test),
-              verbose=0)  # fmt: skip
+    model.fit(x, y, epochs=config.epochs, batch_size=config.batch_size, validation_data=(xt, data.y_test), verbose=0)
     accuracy = float((model.predict(xt, verbose=0).argmax(axis=1) == data.y_test).mean())
     return time.perf_counter() - start, accuracy
 
@@ -193,13 +197,17 @@ def training(args: argparse.Namespace) -> None:
         each = " ".join(f"{r['seconds']:.2f}" for r in runs[way])
         m = med[way]
         print(f"{way:<10}{m['seconds']:>9.2f}{m['wall']:>11.1f}{m['accuracy']:>10.4f}{m['rss_mib']:>14.0f}   {each}")
-    print(f"headless / plain: {med['headless']['seconds'] / med['plain']['seconds']:.2f}"
-          f"   app / headless: {med['app']['seconds'] / med['headless']['seconds']:.3f}"
-          f"   accuracy headless - plain: {100 * (med['headless']['accuracy'] - med['plain']['accuracy']):+.2f} points")  # fmt: skip
+    print(
+        f"headless / plain: {med['headless']['seconds'] / med['plain']['seconds']:.2f}"
+        f"   app / headless: {med['app']['seconds'] / med['headless']['seconds']:.3f}"
+        f"   accuracy headless - plain: {100 * (med['headless']['accuracy'] - med['plain']['accuracy']):+.2f} points"
+    )
     ui = [r["ui_rss_mib"] for r in runs["app"]]
     tensorflow = any(r["ui_tensorflow"] for r in runs["app"])
-    print(f"app: UI process peak RSS {statistics.median(ui):.0f} MiB (the row above is its trainer process), "
-          f"TensorFlow in the UI process: {'yes' if tensorflow else 'no'}")
+    print(
+        f"app: UI process peak RSS {statistics.median(ui):.0f} MiB (the row above is its trainer process), "
+        f"TensorFlow in the UI process: {'yes' if tensorflow else 'no'}"
+    )
 
 
 # ----------------------------------------------------------------------------- a real terminal
@@ -296,8 +304,10 @@ def startup(args: argparse.Namespace) -> None:
         firsts.append(first)
         epochs.append(epoch)
     print(f"\nStart-up in a pseudo-terminal (120x40), {len(firsts)} launches (median)")
-    print(f"first frame: {statistics.median(firsts):.2f} s   first epoch on screen: {statistics.median(epochs):.2f} s"
-          f"   (runs: {' '.join(f'{f:.2f}/{e:.1f}' for f, e in zip(firsts, epochs))})")  # fmt: skip
+    print(
+        f"first frame: {statistics.median(firsts):.2f} s   first epoch on screen: {statistics.median(epochs):.2f} s"
+        f"   (runs: {' '.join(f'{f:.2f}/{e:.1f}' for f, e in zip(firsts, epochs))})"
+    )
 
 
 def launch_once(args: argparse.Namespace) -> tuple[float, float]:
@@ -314,23 +324,37 @@ def launch_once(args: argparse.Namespace) -> tuple[float, float]:
 # ----------------------------------------------------------------------------- browsing
 
 
-KEY_BYTES = {"right": b"\x1b[C", "left": b"\x1b[D", "pagedown": b"\x1b[6~", "pageup": b"\x1b[5~",
-             "home": b"\x1b[H", "end": b"\x1b[F"}  # fmt: skip
+KEY_BYTES = {
+    "right": b"\x1b[C",
+    "left": b"\x1b[D",
+    "pagedown": b"\x1b[6~",
+    "pageup": b"\x1b[5~",
+    "home": b"\x1b[H",
+    "end": b"\x1b[F",
+}
 
 
 def browse(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "model.keras"
-        subprocess.run([*mnist_tui(args, "--headless", "--epochs", "1"), "--save", str(model)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        print("\nBrowsing 10,000 images at 120x40: `mnist-tui --model` in a pseudo-terminal, key written to frame painted, ms")
+        subprocess.run(
+            [*mnist_tui(args, "--headless", "--epochs", "1"), "--save", str(model)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        print(
+            "\nBrowsing 10,000 images at 120x40: `mnist-tui --model` in a pseudo-terminal, key written to frame painted, ms"
+        )
         print(f"{'while':<10}{'keys':<20}{'presses':>8}{'median':>8}{'p95':>8}{'max':>8}")
         for label, background in (("idle", False), ("training", True)):
             timings = press_keys(args, model, background)
             everything = [t for values in timings.values() for t in values]
             for name, values in [*timings.items(), ("all keys", everything)]:
-                print(f"{label:<10}{name:<20}{len(values):>8}{statistics.median(values):>8.1f}"
-                      f"{np.percentile(values, 95):>8.1f}{max(values):>8.1f}")  # fmt: skip
+                print(
+                    f"{label:<10}{name:<20}{len(values):>8}{statistics.median(values):>8.1f}"
+                    f"{np.percentile(values, 95):>8.1f}{max(values):>8.1f}"
+                )
 
 
 def mnist_tui(args: argparse.Namespace, *options: str) -> list[str]:
@@ -343,8 +367,12 @@ def press_keys(args: argparse.Namespace, model: Path, background: bool) -> dict[
     trainer = None
     if background:
         # the reference run training beside the browser, in another process
-        trainer = subprocess.Popen(mnist_tui(args, "--headless", "--epochs", "50"), stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+        trainer = subprocess.Popen(
+            mnist_tui(args, "--headless", "--epochs", "50"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         for line in trainer.stdout or ():
             if line.startswith("Training"):  # TensorFlow and the data are loaded; fit() starts
                 break

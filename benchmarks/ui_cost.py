@@ -36,9 +36,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mnist_tui.app import MnistApp  # noqa: E402
-from mnist_tui.config import TrainConfig  # noqa: E402
-from mnist_tui.events import BatchEnd, EpochEnd, Stage, Started  # noqa: E402
+from mnist_tui.app import MnistApp
+from mnist_tui.config import TrainConfig
+from mnist_tui.events import BatchEnd, EpochEnd, Stage, Started
 
 EPOCHS, STEPS = 10, 1875
 
@@ -54,8 +54,11 @@ class PacedTrainer:
     def run(self, sink, control) -> None:
         config = TrainConfig()
         summary = "Flatten (784,) 0\nDense (128,) 100,480\nDropout (128,) 0\nDense (10,) 1,290"
-        for event in (Stage("Building model", "mlp"), Started(config, EPOCHS, STEPS, 101_770, summary, 60_000, 10_000),
-                      Stage("Training")):  # fmt: skip
+        for event in (
+            Stage("Building model", "mlp"),
+            Started(config, EPOCHS, STEPS, 101_770, summary, 60_000, 10_000),
+            Stage("Training"),
+        ):
             sink(event)
         start = time.perf_counter()
         epoch_seconds = self.seconds / EPOCHS
@@ -66,7 +69,11 @@ class PacedTrainer:
                 while finished_epochs < epoch:  # an epoch ended since the last tick
                     finished_epochs += 1
                     loss = 0.3 / finished_epochs
-                    sink(EpochEnd(finished_epochs, EPOCHS, loss, 1 - loss / 3, loss, 1 - loss / 3, epoch_seconds, now - start))
+                    sink(
+                        EpochEnd(
+                            finished_epochs, EPOCHS, loss, 1 - loss / 3, loss, 1 - loss / 3, epoch_seconds, now - start
+                        )
+                    )
                 step = max(1, int(into / epoch_seconds * STEPS))
                 loss = 0.3 / (1 + epoch) + 0.1 / step
                 sink(BatchEnd(int(epoch) + 1, step, STEPS, loss, 1 - loss / 3, now - start))
@@ -210,7 +217,9 @@ def idle_results(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=None, help="length of the run (default: 12, idle results: 10)")
-    parser.add_argument("--interval", type=float, default=None, help="seconds between batch events (default: the app's)")
+    parser.add_argument(
+        "--interval", type=float, default=None, help="seconds between batch events (default: the app's)"
+    )
     parser.add_argument("--idle-results", action="store_true", help="measure the results screen left idle instead")
     parser.add_argument("--model", help="with --idle-results: run the real mnist-tui --model on this model")
     parser.add_argument("--data", help="with --model: the MNIST data path")
@@ -232,8 +241,10 @@ def main() -> None:
         cpu, wall, emitted = measure(args.seconds, interval, events)
         results[label] = cpu / wall
         print(f"{label:<14}{emitted:>8}{cpu:>8.2f}{wall:>8.2f}{cpu / wall:>11.1%}")
-    print(f"the live screen takes {results['live events']:.1%} of one core "
-          f"({results['live events'] / 2:.1%} of a 2-core machine)")  # fmt: skip
+    print(
+        f"the live screen takes {results['live events']:.1%} of one core "
+        f"({results['live events'] / 2:.1%} of a 2-core machine)"
+    )
 
 
 if __name__ == "__main__":

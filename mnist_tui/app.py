@@ -245,7 +245,9 @@ class MnistApp(App):
             return
         except Exception as exc:  # never lost: said on screen, the details in the log
             traceback.print_exc()
-            self.call_from_thread(self.notify, f"Cannot open run {run_id}: {one_line(exc)}", severity="error", timeout=8)
+            self.call_from_thread(
+                self.notify, f"Cannot open run {run_id}: {one_line(exc)}", severity="error", timeout=8
+            )
             return
         self._test_set = opened.data
         self.call_from_thread(self._show_opened, opened)
@@ -291,13 +293,16 @@ class MnistApp(App):
         """Textual's own commands (theme, keys, ...), then every action the current screen offers."""
         yield from super().get_system_commands(screen)
         seen: set[str] = set()
-        for key, (node, binding, enabled, tooltip) in screen.active_bindings.items():
+        for node, binding, enabled, tooltip in screen.active_bindings.values():
             if not enabled or not binding.description or binding.action in seen or node is self:
                 continue
             seen.add(binding.action)
             shown = binding.key_display or self.get_key_display(binding)
-            yield SystemCommand(binding.description, f"{tooltip or binding.description} (key: {shown})",
-                                partial(self._run_binding, node, binding.action))  # fmt: skip
+            yield SystemCommand(
+                binding.description,
+                f"{tooltip or binding.description} (key: {shown})",
+                partial(self._run_binding, node, binding.action),
+            )
 
     def _run_binding(self, node, action: str) -> None:
         self.call_later(self.run_action, action, node)

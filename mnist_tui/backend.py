@@ -161,7 +161,9 @@ def visible_gpus(backend: str) -> list[Gpu]:
     gpus = []
     for device in tf.config.list_physical_devices("GPU"):
         details: dict[str, Any] = tf.config.experimental.get_device_details(device)
-        gpus.append(Gpu(str(details.get("device_name", device.name)), parse_capability(details.get("compute_capability"))))
+        gpus.append(
+            Gpu(str(details.get("device_name", device.name)), parse_capability(details.get("compute_capability")))
+        )
     return gpus
 
 
@@ -187,7 +189,9 @@ def installed_backends() -> tuple[str, ...]:
     return tuple(name for name in BACKENDS if importlib.util.find_spec(name) is not None)
 
 
-def resolve_backend(requested: str | None, arch: str, *, environ: Mapping[str, str], installed: Collection[str]) -> Choice:
+def resolve_backend(
+    requested: str | None, arch: str, *, environ: Mapping[str, str], installed: Collection[str]
+) -> Choice:
     """The Keras backend a run uses.
 
     Args:

@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .config import ARCHITECTURES, BACKENDS, PRECISIONS, TYPED_OPTIONS, ConfigError, TrainConfig, check_int, check_save_path, parse_value
+from .config import (
+    ARCHITECTURES,
+    BACKENDS,
+    PRECISIONS,
+    TYPED_OPTIONS,
+    ConfigError,
+    TrainConfig,
+    check_int,
+    check_save_path,
+    parse_value,
+)
 
 DESCRIPTION = """\
 Train a handwritten-digit classifier on MNIST and watch it learn, live, in your
@@ -100,33 +110,109 @@ def build_parser() -> Parser:
     defaults = TrainConfig()
     data = parser.add_argument_group("data")
     data.add_argument(
-        "--data", metavar="PATH", type=existing_path,
+        "--data",
+        metavar="PATH",
+        type=existing_path,
         help="directory with the four MNIST IDX files (.gz or not), or a Keras mnist.npz (default: $MNIST_TUI_DATA, then the caches, then download)",
-    )  # fmt: skip
+    )
     data.add_argument(
-        "--train-limit", metavar="N", type=at_least("train limit", 1),
+        "--train-limit",
+        metavar="N",
+        type=at_least("train limit", 1),
         help="train on only the first N training images (quick experiments)",
-    )  # fmt: skip
+    )
     model = parser.add_argument_group("model and training")
-    model.add_argument("--arch", choices=ARCHITECTURES, default=defaults.arch, help="mlp: the reference dense network; cnn: a small convolutional network (default: %(default)s)")
-    model.add_argument("--epochs", metavar="N", type=checked(*TYPED_OPTIONS["epochs"]), default=defaults.epochs, help="passes over the training set (default: %(default)s)")
-    model.add_argument("--batch-size", metavar="N", type=checked(*TYPED_OPTIONS["batch_size"]), default=defaults.batch_size, help="images per weight update (default: %(default)s)")
-    model.add_argument("--hidden-units", metavar="N", type=checked(*TYPED_OPTIONS["hidden_units"]), default=defaults.hidden_units, help="width of the mlp's hidden layer (default: %(default)s)")
-    model.add_argument("--dropout", metavar="RATE", type=checked(*TYPED_OPTIONS["dropout"]), default=defaults.dropout, help="dropout rate, 0 <= RATE < 1 (default: %(default)s)")
-    model.add_argument("--learning-rate", metavar="LR", type=checked(*TYPED_OPTIONS["learning_rate"]), default=defaults.learning_rate, help="Adam learning rate, > 0 (default: %(default)s)")
-    model.add_argument("--seed", metavar="N", type=at_least("seed", 0), help="seed every random number generator, for repeatable runs")
-    model.add_argument("--no-validation", action="store_true", help="skip scoring the test set after every epoch (faster)")
-    model.add_argument("--precision", choices=PRECISIONS, default=defaults.precision, help="auto: bfloat16 for the cnn on CPUs with AMX or AVX512-BF16, float16 for the cnn on NVIDIA tensor cores, else float32; the output layer stays float32 (default: %(default)s)")
-    model.add_argument("--backend", choices=BACKENDS, help="the Keras backend; auto: the fastest installed for --arch (default: $KERAS_BACKEND, else tensorflow)")
+    model.add_argument(
+        "--arch",
+        choices=ARCHITECTURES,
+        default=defaults.arch,
+        help="mlp: the reference dense network; cnn: a small convolutional network (default: %(default)s)",
+    )
+    model.add_argument(
+        "--epochs",
+        metavar="N",
+        type=checked(*TYPED_OPTIONS["epochs"]),
+        default=defaults.epochs,
+        help="passes over the training set (default: %(default)s)",
+    )
+    model.add_argument(
+        "--batch-size",
+        metavar="N",
+        type=checked(*TYPED_OPTIONS["batch_size"]),
+        default=defaults.batch_size,
+        help="images per weight update (default: %(default)s)",
+    )
+    model.add_argument(
+        "--hidden-units",
+        metavar="N",
+        type=checked(*TYPED_OPTIONS["hidden_units"]),
+        default=defaults.hidden_units,
+        help="width of the mlp's hidden layer (default: %(default)s)",
+    )
+    model.add_argument(
+        "--dropout",
+        metavar="RATE",
+        type=checked(*TYPED_OPTIONS["dropout"]),
+        default=defaults.dropout,
+        help="dropout rate, 0 <= RATE < 1 (default: %(default)s)",
+    )
+    model.add_argument(
+        "--learning-rate",
+        metavar="LR",
+        type=checked(*TYPED_OPTIONS["learning_rate"]),
+        default=defaults.learning_rate,
+        help="Adam learning rate, > 0 (default: %(default)s)",
+    )
+    model.add_argument(
+        "--seed", metavar="N", type=at_least("seed", 0), help="seed every random number generator, for repeatable runs"
+    )
+    model.add_argument(
+        "--no-validation", action="store_true", help="skip scoring the test set after every epoch (faster)"
+    )
+    model.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=defaults.precision,
+        help="auto: bfloat16 for the cnn on CPUs with AMX or AVX512-BF16, float16 for the cnn on NVIDIA tensor cores, else float32; the output layer stays float32 (default: %(default)s)",
+    )
+    model.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="the Keras backend; auto: the fastest installed for --arch (default: $KERAS_BACKEND, else tensorflow)",
+    )
     files = parser.add_argument_group("saved models")
-    files.add_argument("--save", metavar="PATH.keras", type=save_path, help="save the trained model there (and its history as PATH.history.json)")
+    files.add_argument(
+        "--save",
+        metavar="PATH.keras",
+        type=save_path,
+        help="save the trained model there (and its history as PATH.history.json)",
+    )
     opened = files.add_mutually_exclusive_group()
-    opened.add_argument("--model", metavar="PATH.keras", type=existing_file, help="skip training: open a saved model's predictions in the results browser")
-    opened.add_argument("--run", metavar="ID", type=at_least("run id", 1), help="skip training: open a recorded run's results (with --headless: print its summary)")
+    opened.add_argument(
+        "--model",
+        metavar="PATH.keras",
+        type=existing_file,
+        help="skip training: open a saved model's predictions in the results browser",
+    )
+    opened.add_argument(
+        "--run",
+        metavar="ID",
+        type=at_least("run id", 1),
+        help="skip training: open a recorded run's results (with --headless: print its summary)",
+    )
     run = parser.add_argument_group("running")
-    run.add_argument("--headless", action="store_true", help="no UI: print progress and metrics as plain text (for scripts and CI)")
-    run.add_argument("--no-record", action="store_true", help="do not record this run in the run store (see mnist-tui runs)")
-    run.add_argument("--log-file", metavar="PATH", type=Path, help="where TensorFlow's own messages go while the UI runs (default: ~/.cache/mnist-tui/mnist-tui.log)")
+    run.add_argument(
+        "--headless", action="store_true", help="no UI: print progress and metrics as plain text (for scripts and CI)"
+    )
+    run.add_argument(
+        "--no-record", action="store_true", help="do not record this run in the run store (see mnist-tui runs)"
+    )
+    run.add_argument(
+        "--log-file",
+        metavar="PATH",
+        type=Path,
+        help="where TensorFlow's own messages go while the UI runs (default: ~/.cache/mnist-tui/mnist-tui.log)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -167,9 +253,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     except ConfigError as exc:  # pragma: no cover - the argument types check first
         parser.error(str(exc))
     return Options(
-        config=config, model=args.model, headless=args.headless, log_file=args.log_file, record=not args.no_record,
+        config=config,
+        model=args.model,
+        headless=args.headless,
+        log_file=args.log_file,
+        record=not args.no_record,
         run=args.run,
-    )  # fmt: skip
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,7 +295,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_runs_parser() -> Parser:
     parser = Parser(prog="mnist-tui runs", description="The runs recorded in the run store ($MNIST_TUI_HOME).")
     output = parser.add_mutually_exclusive_group()
-    output.add_argument("--csv", action="store_true", help="every run as a CSV row: configuration, final and best metrics")
+    output.add_argument(
+        "--csv", action="store_true", help="every run as a CSV row: configuration, final and best metrics"
+    )
     output.add_argument("--json", action="store_true", help="every run as a JSON object, in one JSON array")
     commands = parser.add_subparsers(dest="command", metavar="{show,rm}")
     show = commands.add_parser("show", help="one run with its epoch table")
@@ -306,11 +398,21 @@ def print_runs_table(runs: list) -> None:
         return
     now = time.time()
     rows = [
-        (str(run.id), run.name, fmt.when(run.started_at, now), run.arch, fmt.options(run), fmt.epochs(run),
-         fmt.best(run), fmt.percent(run.test_accuracy), fmt.duration(run.elapsed), fmt.status(run),
-         fmt.size(run.size_bytes))
+        (
+            str(run.id),
+            run.name,
+            fmt.when(run.started_at, now),
+            run.arch,
+            fmt.options(run),
+            fmt.epochs(run),
+            fmt.best(run),
+            fmt.percent(run.test_accuracy),
+            fmt.duration(run.elapsed),
+            fmt.status(run),
+            fmt.size(run.size_bytes),
+        )
         for run in runs
-    ]  # fmt: skip
+    ]
     if not sys.stdout.isatty():
         widths = [max(len(cell) for cell in column) for column in zip(RUN_COLUMNS, *rows)]
         for row in (RUN_COLUMNS, *rows):
@@ -329,7 +431,9 @@ def print_runs_table(runs: list) -> None:
     for i in keep:
         name = RUN_COLUMNS[i]
         wraps = name == "Options"
-        table.add_column(name, justify="right" if name in RIGHT else "left", no_wrap=not wraps, min_width=12 if wraps else None)
+        table.add_column(
+            name, justify="right" if name in RIGHT else "left", no_wrap=not wraps, min_width=12 if wraps else None
+        )
     for row in rows:
         table.add_row(*(Text(row[i]) for i in keep))
     console.print(table)
@@ -360,17 +464,26 @@ def show_run(run_id: int, store=None) -> int:
         ("Run", f"{run.id} · {run.name} · {fmt.status(run)}"),
         ("Started", f"{fmt.stamp(run.started_at)} ({fmt.when(run.started_at, time.time())})"),
         ("Ended", fmt.stamp(run.ended_at)),
-        ("Configuration", " ".join(f"{k}={'–' if v is None else v}" for k, v in c.items() if k not in ("data", "save"))),
+        (
+            "Configuration",
+            " ".join(f"{k}={'–' if v is None else v}" for k, v in c.items() if k not in ("data", "save")),
+        ),
         ("Options", fmt.options(run) or "the defaults"),
         ("Model", f"{run.params:,} parameters · {model}" if run.params else model),
-        ("Data", f"{run.train_size or 0:,} training, {run.test_size or 0:,} test images · {run.data_fingerprint or '–'}"),
-        ("Test", f"accuracy {fmt.percent(run.test_accuracy)} · loss {fmt.number(run.test_loss)} · {run.mistakes if run.mistakes is not None else '–'} mistakes"),
+        (
+            "Data",
+            f"{run.train_size or 0:,} training, {run.test_size or 0:,} test images · {run.data_fingerprint or '–'}",
+        ),
+        (
+            "Test",
+            f"accuracy {fmt.percent(run.test_accuracy)} · loss {fmt.number(run.test_loss)} · {run.mistakes if run.mistakes is not None else '–'} mistakes",
+        ),
         ("Best", fmt.best(run)),
         ("Time", fmt.duration(run.elapsed)),
         ("Versions", " · ".join(f"{k} {v}" for k, v in run.versions.items() if v)),
         ("Recorded by", f"{run.host} (pid {run.pid})"),
         ("Folder", f"{run.folder} ({fmt.size(run.size_bytes)})"),
-    ]  # fmt: skip
+    ]
     if run.message:
         rows.append(("Message", run.message))
     for key, value in rows:
@@ -383,9 +496,14 @@ def show_run(run_id: int, store=None) -> int:
             epochs.add_column(name, justify="right")
         for e in run.epochs:
             epochs.add_row(
-                str(e.epoch), fmt.number(e.loss), fmt.number(e.accuracy), fmt.number(e.val_loss),
-                fmt.number(e.val_accuracy), fmt.number(e.seconds, 1), "best" if best is not None and e.epoch == best.epoch else "",
-            )  # fmt: skip
+                str(e.epoch),
+                fmt.number(e.loss),
+                fmt.number(e.accuracy),
+                fmt.number(e.val_loss),
+                fmt.number(e.val_accuracy),
+                fmt.number(e.seconds, 1),
+                "best" if best is not None and e.epoch == best.epoch else "",
+            )
         parts += ["", epochs]
     print_out(*parts)
     return 0

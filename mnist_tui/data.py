@@ -193,7 +193,9 @@ def gunzip_if_gzipped(raw: bytes, name: str, limit: int | None = None) -> bytes:
             while piece := stream.read(CHUNK * 16):
                 total += len(piece)
                 if total > limit:
-                    raise DataError(f"{name}: decompresses to more than {limit:,} bytes, more than an MNIST file can be")
+                    raise DataError(
+                        f"{name}: decompresses to more than {limit:,} bytes, more than an MNIST file can be"
+                    )
                 pieces.append(piece)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         reason = "truncated gzip file" if isinstance(exc, EOFError) else f"corrupt gzip stream ({exc})"
@@ -235,10 +237,12 @@ def load_idx_dir(directory: Path, *, check_sizes: bool = True) -> MnistData:
     for split in SPLIT_SIZES:
         check_split(arrays[split, "images"], arrays[split, "labels"], split, str(directory), check_sizes)
     return MnistData(
-        arrays["train", "images"], arrays["train", "labels"],
-        arrays["test", "images"], arrays["test", "labels"],
+        arrays["train", "images"],
+        arrays["train", "labels"],
+        arrays["test", "images"],
+        arrays["test", "labels"],
         source=str(directory),
-    )  # fmt: skip
+    )
 
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")

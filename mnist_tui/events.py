@@ -7,9 +7,10 @@ scripted by tests without TensorFlow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol, Union
+from typing import Protocol
 
 import numpy as np
 
@@ -141,5 +142,5 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
 
 
-TrainerEvent = Union[Stage, DownloadProgress, Started, BatchEnd, EpochEnd, Stopped, Finished, Failed, Notice]
+TrainerEvent = Stage | DownloadProgress | Started | BatchEnd | EpochEnd | Stopped | Finished | Failed | Notice
 Sink = Callable[[TrainerEvent], None]

@@ -10,8 +10,18 @@ from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progres
 
 from .config import TrainConfig
 from .events import (
-    BatchEnd, DownloadProgress, EpochEnd, Failed, Finished, Notice, Sink, Stage, Started, Stopped, TrainerEvent,
-)  # fmt: skip
+    BatchEnd,
+    DownloadProgress,
+    EpochEnd,
+    Failed,
+    Finished,
+    Notice,
+    Sink,
+    Stage,
+    Started,
+    Stopped,
+    TrainerEvent,
+)
 from .terminal import stderr_to_log
 from .training import KerasTrainer, RunControl, SavedModelScorer
 
@@ -23,9 +33,13 @@ class HeadlessReporter:
         self.console = console
         self.errors = errors
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=console, transient=True,
-        )  # fmt: skip
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
         self.downloads = Progress(
             TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console, transient=True
         )
@@ -58,9 +72,11 @@ class HeadlessReporter:
             if self._epoch_task is None:
                 self._epoch_task = self.progress.add_task("epoch", total=event.steps)
             self.progress.update(
-                self._epoch_task, completed=event.step, total=event.steps,
+                self._epoch_task,
+                completed=event.step,
+                total=event.steps,
                 description=f"epoch {event.epoch}  loss {event.loss:.4f}  acc {event.accuracy:.4f}",
-            )  # fmt: skip
+            )
         elif isinstance(event, EpochEnd):
             val = ""
             if event.val_loss is not None and event.val_accuracy is not None:
@@ -138,5 +154,7 @@ def run_headless(
         if recorder is not None:
             recorder.close()  # a run that ended without an outcome (cancelled) is interrupted
             if recorder.recording and recorder.run_id is not None:
-                reporter.console.print(f"[dim]Recorded as run {recorder.run_id} (mnist-tui runs show {recorder.run_id})[/]")
+                reporter.console.print(
+                    f"[dim]Recorded as run {recorder.run_id} (mnist-tui runs show {recorder.run_id})[/]"
+                )
     return 0 if isinstance(reporter.outcome, Finished) else 1

@@ -55,11 +55,29 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--model", metavar="PATH.keras", type=Path, help="a saved Keras model (scored on the test set: loads TensorFlow)")
-    source.add_argument("--run", metavar="ID", type=_positive, help="a recorded run (its saved test probabilities; see mnist-tui runs)")
-    parser.add_argument("--top", metavar="N", type=_positive, default=20, help="how many images to list; 0 lists all (default: %(default)s)")
+    source.add_argument(
+        "--model",
+        metavar="PATH.keras",
+        type=Path,
+        help="a saved Keras model (scored on the test set: loads TensorFlow)",
+    )
+    source.add_argument(
+        "--run", metavar="ID", type=_positive, help="a recorded run (its saved test probabilities; see mnist-tui runs)"
+    )
+    parser.add_argument(
+        "--top",
+        metavar="N",
+        type=_positive,
+        default=20,
+        help="how many images to list; 0 lists all (default: %(default)s)",
+    )
     parser.add_argument("--csv", action="store_true", help=f"CSV with the columns {','.join(COLUMNS)}")
-    parser.add_argument("--data", metavar="PATH", type=Path, help="where MNIST is (default: $MNIST_TUI_DATA, then the caches, then download)")
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        type=Path,
+        help="where MNIST is (default: $MNIST_TUI_DATA, then the caches, then download)",
+    )
     return parser
 
 
@@ -122,7 +140,9 @@ def write_csv(ranking: SuspiciousLabels, probabilities: np.ndarray, out=sys.stdo
 
 
 def write_table(ranking: SuspiciousLabels, probabilities: np.ndarray, total: int, out=sys.stdout) -> None:
-    out.write(f"The {len(ranking):,} most suspicious labels of {total:,} test images (lowest probability for the given label first)\n\n")
+    out.write(
+        f"The {len(ranking):,} most suspicious labels of {total:,} test images (lowest probability for the given label first)\n\n"
+    )
     out.write(f"{'rank':>5} {'index':>6} {'label':>6} {'model':>6} {'p(label)':>9} {'p(model)':>9}\n")
     for rank, (index, label, suggested, score, suggested_score) in enumerate(_rows(ranking, probabilities), 1):
         out.write(f"{rank:>5} {index:>6} {label:>6} {suggested:>6} {score:>9.2%} {suggested_score:>9.2%}\n")

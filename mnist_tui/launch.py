@@ -30,10 +30,14 @@ def run_app(options: Options) -> int:
             if opened is None:
                 return 1
         app = MnistApp(
-            options.config, trainer_factory=factory, freeze_heap=True, handle_signals=True,
-            predictions=opened.predictions if opened else None, model=opened.model if opened else None,
+            options.config,
+            trainer_factory=factory,
+            freeze_heap=True,
+            handle_signals=True,
+            predictions=opened.predictions if opened else None,
+            model=opened.model if opened else None,
             title=opened.title if opened else "Results",
-        )  # fmt: skip
+        )
         try:
             app.run()
         finally:

@@ -15,11 +15,10 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from .config import TrainConfig  # noqa: E402
-
+from .config import TrainConfig
 
 # TensorFlow's (intra-op, inter-op) thread pools per architecture; None keeps its default
 # (one thread per core for each). The MLP's ops are too small to split: on 2 cores one

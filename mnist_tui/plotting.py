@@ -292,7 +292,9 @@ def _line_parts(xs, ys, width: int, height: int):
     starts, lows, highs = _merge_columns(xs, ys)
     ends = np.append(starts[1:], xs.size) - 1
     columns = xs[starts]
-    spans = np.isfinite(lows) & np.isfinite(columns) & (columns >= 0) & (columns < width) & (highs >= 0) & (lows < height)
+    spans = (
+        np.isfinite(lows) & np.isfinite(columns) & (columns >= 0) & (columns < width) & (highs >= 0) & (lows < height)
+    )
     top, bottom = np.maximum(lows[spans], 0).astype(np.int64), np.minimum(highs[spans], height - 1).astype(np.int64)
     span_columns = columns[spans].astype(np.int64)
     alone = np.bincount(span_columns, minlength=width)[span_columns] == 1

@@ -45,7 +45,9 @@ def stderr_to_log(path: Path | None = None) -> Iterator[tuple[TextIO, Path | Non
             stream.flush()
     saved_fd = os.dup(2)
     log_fd, log_path = open_log(path)
-    terminal = os.fdopen(os.dup(saved_fd), "w", buffering=1, encoding=getattr(sys.__stderr__, "encoding", None) or "utf-8")
+    terminal = os.fdopen(
+        os.dup(saved_fd), "w", buffering=1, encoding=getattr(sys.__stderr__, "encoding", None) or "utf-8"
+    )
     old_dunder, old_stderr = sys.__stderr__, sys.stderr
     os.dup2(log_fd, 2)
     os.close(log_fd)

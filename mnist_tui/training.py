@@ -320,8 +320,19 @@ class KerasTrainer:
 
 
 # bytes per element of the dtypes TensorFlow names in its out-of-memory messages
-DTYPE_BYTES = {"float": 4, "float32": 4, "double": 8, "float64": 8, "half": 2, "bfloat16": 2, "float16": 2,
-               "int32": 4, "int64": 8, "int8": 1, "uint8": 1}  # fmt: skip
+DTYPE_BYTES = {
+    "float": 4,
+    "float32": 4,
+    "double": 8,
+    "float64": 8,
+    "half": 2,
+    "bfloat16": 2,
+    "float16": 2,
+    "int32": 4,
+    "int64": 8,
+    "int8": 1,
+    "uint8": 1,
+}
 
 
 def out_of_memory(exc: BaseException, phase: str, config: TrainConfig) -> Failed | None:
@@ -342,7 +353,9 @@ def out_of_memory(exc: BaseException, phase: str, config: TrainConfig) -> Failed
     if match:
         count = math.prod(int(d) for d in match.group(1).split(",") if d.strip())
         size = count * DTYPE_BYTES.get(match.group(2), 4)
-        needed = f" ({size / 1e9:.1f} GB needed for one tensor)" if size >= 1e8 else f" ({size / 1e6:.0f} MB more needed)"
+        needed = (
+            f" ({size / 1e9:.1f} GB needed for one tensor)" if size >= 1e8 else f" ({size / 1e6:.0f} MB more needed)"
+        )
     doing = phase if phase in ("building", "training", "evaluating") else "loading"
     what = "the data" if doing == "loading" else "the model"
     hint = (

@@ -13,10 +13,14 @@ def digit_image(digit: int, shift: int = 0) -> np.ndarray:
     """A crude but recognisable 28x28 drawing of ``digit`` (a seven-segment shape)."""
     image = np.zeros((28, 28), np.uint8)
     segments = {
-        "a": (slice(5, 7), slice(9, 19)), "b": (slice(5, 14), slice(17, 19)), "c": (slice(13, 23), slice(17, 19)),
-        "d": (slice(21, 23), slice(9, 19)), "e": (slice(13, 23), slice(9, 11)), "f": (slice(5, 14), slice(9, 11)),
+        "a": (slice(5, 7), slice(9, 19)),
+        "b": (slice(5, 14), slice(17, 19)),
+        "c": (slice(13, 23), slice(17, 19)),
+        "d": (slice(21, 23), slice(9, 19)),
+        "e": (slice(13, 23), slice(9, 11)),
+        "f": (slice(5, 14), slice(9, 11)),
         "g": (slice(13, 15), slice(9, 19)),
-    }  # fmt: skip
+    }
     shapes = ["abcdef", "bc", "abged", "abgcd", "fgbc", "afgcd", "afgedc", "abc", "abcdefg", "abcdfg"]
     for segment in shapes[digit]:
         rows, cols = segments[segment]
@@ -74,13 +78,26 @@ def epoch(n: int, epochs: int = 10) -> EpochEnd:
 def batches(epoch_number: int, upto: int) -> list[BatchEnd]:
     base = 2.1 * (epoch_number - 1)
     return [
-        BatchEnd(epoch_number, step, STEPS, 0.5 / (1 + step / 300) / epoch_number, 0.85 + 0.1 * step / STEPS, base + step / 900)
+        BatchEnd(
+            epoch_number,
+            step,
+            STEPS,
+            0.5 / (1 + step / 300) / epoch_number,
+            0.85 + 0.1 * step / STEPS,
+            base + step / 900,
+        )
         for step in range(100, upto + 1, 100)
     ]
 
 
 LOADING = [Stage("Loading data", "/data/mnist"), Stage("Loading TensorFlow")]
-PREFIX = [Stage("Loading data"), Stage("Loading TensorFlow"), Stage("Building model", "mlp"), started(), Stage("Training")]
+PREFIX = [
+    Stage("Loading data"),
+    Stage("Loading TensorFlow"),
+    Stage("Building model", "mlp"),
+    started(),
+    Stage("Training"),
+]
 MID_TRAINING = [*PREFIX, epoch(1), epoch(2), *batches(3, 1200)]
 
 
@@ -97,7 +114,12 @@ def finished(stopped: bool = False, epochs_done: int = 10, model=None) -> list:
     ]
 
 
-FAILED = [*PREFIX, epoch(1), *batches(2, 300), Failed("Training diverged: the loss became NaN at epoch 2, batch 300.", "Try a smaller learning rate (it was 10).")]
+FAILED = [
+    *PREFIX,
+    epoch(1),
+    *batches(2, 300),
+    Failed("Training diverged: the loss became NaN at epoch 2, batch 300.", "Try a smaller learning rate (it was 10)."),
+]
 
 
 class TemplateModel:

@@ -97,7 +97,12 @@ def test_suspicious_labels_empty():
 
 @pytest.mark.parametrize(
     "probs, labels",
-    [(np.zeros((3, 10)), np.zeros(2, int)), (np.zeros(10), np.zeros(1, int)), (np.zeros((2, 3)), np.array([0, 3])), (np.zeros((2, 3)), np.array([-1, 0]))],
+    [
+        (np.zeros((3, 10)), np.zeros(2, int)),
+        (np.zeros(10), np.zeros(1, int)),
+        (np.zeros((2, 3)), np.array([0, 3])),
+        (np.zeros((2, 3)), np.array([-1, 0])),
+    ],
 )
 def test_suspicious_labels_rejects_bad_input(probs, labels):
     with pytest.raises(ValueError):
@@ -221,7 +226,10 @@ def test_pca_degenerate_inputs_give_zeros(points):
     assert (fit_pca(points).explained_variance_ratio == 0).all()
 
 
-@pytest.mark.parametrize("points, components", [(np.array([[np.nan, 1.0], [0.0, 1.0]]), 2), (np.zeros((4, 2)), 3), (np.zeros((4, 2)), 0), (np.zeros(4), 1)])
+@pytest.mark.parametrize(
+    "points, components",
+    [(np.array([[np.nan, 1.0], [0.0, 1.0]]), 2), (np.zeros((4, 2)), 3), (np.zeros((4, 2)), 0), (np.zeros(4), 1)],
+)
 def test_pca_rejects_bad_input(points, components):
     with pytest.raises(ValueError):
         fit_pca(points, components)

@@ -237,10 +237,14 @@ async def test_failure_shows_error_panel_and_app_stays_usable():
     assert app.return_code == 0
 
 
-@pytest.mark.parametrize("events", [
-    [Stage("Loading TensorFlow"), Stage("Loading model"), *fakes.finished()[-2:]],  # a saved model: never a total
-    [Stage("Loading TensorFlow"), Failed("No MNIST here.", "Pass --data DIR.")],
-], ids=["saved-model", "failed-while-loading"])  # fmt: skip
+@pytest.mark.parametrize(
+    "events",
+    [
+        [Stage("Loading TensorFlow"), Stage("Loading model"), *fakes.finished()[-2:]],  # a saved model: never a total
+        [Stage("Loading TensorFlow"), Failed("No MNIST here.", "Pass --data DIR.")],
+    ],
+    ids=["saved-model", "failed-while-loading"],
+)
 async def test_no_bar_is_left_animating(events):
     # an indeterminate bar repaints for ever, even from under the results screen
     app = MnistApp(trainer_factory=lambda c: fakes.ScriptedTrainer(events), threaded=False)
@@ -255,8 +259,11 @@ async def test_batch_chart_shows_every_reported_loss():
     from mnist_tui.events import BatchEnd
     from mnist_tui.widgets.metric import MetricSpark
 
-    events = [*fakes.PREFIX, BatchEnd(1, 250, fakes.STEPS, 0.4, 0.9, 0.3, losses=(0.7, 0.6, 0.5, 0.4),
-                                      accuracies=(0.6, 0.7, 0.8, 0.9)), BatchEnd(1, 300, fakes.STEPS, 0.35, 0.91, 0.4)]  # fmt: skip
+    events = [
+        *fakes.PREFIX,
+        BatchEnd(1, 250, fakes.STEPS, 0.4, 0.9, 0.3, losses=(0.7, 0.6, 0.5, 0.4), accuracies=(0.6, 0.7, 0.8, 0.9)),
+        BatchEnd(1, 300, fakes.STEPS, 0.35, 0.91, 0.4),
+    ]
     app = MnistApp(trainer_factory=lambda c: fakes.ScriptedTrainer(events), threaded=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()

@@ -96,11 +96,11 @@ def test_prepare_refuses_a_second_backend_in_one_process(monkeypatch):
 
 @pytest.mark.keras
 def test_a_backend_that_cannot_run_fails_the_run_clearly(monkeypatch):
+    from mnist_tui.data import MnistData
     from mnist_tui.events import Failed
     from mnist_tui.training import KerasTrainer
 
     from .conftest import tiny_arrays
-    from mnist_tui.data import MnistData
 
     monkeypatch.setenv("KERAS_BACKEND", "torch")
     events: list = []
@@ -174,8 +174,12 @@ def test_on_jax_training_stop_draw_and_models_saved_on_either_backend(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     result = subprocess.run(
         [sys.executable, "-c", JAX_RUN, str(tmp_path), str(tf_path)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
+    )
     lines = [line for line in result.stdout.splitlines() if line.startswith("REPORT ")]
     assert result.returncode == 0 and lines, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(lines[-1][len("REPORT ") :])
@@ -189,5 +193,7 @@ def test_on_jax_training_stop_draw_and_models_saved_on_either_backend(tmp_path):
 
     # saved on JAX, opened here on TensorFlow; saved here, opened on JAX: the same predictions
     on_jax = np.asarray(report["probabilities"], dtype=np.float32)
-    np.testing.assert_allclose(models.predictor(models.load_model(Path(report["saved"])))(data.x_test), on_jax, atol=1e-5)
+    np.testing.assert_allclose(
+        models.predictor(models.load_model(Path(report["saved"])))(data.x_test), on_jax, atol=1e-5
+    )
     np.testing.assert_allclose(np.asarray(report["from_tf"]), on_tf, atol=1e-5)

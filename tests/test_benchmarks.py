@@ -15,10 +15,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_benchmarks_run_on_tiny_settings(real_mnist):
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--data", str(real_mnist), "--epochs", "1",
-         "--train-limit", "300", "--rounds", "1", "--presses", "12"],
-        capture_output=True, text=True, timeout=600, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--data",
+            str(real_mnist),
+            "--epochs",
+            "1",
+            "--train-limit",
+            "300",
+            "--rounds",
+            "1",
+            "--presses",
+            "12",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     out = result.stdout
     for way in ("plain", "headless", "app"):
@@ -30,10 +45,26 @@ def test_benchmarks_run_on_tiny_settings(real_mnist):
 
 def test_lever_benchmark_runs_on_tiny_settings(real_mnist):
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "levers.py"), "--data", str(real_mnist), "--epochs", "1",
-         "--train-limit", "300", "--rounds", "1", "--only", "spe50+threads1/1", "mnist-tui"],
-        capture_output=True, text=True, timeout=600, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "levers.py"),
+            "--data",
+            str(real_mnist),
+            "--epochs",
+            "1",
+            "--train-limit",
+            "300",
+            "--rounds",
+            "1",
+            "--only",
+            "spe50+threads1/1",
+            "mnist-tui",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     rows = [line.split()[0] for line in result.stdout.split("what changes")[1].splitlines()[1:] if line]
     assert rows == ["plain", "spe50+threads1/1", "mnist-tui"], result.stdout
@@ -42,8 +73,11 @@ def test_lever_benchmark_runs_on_tiny_settings(real_mnist):
 def test_ui_cost_benchmark_runs_on_tiny_settings():
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "ui_cost.py"), "--seconds", "1"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     live = next(line for line in result.stdout.splitlines() if line.startswith("live events"))
     assert int(live.split()[2]) >= 3  # batch events reached the screen (4 a second by default)
@@ -51,10 +85,21 @@ def test_ui_cost_benchmark_runs_on_tiny_settings():
 
 def test_process_benchmark_runs_on_tiny_settings(real_mnist):
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "process.py"), "--data", str(real_mnist), "--only", "predict",
-         "--predictions", "20"],
-        capture_output=True, text=True, timeout=600, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "process.py"),
+            "--data",
+            str(real_mnist),
+            "--only",
+            "predict",
+            "--predictions",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     rows = [line.split()[0] for line in result.stdout.split("max")[1].splitlines() if line]
     assert rows == ["model", "in"], result.stdout

@@ -26,7 +26,9 @@ STEPS = 300  # batches per epoch, enough for a cloud of batch losses
 def batch_losses() -> tuple[list[float], list[float]]:
     """A deterministic noisy batch loss and its position in epochs (no random generator)."""
     xs = [i / STEPS for i in range(10 * STEPS)]
-    ys = [0.25 * math.exp(-x / 1.5) + 0.03 + 0.02 * abs(math.sin(i * 12.9898) * 43758.5453 % 1) for i, x in enumerate(xs)]
+    ys = [
+        0.25 * math.exp(-x / 1.5) + 0.03 + 0.02 * abs(math.sin(i * 12.9898) * 43758.5453 % 1) for i, x in enumerate(xs)
+    ]
     return ys, xs
 
 

@@ -47,25 +47,67 @@ def test_defaults_are_the_reference_model():
     options = parse_args([])
     assert options.config == TrainConfig()
     c = options.config
-    assert (c.arch, c.epochs, c.batch_size, c.hidden_units, c.dropout, c.learning_rate) == ("mlp", 10, 32, 128, 0.2, 1e-3)
+    assert (c.arch, c.epochs, c.batch_size, c.hidden_units, c.dropout, c.learning_rate) == (
+        "mlp",
+        10,
+        32,
+        128,
+        0.2,
+        1e-3,
+    )
     assert not options.headless and options.model is None
 
 
 def test_options_reach_the_config(tmp_path):
     options = parse_args(
-        ["--data", str(tmp_path), "--epochs", "3", "--batch-size", "64", "--hidden-units", "32", "--dropout", "0",
-         "--learning-rate", "0.01", "--seed", "7", "--train-limit", "500", "--arch", "cnn", "--headless",
-         "--save", str(tmp_path / "m.keras"), "--no-validation"]
-    )  # fmt: skip
+        [
+            "--data",
+            str(tmp_path),
+            "--epochs",
+            "3",
+            "--batch-size",
+            "64",
+            "--hidden-units",
+            "32",
+            "--dropout",
+            "0",
+            "--learning-rate",
+            "0.01",
+            "--seed",
+            "7",
+            "--train-limit",
+            "500",
+            "--arch",
+            "cnn",
+            "--headless",
+            "--save",
+            str(tmp_path / "m.keras"),
+            "--no-validation",
+        ]
+    )
     c = options.config
     assert (c.epochs, c.batch_size, c.hidden_units, c.dropout, c.learning_rate) == (3, 64, 32, 0.0, 0.01)
-    assert (c.seed, c.train_limit, c.arch, c.validate, c.data, c.save) == (7, 500, "cnn", False, tmp_path, tmp_path / "m.keras")
+    assert (c.seed, c.train_limit, c.arch, c.validate, c.data, c.save) == (
+        7,
+        500,
+        "cnn",
+        False,
+        tmp_path,
+        tmp_path / "m.keras",
+    )
     assert options.headless
 
 
 @pytest.mark.parametrize(
     "changes",
-    [{"epochs": 0}, {"batch_size": 0}, {"dropout": 1.0}, {"learning_rate": 0.0}, {"arch": "rnn"}, {"hidden_units": 1.5}],
+    [
+        {"epochs": 0},
+        {"batch_size": 0},
+        {"dropout": 1.0},
+        {"learning_rate": 0.0},
+        {"arch": "rnn"},
+        {"hidden_units": 1.5},
+    ],
 )
 def test_config_validates_itself(changes):
     with pytest.raises(ConfigError):
@@ -79,8 +121,21 @@ def run_module(*args: str, env_extra: dict | None = None) -> subprocess.Complete
 def test_help_explains_every_option():
     result = run_module("--help")
     assert result.returncode == 0
-    for option in ("--data", "--epochs", "--batch-size", "--hidden-units", "--dropout", "--learning-rate", "--seed",
-                   "--arch", "--save", "--model", "--headless", "--train-limit", "--log-file"):  # fmt: skip
+    for option in (
+        "--data",
+        "--epochs",
+        "--batch-size",
+        "--hidden-units",
+        "--dropout",
+        "--learning-rate",
+        "--seed",
+        "--arch",
+        "--save",
+        "--model",
+        "--headless",
+        "--train-limit",
+        "--log-file",
+    ):
         assert option in result.stdout
 
 

@@ -16,8 +16,7 @@ from textual.widgets import DataTable, Static
 from mnist_tui.app import MnistApp
 from mnist_tui.config import TrainConfig
 from mnist_tui.data import MnistData
-from mnist_tui.runs import Epoch, open_store
-from mnist_tui.runs import compare
+from mnist_tui.runs import Epoch, compare, open_store
 from mnist_tui.screens.compare import CompareHelp, CompareScreen
 from mnist_tui.screens.flipped import FlippedResults
 from mnist_tui.screens.runs import RunsScreen
@@ -49,17 +48,28 @@ def curve(epochs: int, speed: float, floor: float, rise: float = 0.0) -> list[tu
     return rows
 
 
-def add_run(store, config: TrainConfig, rows, *, wrong=None, outcome: str = "finished", message: str | None = None) -> int:
+def add_run(
+    store, config: TrainConfig, rows, *, wrong=None, outcome: str = "finished", message: str | None = None
+) -> int:
     """Record a run through the store's API: its epochs, then its outcome and (when ``wrong`` is given) its predictions."""
     run_id = store.create_run(config)
-    store.update_started(run_id, config, params=101_770, steps_per_epoch=1875, train_size=60_000, test_size=N, summary="")
+    store.update_started(
+        run_id, config, params=101_770, steps_per_epoch=1875, train_size=60_000, test_size=N, summary=""
+    )
     for n, (loss, accuracy, val_loss, val_accuracy) in enumerate(rows, 1):
         store.record_epoch(run_id, Epoch(n, loss, accuracy, val_loss, val_accuracy, 2.0, 2.0 * n), np.zeros(0), 1)
     if outcome in ("finished", "stopped"):
         probs = probabilities(wrong)
         accuracy = float((probs.argmax(axis=1) == LABELS).mean())
-        store.finish(run_id, outcome, test_loss=rows[-1][2], test_accuracy=accuracy, mistakes=int(wrong.sum()),
-                     seconds=2.1 * len(rows), data_fingerprint="fake")  # fmt: skip
+        store.finish(
+            run_id,
+            outcome,
+            test_loss=rows[-1][2],
+            test_accuracy=accuracy,
+            mistakes=int(wrong.sum()),
+            seconds=2.1 * len(rows),
+            data_fingerprint="fake",
+        )
         store.save_probabilities(run_id, probs, LABELS)
     else:
         store.end(run_id, outcome, message)
@@ -77,7 +87,9 @@ def fill(home) -> None:
     add_run(store, TrainConfig(), curve(10, 0.8, 0.02), wrong=WRONG_1)
     add_run(store, TrainConfig(learning_rate=0.01), curve(10, 1.2, 0.015, rise=0.012), wrong=WRONG_2)
     add_run(store, TrainConfig(arch="cnn", epochs=5, batch_size=64), curve(5, 1.5, 0.01), wrong=WRONG_3)
-    add_run(store, TrainConfig(learning_rate=10.0), [], outcome="failed", message="Training diverged: the loss became NaN.")
+    add_run(
+        store, TrainConfig(learning_rate=10.0), [], outcome="failed", message="Training diverged: the loss became NaN."
+    )
     store.close()
 
 
@@ -131,13 +143,21 @@ def test_flipped_sets_pair_the_first_run_with_each_other(home):
     sets, notes = compare.flipped_sets([1, 2, 3, 4], scored)
     # by hand: run 1 is wrong on i = 5 mod 8, run 2 on i = 3 mod 7, run 3 on i = 0 mod 9;
     # 1 and 2 share 45, 101, 157; 1 and 3 share 45, 117, 189
-    assert [(s.right, s.wrong, len(s)) for s in sets] == [(1, 2, 29 - 3), (2, 1, 25 - 3), (1, 3, 23 - 3), (3, 1, 25 - 3)]
+    assert [(s.right, s.wrong, len(s)) for s in sets] == [
+        (1, 2, 29 - 3),
+        (2, 1, 25 - 3),
+        (1, 3, 23 - 3),
+        (3, 1, 25 - 3),
+    ]
     assert compare.counts_line(sets[:2]) == "run 1 right, run 2 wrong: 26 · run 2 right, run 1 wrong: 22"
     expected = np.flatnonzero(WRONG_2 & ~WRONG_1)
     np.testing.assert_array_equal(sets[0].indices, expected)
     assert notes == ["run 4 has no test predictions"]
     other_labels = compare.Scored(np.roll(scored[2].labels, 1), scored[2].probabilities)
-    assert compare.flipped_sets([1, 2], {1: scored[1], 2: other_labels}) == ([], ["runs 1 and 2 were scored on different test images"])
+    assert compare.flipped_sets([1, 2], {1: scored[1], 2: other_labels}) == (
+        [],
+        ["runs 1 and 2 were scored on different test images"],
+    )
 
 
 def test_options_that_differ_and_the_best_epochs(home):
@@ -182,8 +202,17 @@ async def test_comparison_shows_curves_table_and_flipped_counts(home):
         assert "#2 mlp-2  mlp epochs=10 batch=32 hidden=128 lr=0.01" in legend
         table = screen.query_one("#compare-table", DataTable)
         assert [str(c.label) for c in table.columns.values()] == [
-            "run", "arch", "epochs", "batch", "hidden", "lr", "best val acc", "min val loss", "test acc", "time"
-        ]  # fmt: skip
+            "run",
+            "arch",
+            "epochs",
+            "batch",
+            "hidden",
+            "lr",
+            "best val acc",
+            "min val loss",
+            "test acc",
+            "time",
+        ]
         assert str(table.get_row_at(1)[7]) == f"{curve(10, 1.2, 0.015, 0.012)[3][2]:.4f} @4"
         flipped = screen.query_one("#flipped", DataTable)
         assert [str(flipped.get_row_at(n)[1]) for n in range(4)] == ["26", "22", "20", "22"]
@@ -213,7 +242,9 @@ async def test_enter_browses_exactly_the_flipped_images(home):
         np.testing.assert_array_equal(browser.indices, expected[LABELS[expected] == 7])
         await pilot.press("a", "home", "right")
         assert browser.current == expected[1]
-        assert str(browser.query_one("#other-run", Static).render()).startswith(f"run 1 says {(LABELS[expected[1]] + 3) % 10}")
+        assert str(browser.query_one("#other-run", Static).render()).startswith(
+            f"run 1 says {(LABELS[expected[1]] + 3) % 10}"
+        )
         await pilot.press("escape")
         assert isinstance(app.screen, CompareScreen)
 

@@ -157,7 +157,11 @@ def full_size_npz(path: Path, marker: int) -> Path:
 
 
 def test_search_order(tmp_path, monkeypatch):
-    env = {"KERAS_HOME": str(tmp_path / "keras"), "XDG_CACHE_HOME": str(tmp_path / "xdg"), data.MIRRORS_ENV: "http://127.0.0.1:9/"}
+    env = {
+        "KERAS_HOME": str(tmp_path / "keras"),
+        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+        data.MIRRORS_ENV: "http://127.0.0.1:9/",
+    }
     # nothing anywhere, and no mirror answers -> one clear message naming --data
     with pytest.raises(DataError, match="pass --data DIR"):
         load_mnist(env=env, timeout=2)
@@ -175,7 +179,11 @@ def test_app_cache_used_before_download(tmp_path):
     x = np.zeros((60_000, 28, 28), np.uint8)
     y = np.zeros(60_000, np.uint8)
     write_idx_dir(cache, (x, y, x[:10_000], y[:10_000]))
-    env = {"KERAS_HOME": str(tmp_path / "keras"), "XDG_CACHE_HOME": str(tmp_path / "xdg"), data.MIRRORS_ENV: "http://127.0.0.1:9/"}
+    env = {
+        "KERAS_HOME": str(tmp_path / "keras"),
+        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+        data.MIRRORS_ENV: "http://127.0.0.1:9/",
+    }
     assert load_mnist(env=env).source == str(cache)
 
 

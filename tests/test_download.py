@@ -36,7 +36,7 @@ FILES, PAYLOADS = tiny_files()
 class Handler(BaseHTTPRequestHandler):
     """``/good/NAME`` serves the file; ``/bad/`` a corrupted copy; ``/500/``, ``/404/``; ``/stall/`` hangs mid-body."""
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):
         mode, _, name = self.path.strip("/").partition("/")
         self.server.hits.append(self.path)
         body = PAYLOADS.get(name)

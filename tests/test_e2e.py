@@ -40,14 +40,24 @@ class Session:
 
     def __init__(self, args: list[str], tmp_path, **env: str) -> None:
         self.master, slave = pty.openpty()
-        environ = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40",
-                   "XDG_CACHE_HOME": str(tmp_path), **env}  # fmt: skip
+        environ = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "COLUMNS": "120",
+            "LINES": "40",
+            "XDG_CACHE_HOME": str(tmp_path),
+            **env,
+        }
         environ.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the app must cope without help
         self.log = tmp_path / "log.txt"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mnist_tui", *args, "--log-file", str(self.log)],
-            stdin=slave, stdout=slave, stderr=slave, env=environ, close_fds=True,
-        )  # fmt: skip
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=environ,
+            close_fds=True,
+        )
         os.close(slave)
         self.screen = bytearray()
 
@@ -173,8 +183,9 @@ def test_interrupt_exits_at_once(real_mnist, tmp_path, moment, wait_for, key):
 
 def test_quit_during_download_leaves_no_partial_file(tmp_path, server):
     cache = tmp_path / "mnist-tui"
-    session = Session([], tmp_path, KERAS_HOME=str(tmp_path / "keras"), MNIST_TUI_DATA="",
-                      MNIST_TUI_MIRRORS=f"{server}/stall/")  # fmt: skip
+    session = Session(
+        [], tmp_path, KERAS_HOME=str(tmp_path / "keras"), MNIST_TUI_DATA="", MNIST_TUI_MIRRORS=f"{server}/stall/"
+    )
     try:
         session.wait_for("Loading data…")
         deadline = time.monotonic() + 10
@@ -211,7 +222,9 @@ def test_a_killed_trainer_process_is_an_error_and_the_app_goes_on(real_mnist, tm
     session = Session(["--data", str(real_mnist), "--epochs", "50", "--train-limit", "20000"], tmp_path)
     try:
         session.wait_for("· batch ")
-        (child,) = [pid for pid in session.children() if b"resource_tracker" not in open(f"/proc/{pid}/cmdline", "rb").read()]
+        (child,) = [
+            pid for pid in session.children() if b"resource_tracker" not in open(f"/proc/{pid}/cmdline", "rb").read()
+        ]
         os.kill(child, signal.SIGKILL)
         session.wait_for("SIGKILL", timeout=10)
         session.wait_for("t trains again", timeout=5)
@@ -225,18 +238,38 @@ def test_a_killed_trainer_process_is_an_error_and_the_app_goes_on(real_mnist, tm
 def test_headless_trains_and_saves(real_mnist, tmp_path):
     model = tmp_path / "m.keras"
     result = subprocess.run(
-        [sys.executable, "-m", "mnist_tui", "--headless", "--data", str(real_mnist), "--epochs", "2",
-         "--train-limit", "3000", "--seed", "1", "--save", str(model), "--log-file", str(tmp_path / "log")],
-        capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "mnist_tui",
+            "--headless",
+            "--data",
+            str(real_mnist),
+            "--epochs",
+            "2",
+            "--train-limit",
+            "3000",
+            "--seed",
+            "1",
+            "--save",
+            str(model),
+            "--log-file",
+            str(tmp_path / "log"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Epoch 1/2" in result.stdout and "Epoch 2/2" in result.stdout
     assert "Test accuracy:" in result.stdout and "Traceback" not in result.stdout + result.stderr
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != "") == ["m.history.json", "m.keras"]
     scored = subprocess.run(
         [sys.executable, "-m", "mnist_tui", "--headless", "--data", str(real_mnist), "--model", str(model)],
-        capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert scored.returncode == 0 and "Test accuracy:" in scored.stdout
 
 
@@ -245,8 +278,10 @@ def test_headless_failure_is_one_clear_line(tmp_path):
     empty.mkdir()
     result = subprocess.run(
         [sys.executable, "-m", "mnist_tui", "--headless", "--data", str(empty), "--log-file", str(tmp_path / "log")],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     errors = [line for line in result.stderr.splitlines() if line.strip()]

@@ -36,10 +36,15 @@ def linear_model(rng: np.random.Generator, softmax_layer: bool = False):
 def mlp(rng: np.random.Generator):
     import keras
 
-    model = keras.Sequential([
-        keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(16, activation="relu"),
-        keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax"),
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.set_weights([rng.normal(scale=0.2, size=w.shape).astype(np.float32) for w in model.get_weights()])
     return model
 
@@ -126,7 +131,9 @@ def test_neighbours_embed_the_training_set_in_chunks_once(tmp_path, monkeypatch)
 
 def run_cli(*args: str, env: dict | None = None, code: str | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-c", code, *args] if code else [sys.executable, "-m", "mnist_tui", *args]
-    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=240)
+    return subprocess.run(
+        command, capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=240
+    )
 
 
 @keras_only
@@ -181,10 +188,23 @@ def test_labels_of_a_recorded_run_need_no_tensorflow(tmp_path):
     store.save_probabilities(run_id, probabilities, labels)
     store.close()
 
-    result = run_cli("labels", "--run", str(run_id), "--csv", "--top", "3", env={"MNIST_TUI_HOME": str(tmp_path / "home")}, code=NO_TENSORFLOW)
+    result = run_cli(
+        "labels",
+        "--run",
+        str(run_id),
+        "--csv",
+        "--top",
+        "3",
+        env={"MNIST_TUI_HOME": str(tmp_path / "home")},
+        code=NO_TENSORFLOW,
+    )
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [(r["index"], r["label"], r["suggested"]) for r in rows] == [("2", "9", "3"), ("4", "0", "5"), ("0", "1", "1")]
+    assert [(r["index"], r["label"], r["suggested"]) for r in rows] == [
+        ("2", "9", "3"),
+        ("4", "0", "5"),
+        ("0", "1", "1"),
+    ]
 
     table = run_cli("labels", "--run", str(run_id), env={"MNIST_TUI_HOME": str(tmp_path / "home")}, code=NO_TENSORFLOW)
     assert table.returncode == 0 and "2 most suspicious" not in table.stdout and "6 test images" in table.stdout
@@ -196,10 +216,14 @@ def test_labels_of_a_recorded_run_need_no_tensorflow(tmp_path):
 def test_a_mixed_precision_model_is_explained_in_float32():
     import keras
 
-    model = keras.Sequential([
-        keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(16, activation="relu", dtype="mixed_bfloat16"),
-        keras.layers.Dense(10, activation="softmax", dtype="float32"),
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(16, activation="relu", dtype="mixed_bfloat16"),
+            keras.layers.Dense(10, activation="softmax", dtype="float32"),
+        ]
+    )
     handlers = served(model)
     image = np.random.default_rng(7).integers(0, 256, size=(28, 28), dtype=np.uint8)
     maps = handlers["why"](image, [2, 5], 32)

@@ -187,7 +187,10 @@ async def test_both_panels_and_the_narrow_layout():
     [
         (None, NO_MODEL),
         (fakes.TemplateModel(), NOT_SERVED),
-        (ExplainModel(errors={"why": "The model process was killed by SIGKILL."}), "The model process was killed by SIGKILL."),
+        (
+            ExplainModel(errors={"why": "The model process was killed by SIGKILL."}),
+            "The model process was killed by SIGKILL.",
+        ),
     ],
     ids=["no-model", "not-served", "process-gone"],
 )
@@ -246,7 +249,10 @@ async def test_browsing_fast_asks_only_for_the_image_shown():
         assert screen.query_one(WhyPanel).pending
         model.gate.set()
         await settle(pilot, screen)
-        assert [np.array_equal(call[1], screen.predictions.images[i]) for call, i in zip(model.calls, (0, 6))] == [True, True]
+        assert [np.array_equal(call[1], screen.predictions.images[i]) for call, i in zip(model.calls, (0, 6))] == [
+            True,
+            True,
+        ]
         assert len(model.calls) == 2
 
 

@@ -108,9 +108,13 @@ def random_idx(rng: np.random.Generator) -> tuple[bytes, str]:
     header = bytearray(raw[: 16 if kind == "images" else 8])
     field = int(rng.integers(6))
     if field == 1:  # magic: the other kind's, byte-swapped, or anything
-        header[0:4] = int(rng.choice([2049, 2051, 0x03080000, 0x0801, 0x0D08, int(rng.integers(2**32))])).to_bytes(4, "big")
+        header[0:4] = int(rng.choice([2049, 2051, 0x03080000, 0x0801, 0x0D08, int(rng.integers(2**32))])).to_bytes(
+            4, "big"
+        )
     elif field == 2:  # count: small lies and huge promises
-        header[4:8] = int(rng.choice([n + 1, max(n - 1, 0), 60_000, 2**31 - 1, 2**32 - 1, int(rng.integers(2**32))])).to_bytes(4, "big")
+        header[4:8] = int(
+            rng.choice([n + 1, max(n - 1, 0), 60_000, 2**31 - 1, 2**32 - 1, int(rng.integers(2**32))])
+        ).to_bytes(4, "big")
     elif field == 3 and kind == "images":  # image side
         header[8:16] = b"".join(int(rng.choice([0, 1, 27, 28, 29, 2**32 - 1])).to_bytes(4, "big") for _ in range(2))
     raw = bytes(header) + raw[len(header) :]
@@ -195,9 +199,24 @@ def test_fuzz_idx_directory(tmp_path: Path):
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 DTYPES = [
-    np.uint8, np.uint8, np.uint8, np.int64, np.int8, np.uint16, np.int32, np.float32, np.float64, np.bool_,
-    np.complex64, "U3", "S2", "datetime64[s]", "V4", [("a", np.uint8), ("b", np.int16)], object,
-]  # fmt: skip
+    np.uint8,
+    np.uint8,
+    np.uint8,
+    np.int64,
+    np.int8,
+    np.uint16,
+    np.int32,
+    np.float32,
+    np.float64,
+    np.bool_,
+    np.complex64,
+    "U3",
+    "S2",
+    "datetime64[s]",
+    "V4",
+    [("a", np.uint8), ("b", np.int16)],
+    object,
+]
 
 
 def random_array(rng: np.random.Generator, key: str, n: int) -> np.ndarray:
@@ -207,7 +226,7 @@ def random_array(rng: np.random.Generator, key: str, n: int) -> np.ndarray:
         shape: tuple[int, ...] = (n, 28, 28) if key.startswith("x") else (n,)
     else:
         shape = tuple(int(d) for d in rng.choice([0, 1, 2, 27, 28, 29], size=int(rng.integers(0, 5))))
-    if dtype == object:
+    if dtype.kind == "O":
         array = np.empty(shape, dtype=object)
         array.fill(rng.choice([0, 3, "x"]).item())
         return array

@@ -65,16 +65,35 @@ class FakeMapModel:
             return cluster_embeddings(self.labels)
         if op == "map_layout_start":
             if not self.layout_done:
-                return {"done": False, "fraction": 0.4, "stage": "layout", "method": "islands", "layout": None, "error": None}
+                return {
+                    "done": False,
+                    "fraction": 0.4,
+                    "stage": "layout",
+                    "method": "islands",
+                    "layout": None,
+                    "error": None,
+                }
             layout = cluster_embeddings(self.labels, seed=5)[:, :2] * 2
-            return {"done": True, "fraction": 1.0, "stage": "done", "method": "islands", "layout": layout, "error": None}
+            return {
+                "done": True,
+                "fraction": 1.0,
+                "stage": "done",
+                "method": "islands",
+                "layout": layout,
+                "error": None,
+            }
         if op == "weights":
             if self.weights == "dense":
                 kernel, following = unit_kernel()
                 return {"kind": "dense", "layer": "dense", "kernel": kernel, "next_kernel": following}
             if self.weights == "conv":
                 rng = np.random.default_rng(1)
-                return {"kind": "conv", "layer": "conv2d", "kernel": rng.normal(size=(5, 5, 1, 32)), "next_kernel": None}
+                return {
+                    "kind": "conv",
+                    "layer": "conv2d",
+                    "kernel": rng.normal(size=(5, 5, 1, 32)),
+                    "next_kernel": None,
+                }
             raise ModelServerError(self.weights)
         raise ModelServerError(f"unknown request {op!r}")
 
@@ -112,7 +131,9 @@ def counted_by_hand(screen: MapScreen) -> np.ndarray:
     plot = screen.query_one(ScatterPlot)
     top, left, bottom, right = plot.box
     scatter = plot.scatter
-    inside = [i for i in range(len(scatter.rows)) if top <= scatter.rows[i] <= bottom and left <= scatter.cols[i] <= right]
+    inside = [
+        i for i in range(len(scatter.rows)) if top <= scatter.rows[i] <= bottom and left <= scatter.cols[i] <= right
+    ]
     return np.bincount(screen.predictions.labels[inside].astype(int), minlength=10)
 
 
@@ -251,7 +272,9 @@ async def test_margins_match_a_hand_calculation():
 
     app = Host(predictions=predictions_for(SMALL))
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.push_screen(ConfusionScreen(app.predictions if hasattr(app, "predictions") else predictions_for(SMALL)))
+        await app.push_screen(
+            ConfusionScreen(app.predictions if hasattr(app, "predictions") else predictions_for(SMALL))
+        )
         await pilot.pause()
         table = app.screen.query_one("#confusion")
 
@@ -267,8 +290,10 @@ async def test_margins_match_a_hand_calculation():
         assert metrics.macro_f1 == pytest.approx((10 / 13 + 6 / 10 + 8 / 9) / 3)
         options = app.screen.query_one("#confused")
         assert [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)] == [
-            "1 → 0: 2 images", "0 → 1: 1 image", "1 → 2: 1 image",
-        ]  # fmt: skip
+            "1 → 0: 2 images",
+            "0 → 1: 1 image",
+            "1 → 2: 1 image",
+        ]
 
 
 async def test_a_confused_pair_opens_like_a_cell():
@@ -311,7 +336,9 @@ async def test_the_weight_grid_pages_through_units_most_used_first():
         info = str(app.screen.query_one("#weights-info").render())
         assert "12 hidden units (dense, 28x28)" in info and "Showing 1-8 of 12 · page 1 of 2" in info
         await pilot.press("pagedown")
-        assert grid.page == 1 and "Showing 9-12 of 12 · page 2 of 2" in str(app.screen.query_one("#weights-info").render())
+        assert grid.page == 1 and "Showing 9-12 of 12 · page 2 of 2" in str(
+            app.screen.query_one("#weights-info").render()
+        )
         await pilot.press("pagedown")
         assert grid.page == 1
         await pilot.press("pageup")
@@ -390,9 +417,14 @@ def test_learned_handlers_on_tiny_models():
             self.model = model
 
     mlp = keras.Sequential(
-        [keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(8, activation="relu"),
-         keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax")]
-    )  # fmt: skip
+        [
+            keras.Input(shape=(28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     served = Served(mlp)
     images = np.stack([fakes.digit_image(d) for d in range(10)] * 3)
     embeddings = learned.HANDLERS["map_embeddings"](served, images)
@@ -401,14 +433,22 @@ def test_learned_handlers_on_tiny_models():
     assert np.allclose(embeddings, np.asarray(hidden(images.astype(np.float32) / 255)), atol=1e-5)
     assert getattr(served, learned.EMBEDDER_ATTR) is not None
     weights = learned.HANDLERS["weights"](served)
-    assert weights["kind"] == "dense" and weights["kernel"].shape == (784, 8) and weights["next_kernel"].shape == (8, 10)
+    assert (
+        weights["kind"] == "dense" and weights["kernel"].shape == (784, 8) and weights["next_kernel"].shape == (8, 10)
+    )
     layout = learned.HANDLERS["map_layout"](served, embeddings, "islands")
     assert layout.shape == (30, 2)
 
     cnn = keras.Sequential(
-        [keras.Input(shape=(28, 28)), keras.layers.Reshape((28, 28, 1)), keras.layers.Conv2D(4, 5),
-         keras.layers.Conv2D(6, 3), keras.layers.Flatten(), keras.layers.Dense(10)]
-    )  # fmt: skip
+        [
+            keras.Input(shape=(28, 28)),
+            keras.layers.Reshape((28, 28, 1)),
+            keras.layers.Conv2D(4, 5),
+            keras.layers.Conv2D(6, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
     weights = learned.HANDLERS["weights"](Served(cnn))
     assert weights["kind"] == "conv" and weights["kernel"].shape == (5, 5, 1, 4)
     assert weights["next_kernel"].shape == (3, 3, 4, 6)

@@ -242,7 +242,9 @@ def test_a_shallow_line_rounds_to_the_nearest_dot():
 
 def test_a_polyline_through_three_points():
     # (0,3)->(2,0): (0,3) (1,2) (1,1) (2,0); (2,0)->(3,3): (2,1) (3,2) (3,3)
-    assert cells([0, 2, 3], [3, 0, 3], 2, 1) == [chr(0x2800 + (0x40 | 0x20 | 0x10)) + chr(0x2800 + (0x01 | 0x02 | 0x20 | 0x80))]
+    assert cells([0, 2, 3], [3, 0, 3], 2, 1) == [
+        chr(0x2800 + (0x40 | 0x20 | 0x10)) + chr(0x2800 + (0x01 | 0x02 | 0x20 | 0x80))
+    ]
 
 
 def test_nan_breaks_the_line_and_a_lone_point_is_a_dot():
@@ -276,7 +278,9 @@ def reference_mask(xs, ys, width, height):
             n = max(abs(x1 - x0), abs(y1 - y0))
             for t in range(n + 1):
                 fraction = t / max(n, 1)
-                plotted.append((x0 + math.floor((x1 - x0) * fraction + 0.5), y0 + math.floor((y1 - y0) * fraction + 0.5)))
+                plotted.append(
+                    (x0 + math.floor((x1 - x0) * fraction + 0.5), y0 + math.floor((y1 - y0) * fraction + 0.5))
+                )
         for x, y in plotted:
             if 0 <= x < width and 0 <= y < height:
                 dots[y, x] = True

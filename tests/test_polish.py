@@ -118,4 +118,6 @@ async def test_a_jax_run_names_its_backend_in_the_plan():
         await pilot.pause(0.1)
         screen = app.screen
         assert screen.stages[:3] == ["Loading data", "Loading JAX", "Building model"]
-        assert "JAX" in str(screen.query_one("#stages").render()) and "TensorFlow" not in str(screen.query_one("#stages").render())
+        assert "JAX" in str(screen.query_one("#stages").render()) and "TensorFlow" not in str(
+            screen.query_one("#stages").render()
+        )

@@ -110,8 +110,9 @@ def test_a_tiny_bfloat16_run_trains_and_says_so():
     from mnist_tui.training import KerasTrainer
 
     events: list = []
-    config = TrainConfig(arch="cnn", precision="bfloat16", epochs=1, batch_size=16, hidden_units=8, seed=1,
-                         steps_per_execution=2)  # fmt: skip
+    config = TrainConfig(
+        arch="cnn", precision="bfloat16", epochs=1, batch_size=16, hidden_units=8, seed=1, steps_per_execution=2
+    )
     KerasTrainer(config, data=tiny_data()).run(events.append)
     started = next(e for e in events if isinstance(e, Started))
     finished = events[-1]
@@ -164,6 +165,8 @@ def test_headless_header_says_which_precision_and_backend_ran():
     out = io.StringIO()
     reporter = HeadlessReporter(Console(file=out, width=200), Console(file=io.StringIO()))
     config = TrainConfig(arch="cnn")
-    reporter(Started(config, 10, 1875, 1000, "", 60_000, 10_000, precision="bfloat16 (auto: AMX)", backend="tensorflow"))
+    reporter(
+        Started(config, 10, 1875, 1000, "", 60_000, 10_000, precision="bfloat16 (auto: AMX)", backend="tensorflow")
+    )
     reporter.stop_bars()
     assert "learning rate 0.001, bfloat16 (auto: AMX) on tensorflow" in out.getvalue()

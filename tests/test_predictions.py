@@ -79,5 +79,8 @@ def test_inconsistent_shapes_are_rejected():
 
 def test_describe():
     assert ViewFilter().describe() == "all"
-    assert ViewFilter(mistakes_only=True, digit=3, by_confidence=True).describe() == "digit 3, mistakes, least confident first"
+    assert (
+        ViewFilter(mistakes_only=True, digit=3, by_confidence=True).describe()
+        == "digit 3, mistakes, least confident first"
+    )
     assert ViewFilter(digit=4, predicted=9).describe() == "true 4 → predicted 9"

@@ -41,8 +41,6 @@ class ServedModel(fakes.TemplateModel):
         ServedModel.closed = True
 
 
-
-
 async def test_a_run_is_recorded_and_reopens_from_the_runs_screen(home, monkeypatch):
     predictions = fakes.fake_predictions()
     app = recording_app(fakes.finished(model=fakes.TemplateModel()))
@@ -70,7 +68,9 @@ async def test_a_run_is_recorded_and_reopens_from_the_runs_screen(home, monkeypa
 async def test_a_run_cut_short_is_interrupted_and_a_failure_keeps_its_message(home):
     app = recording_app(fakes.MID_TRAINING)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: len(app.screen.epochs) == 2 if isinstance(app.screen, TrainingScreen) else False)
+        await wait_until(
+            pilot, lambda: len(app.screen.epochs) == 2 if isinstance(app.screen, TrainingScreen) else False
+        )
     (run,) = open_store().list_runs()
     assert run.status == INTERRUPTED and run.epochs_done == 2
 

@@ -7,9 +7,20 @@ import pytest
 from rich.style import Style
 
 from mnist_tui.render import (
-    RAMP, ascii_art, ascii_fit, ascii_lines, bar, fit_rows, format_duration, halfblock_fit, halfblock_levels,
-    halfblock_segments, ink_rows, probability_bars, shrink,
-)  # fmt: skip
+    RAMP,
+    ascii_art,
+    ascii_fit,
+    ascii_lines,
+    bar,
+    fit_rows,
+    format_duration,
+    halfblock_fit,
+    halfblock_levels,
+    halfblock_segments,
+    ink_rows,
+    probability_bars,
+    shrink,
+)
 
 from .fakes import digit_image
 

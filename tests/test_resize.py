@@ -113,7 +113,8 @@ async def settle(pilot) -> None:
 
 @pytest.mark.parametrize(
     ("name", "size"),
-    [(name, (80, 24)) for name in CASES] + [(name, (120, 40)) for name in ("training-mid-run", "results", "train-form")],
+    [(name, (80, 24)) for name in CASES]
+    + [(name, (120, 40)) for name in ("training-mid-run", "results", "train-form")],
     ids=lambda value: f"{value[0]}x{value[1]}" if isinstance(value, tuple) else value,
 )
 async def test_survives_40x12_and_back(name: str, size: tuple[int, int], tmp_path, monkeypatch):
@@ -152,7 +153,14 @@ async def test_a_resize_storm_while_a_dialog_is_open_over_a_run():
         form = await reach(pilot, CASES["train-form-after-a-run"])
         await settle(pilot)
         before = layout(form)
-        for width, height, pause in [(40, 12, True), (79, 21, False), (1, 1, True), (80, 22, False), (40, 12, False), (100, 30, False)]:
+        for width, height, pause in [
+            (40, 12, True),
+            (79, 21, False),
+            (1, 1, True),
+            (80, 22, False),
+            (40, 12, False),
+            (100, 30, False),
+        ]:
             await pilot.resize_terminal(width, height)
             if pause:
                 await settle(pilot)

@@ -16,8 +16,6 @@ from .conftest import wait_until
 from .test_map import FakeMapModel
 
 
-
-
 async def test_the_map_selection_becomes_the_browsers_view_and_l_opens_the_weights():
     predictions = fakes.fake_predictions()
     model = FakeMapModel(predictions.labels)

@@ -42,14 +42,20 @@ def mnist_tui(*args: str, home=None, stdin=None, python_flags: tuple[str, ...] =
     env = {**os.environ, "MNIST_TUI_HOME": str(home), "TZ": "UTC"}
     return subprocess.run(
         [sys.executable, *python_flags, "-m", "mnist_tui", *args],
-        capture_output=True, text=True, timeout=60, env=env, stdin=stdin if stdin is not None else subprocess.DEVNULL,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=stdin if stdin is not None else subprocess.DEVNULL,
+    )
 
 
 def one_error_line(result: subprocess.CompletedProcess, text: str) -> None:
     assert "Traceback" not in result.stdout + result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("mnist-tui") and "error:" in lines[0] and text in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("mnist-tui") and "error:" in lines[0] and text in lines[0], (
+        result.stderr
+    )
 
 
 def test_runs_prints_a_plain_table_into_a_pipe(filled):
@@ -177,7 +183,9 @@ def test_headless_run_prints_the_summary(filled):
     assert "2 · cnn-2 · finished" in result.stdout and "99.12%" in result.stdout
 
 
-@pytest.mark.parametrize("args", [["runs"], ["runs", "--json"], ["runs", "show", "1"], ["runs", "rm", "6", "--yes"], ["--run", "1"]])
+@pytest.mark.parametrize(
+    "args", [["runs"], ["runs", "--json"], ["runs", "show", "1"], ["runs", "rm", "6", "--yes"], ["--run", "1"]]
+)
 def test_run_commands_never_import_tensorflow(home, args):
     result = mnist_tui(*args, home=home, python_flags=("-X", "importtime"))
     imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
@@ -252,14 +260,28 @@ def test_headless_goes_on_when_the_store_cannot_open(tmp_path, monkeypatch, capf
     status = headless.run_headless(TrainConfig(epochs=2), log_file=tmp_path / "log")
     out, err = capfd.readouterr()
     assert status == 0 and "Test accuracy" in out and "Recorded" not in out
-    assert err.count("\n") == 1 and err.startswith("mnist-tui: This run is not being recorded: cannot open the run store")
+    assert err.count("\n") == 1 and err.startswith(
+        "mnist-tui: This run is not being recorded: cannot open the run store"
+    )
 
 
 @pytest.mark.keras
 def test_a_real_headless_run_is_recorded(real_mnist, tmp_path):
     store = tmp_path / "store"
-    result = mnist_tui("--headless", "--data", str(real_mnist), "--epochs", "1", "--batch-size", "64",
-                       "--train-limit", "640", "--log-file", str(tmp_path / "log"), home=store)  # fmt: skip
+    result = mnist_tui(
+        "--headless",
+        "--data",
+        str(real_mnist),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "64",
+        "--train-limit",
+        "640",
+        "--log-file",
+        str(tmp_path / "log"),
+        home=store,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 epoch, batch 64" in result.stdout and "Recorded as run 1" in result.stdout
     run = open_store(store).get_run(1)

@@ -17,9 +17,20 @@ import pytest
 
 from mnist_tui.config import TrainConfig
 from mnist_tui.events import BatchEnd, EpochEnd, Failed, Finished, Notice, Stage, Started
-from mnist_tui.runs import FAILED, FINISHED, INTERRUPTED, RUNNING, STOPPED, Recorder, StoreError, UnknownRun, open_store
+from mnist_tui.runs import (
+    FAILED,
+    FINISHED,
+    INTERRUPTED,
+    RUNNING,
+    STOPPED,
+    Recorder,
+    StoreError,
+    UnknownRun,
+    open_store,
+    schema,
+)
 from mnist_tui.runs import format as fmt
-from mnist_tui.runs import schema, store as store_module
+from mnist_tui.runs import store as store_module
 from mnist_tui.runs.recorder import MAX_POINTS, Downsampler
 
 from . import fakes
@@ -56,14 +67,27 @@ def fake_predictions():
     return fakes.fake_predictions()
 
 
-def script(config: TrainConfig = fakes.CONFIG, *, epochs: int | None = None, outcome: str = "finished", batches: bool = True,
-           model=None, test_accuracy: float | None = None) -> list:  # fmt: skip
+def script(
+    config: TrainConfig = fakes.CONFIG,
+    *,
+    epochs: int | None = None,
+    outcome: str = "finished",
+    batches: bool = True,
+    model=None,
+    test_accuracy: float | None = None,
+) -> list:
     """A run's events: stages, Started, epochs with their batch losses, then the outcome."""
     epochs = config.epochs if epochs is None else epochs
-    events: list = [Stage("Loading TensorFlow"), Stage("Loading data"), Started(config, config.epochs, fakes.STEPS, 101_770, fakes.SUMMARY, 60_000, 10_000)]
+    events: list = [
+        Stage("Loading TensorFlow"),
+        Stage("Loading data"),
+        Started(config, config.epochs, fakes.STEPS, 101_770, fakes.SUMMARY, 60_000, 10_000),
+    ]
     for n in range(1, epochs + 1):
         if batches:
-            events.append(BatchEnd(n, 1875, 1875, 0.3 / n, 0.9, 2.0 * n, losses=tuple(0.3 / n + 0.001 * i for i in range(1875))))
+            events.append(
+                BatchEnd(n, 1875, 1875, 0.3 / n, 0.9, 2.0 * n, losses=tuple(0.3 / n + 0.001 * i for i in range(1875)))
+            )
         e = fakes.epoch(n, config.epochs)
         if not config.validate:
             e = EpochEnd(e.epoch, e.epochs, e.loss, e.accuracy, None, None, e.seconds, e.elapsed)
@@ -71,14 +95,27 @@ def script(config: TrainConfig = fakes.CONFIG, *, epochs: int | None = None, out
     predictions = fake_predictions()
     if outcome in ("finished", "stopped"):
         accuracy = predictions.accuracy if test_accuracy is None else test_accuracy
-        events.append(Finished({}, 0.071, accuracy, predictions, stopped_early=outcome == "stopped",
-                               seconds=2.1 * epochs, model=model if model is not None else SavedModel()))  # fmt: skip
+        events.append(
+            Finished(
+                {},
+                0.071,
+                accuracy,
+                predictions,
+                stopped_early=outcome == "stopped",
+                seconds=2.1 * epochs,
+                model=model if model is not None else SavedModel(),
+            )
+        )
     elif outcome == "failed":
-        events.append(Failed("Training diverged: the loss became NaN at epoch 2, batch 300.", "Try a smaller learning rate."))
+        events.append(
+            Failed("Training diverged: the loss became NaN at epoch 2, batch 300.", "Try a smaller learning rate.")
+        )
     return events
 
 
-def record(home: Path, events: list, config: TrainConfig = fakes.CONFIG, clock=None, *, close: bool = True) -> tuple[Recorder, list]:
+def record(
+    home: Path, events: list, config: TrainConfig = fakes.CONFIG, clock=None, *, close: bool = True
+) -> tuple[Recorder, list]:
     store = open_store(home, clock=clock or time.time)
     seen: list = []
     recorder = Recorder(store, seen.append, config)
@@ -106,8 +143,13 @@ def fill_store(home: Path, now: float = NOW) -> None:
     starts = [now - h * hour for h in (30 * 24, 50, 26, 25.5, 5, 2.5, 0.75, 0.05)]
     for (config, plan), start in zip(plans, starts):
         clock.t = start
-        events = script(config, epochs=plan.get("epochs"), outcome=plan.get("outcome", "finished"), batches=False,
-                        test_accuracy=plan.get("test_accuracy"))  # fmt: skip
+        events = script(
+            config,
+            epochs=plan.get("epochs"),
+            outcome=plan.get("outcome", "finished"),
+            batches=False,
+            test_accuracy=plan.get("test_accuracy"),
+        )
         recorder, _ = record(home, events, config, clock, close=False)
         if plan.get("outcome") == "interrupted":
             recorder.close()
@@ -174,7 +216,7 @@ def test_the_batch_loss_curve_is_downsampled_by_averaging():
     assert len(values) <= 8 and sampler.every == 16
     assert values[0] == pytest.approx(np.mean(range(16)))  # each point is the mean of `every` batches
     long = Downsampler()
-    for i in range(1_000_003):
+    for _ in range(1_000_003):
         long.add(1.0)
     assert MAX_POINTS // 2 <= len(long.values()) <= MAX_POINTS and np.all(long.values() == 1.0)
 
@@ -399,8 +441,12 @@ def test_a_full_disk_at_the_end_keeps_the_metrics(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(store_module, "atomic_write_bytes", no_space)
-    recorder, seen = record(tmp_path, script(epochs=2, model=SavedModel(OSError(errno.ENOSPC, "No space left on device"))))
-    assert notices(seen) == [f"Run {recorder.run_id} is recorded without its test predictions and its model: No space left on device."]
+    recorder, seen = record(
+        tmp_path, script(epochs=2, model=SavedModel(OSError(errno.ENOSPC, "No space left on device")))
+    )
+    assert notices(seen) == [
+        f"Run {recorder.run_id} is recorded without its test predictions and its model: No space left on device."
+    ]
     run = open_store(tmp_path).get_run(recorder.run_id)
     assert run.status == FINISHED and run.test_accuracy is not None and run.epochs_done == 2
     assert not run.has_predictions and run.model_missing

@@ -114,7 +114,9 @@ def test_cancel_abandons_without_finishing():
             control.cancel.set()
 
     control = RunControl()
-    trainer, events = run(TINY.with_changes(epochs=5), control=control, clock=FakeClock(1.0), sink_hook=cancel_at_batch_3)
+    trainer, events = run(
+        TINY.with_changes(epochs=5), control=control, clock=FakeClock(1.0), sink_hook=cancel_at_batch_3
+    )
     assert not any(isinstance(e, (Finished, Failed, Stopped)) for e in events)
     assert int(trainer.model.optimizer.iterations.numpy()) <= 4
 
@@ -244,7 +246,6 @@ def test_models_with_python_code_are_refused_in_safe_mode(tmp_path):
     with pytest.raises(ModelError, match="refused: the model contains Python code"):
         load_model(tmp_path / "sneaky.keras")
     assert not marker.exists()
-
 
 
 def fresh_python(code: str) -> list[str]:

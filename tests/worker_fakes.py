@@ -64,8 +64,16 @@ class Script:
                 sink(fakes.epoch(n, 3))
         predictions = fakes.fake_predictions(50)
         model = SlowSavingModel() if script == "slow-save" else fakes.TemplateModel()
-        sink(Finished({"loss": [0.3, 0.2, 0.1]}, 0.1, predictions.accuracy, predictions,
-                      stopped_early=script == "hold", model=model))  # fmt: skip
+        sink(
+            Finished(
+                {"loss": [0.3, 0.2, 0.1]},
+                0.1,
+                predictions.accuracy,
+                predictions,
+                stopped_early=script == "hold",
+                model=model,
+            )
+        )
 
 
 def main(conn, job) -> None:

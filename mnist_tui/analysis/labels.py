@@ -54,7 +54,9 @@ def given_label_probability(probabilities: np.ndarray, labels: np.ndarray) -> np
     probabilities = np.asarray(probabilities)
     labels = np.asarray(labels)
     if probabilities.ndim != 2 or labels.shape != (probabilities.shape[0],):
-        raise ValueError(f"expected (n, classes) probabilities and (n,) labels, got {probabilities.shape} and {labels.shape}")
+        raise ValueError(
+            f"expected (n, classes) probabilities and (n,) labels, got {probabilities.shape} and {labels.shape}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() >= probabilities.shape[1]):
         raise ValueError(f"labels must lie in [0, {probabilities.shape[1]})")
     rows = np.arange(len(labels))

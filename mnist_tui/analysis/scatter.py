@@ -63,7 +63,9 @@ def _dot_index(values: np.ndarray, low: float, high: float, dots: int) -> np.nda
     return np.where(inside, index, -1)
 
 
-def dot_positions(x: np.ndarray, y: np.ndarray, width: int, height: int, bounds: Bounds) -> tuple[np.ndarray, np.ndarray]:
+def dot_positions(
+    x: np.ndarray, y: np.ndarray, width: int, height: int, bounds: Bounds
+) -> tuple[np.ndarray, np.ndarray]:
     """Where each point lands on the ``2*width`` x ``4*height`` dot grid.
 
     Returns:

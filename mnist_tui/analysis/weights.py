@@ -79,5 +79,9 @@ def unit_maps(kernel: np.ndarray, next_kernel: np.ndarray | None = None, percent
     usage = np.where(np.isfinite(usage), usage, 0.0)
     order = np.argsort(-usage, kind="stable")
     shape = images.shape[1:]
-    maps = np.stack([normalise_signed(images[u], percentile) for u in order]) if units else np.zeros((0, *shape), np.float32)
+    maps = (
+        np.stack([normalise_signed(images[u], percentile) for u in order])
+        if units
+        else np.zeros((0, *shape), np.float32)
+    )
     return UnitMaps(order.astype(np.int64), usage[order], maps.astype(np.float32))

@@ -4,12 +4,26 @@ The app and headless mode wrap their sink in a :class:`Recorder`; the runs scree
 ``mnist-tui runs`` read the same store through :func:`open_store`.
 """
 
+from .disk import default_home
 from .model import FAILED, FINISHED, INTERRUPTED, RUNNING, STATUSES, STOPPED, Epoch, Run
 from .recorder import Recorder, data_fingerprint
-from .disk import default_home
 from .store import RunStore, StoreError, UnknownRun, library_versions, open_store
 
 __all__ = [
-    "FAILED", "FINISHED", "INTERRUPTED", "RUNNING", "STATUSES", "STOPPED", "Epoch", "Recorder", "Run", "RunStore",
-    "StoreError", "UnknownRun", "data_fingerprint", "default_home", "library_versions", "open_store",
-]  # fmt: skip
+    "FAILED",
+    "FINISHED",
+    "INTERRUPTED",
+    "RUNNING",
+    "STATUSES",
+    "STOPPED",
+    "Epoch",
+    "Recorder",
+    "Run",
+    "RunStore",
+    "StoreError",
+    "UnknownRun",
+    "data_fingerprint",
+    "default_home",
+    "library_versions",
+    "open_store",
+]

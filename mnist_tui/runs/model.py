@@ -28,9 +28,15 @@ and no epoch takes a day."""
 
 # Options shown beside a run when they differ from the defaults, with their short names.
 OPTION_NAMES = {
-    "epochs": "epochs", "batch_size": "batch", "hidden_units": "hidden", "dropout": "dropout",
-    "learning_rate": "lr", "seed": "seed", "train_limit": "limit", "validate": "validate",
-}  # fmt: skip
+    "epochs": "epochs",
+    "batch_size": "batch",
+    "hidden_units": "hidden",
+    "dropout": "dropout",
+    "learning_rate": "lr",
+    "seed": "seed",
+    "train_limit": "limit",
+    "validate": "validate",
+}
 
 
 @dataclass(frozen=True)
@@ -126,18 +132,54 @@ class Run:
     @classmethod
     def record_fields(cls) -> list[str]:
         """The keys of :meth:`to_record`, in order (the CSV header of an empty store)."""
-        blank = cls(0, "", RUNNING, 0.0, 0.0, None, None, None, "", {}, None, None, None, None, None, {}, None, None,
-                    None, None, None, None, 1)  # fmt: skip
+        blank = cls(
+            0,
+            "",
+            RUNNING,
+            0.0,
+            0.0,
+            None,
+            None,
+            None,
+            "",
+            {},
+            None,
+            None,
+            None,
+            None,
+            None,
+            {},
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            1,
+        )
         return list(blank.to_record())
 
     def to_record(self) -> dict[str, object]:
         """A flat dict of plain values for CSV and JSON: configuration, final and best metrics."""
         best, last = self.best, self.last
         record: dict[str, object] = {
-            "id": self.id, "name": self.name, "status": self.status, "arch": self.arch,
-            "started_at": iso_time(self.started_at), "ended_at": iso_time(self.ended_at),
-        }  # fmt: skip
-        for key in ("epochs", "batch_size", "hidden_units", "dropout", "learning_rate", "seed", "train_limit", "validate"):
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "arch": self.arch,
+            "started_at": iso_time(self.started_at),
+            "ended_at": iso_time(self.ended_at),
+        }
+        for key in (
+            "epochs",
+            "batch_size",
+            "hidden_units",
+            "dropout",
+            "learning_rate",
+            "seed",
+            "train_limit",
+            "validate",
+        ):
             record[key] = self.config.get(key)
         record.update(
             epochs_done=self.epochs_done,
@@ -163,7 +205,6 @@ class Run:
             message=self.message,
         )
         return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
-
 
 
 @functools.cache

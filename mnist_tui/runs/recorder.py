@@ -163,14 +163,27 @@ class Recorder:
             self.config = event.config
             self.losses = Downsampler()
             store.update_started(
-                run_id, event.config, params=event.params, steps_per_epoch=event.steps_per_epoch,
-                train_size=event.train_size, test_size=event.test_size, summary=event.summary,
-            )  # fmt: skip
+                run_id,
+                event.config,
+                params=event.params,
+                steps_per_epoch=event.steps_per_epoch,
+                train_size=event.train_size,
+                test_size=event.test_size,
+                summary=event.summary,
+            )
         elif isinstance(event, BatchEnd):
             for loss in event.losses or (event.loss,):
                 self.losses.add(float(loss))
         elif isinstance(event, EpochEnd):
-            epoch = Epoch(event.epoch, event.loss, event.accuracy, event.val_loss, event.val_accuracy, event.seconds, event.elapsed)
+            epoch = Epoch(
+                event.epoch,
+                event.loss,
+                event.accuracy,
+                event.val_loss,
+                event.val_accuracy,
+                event.seconds,
+                event.elapsed,
+            )
             store.record_epoch(run_id, epoch, self.losses.values(), self.losses.every)
         elif isinstance(event, Finished):
             self._finish(store, run_id, event)
@@ -196,11 +209,16 @@ class Recorder:
             except Exception as exc:  # the model process may be gone, the disk full, ...
                 missing.append(("its model", reason(exc)))
         store.finish(
-            run_id, STOPPED if event.stopped_early else FINISHED,
-            test_loss=event.test_loss, test_accuracy=event.test_accuracy, mistakes=predictions.mistakes,
-            seconds=event.seconds, data_fingerprint=data_fingerprint(predictions.images, predictions.labels),
-            batch_losses=self.losses.values(), batch_every=self.losses.every,
-        )  # fmt: skip
+            run_id,
+            STOPPED if event.stopped_early else FINISHED,
+            test_loss=event.test_loss,
+            test_accuracy=event.test_accuracy,
+            mistakes=predictions.mistakes,
+            seconds=event.seconds,
+            data_fingerprint=data_fingerprint(predictions.images, predictions.labels),
+            batch_losses=self.losses.values(),
+            batch_every=self.losses.every,
+        )
         if missing:
             what = " and ".join(name for name, _ in missing)
             self._notices.append(f"Run {run_id} is recorded without {what}: {missing[0][1]}.")

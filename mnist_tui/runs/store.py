@@ -165,7 +165,9 @@ class RunStore:
             side = self.path.with_name(DB_NAME + suffix)
             if side.exists():
                 os.replace(side, target.with_name(target.name + suffix))
-        self.notices.append(f"The run store {self.path} was not a database; moved it to {target.name} and started a new one.")
+        self.notices.append(
+            f"The run store {self.path} was not a database; moved it to {target.name} and started a new one."
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -207,9 +209,18 @@ class RunStore:
             cursor = db.execute(
                 "INSERT INTO runs (name, status, started_at, updated_at, pid, host, arch, config, epochs_planned, versions)"
                 " VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (RUNNING, now, now, os.getpid(), socket.gethostname(), config.arch, config_json(config), config.epochs,
-                 json.dumps(versions or {})),
-            )  # fmt: skip
+                (
+                    RUNNING,
+                    now,
+                    now,
+                    os.getpid(),
+                    socket.gethostname(),
+                    config.arch,
+                    config_json(config),
+                    config.epochs,
+                    json.dumps(versions or {}),
+                ),
+            )
             run_id = int(cursor.lastrowid)
             db.execute("UPDATE runs SET name = ? WHERE id = ?", (f"{config.arch}-{run_id}", run_id))
         try:
@@ -219,17 +230,34 @@ class RunStore:
         return run_id
 
     def update_started(
-        self, run_id: int, config: TrainConfig, *, params: int, steps_per_epoch: int, train_size: int, test_size: int,
+        self,
+        run_id: int,
+        config: TrainConfig,
+        *,
+        params: int,
+        steps_per_epoch: int,
+        train_size: int,
+        test_size: int,
         summary: str,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """What is known once the model is built."""
         with self._write() as db:
             db.execute(
                 "UPDATE runs SET arch = ?, config = ?, epochs_planned = ?, params = ?, steps_per_epoch = ?,"
                 " train_size = ?, test_size = ?, summary = ?, updated_at = ? WHERE id = ?",
-                (config.arch, config_json(config), config.epochs, params, steps_per_epoch, train_size, test_size,
-                 summary, self.clock(), run_id),
-            )  # fmt: skip
+                (
+                    config.arch,
+                    config_json(config),
+                    config.epochs,
+                    params,
+                    steps_per_epoch,
+                    train_size,
+                    test_size,
+                    summary,
+                    self.clock(),
+                    run_id,
+                ),
+            )
 
     def record_epoch(self, run_id: int, epoch: Epoch, batch_losses: np.ndarray, batch_every: int) -> None:
         """An epoch's metrics and the batch-loss curve so far, in one transaction."""
@@ -237,26 +265,52 @@ class RunStore:
             db.execute(
                 "INSERT OR REPLACE INTO epochs (run_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds, elapsed)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, epoch.epoch, epoch.loss, epoch.accuracy, epoch.val_loss, epoch.val_accuracy, epoch.seconds,
-                 epoch.elapsed),
-            )  # fmt: skip
+                (
+                    run_id,
+                    epoch.epoch,
+                    epoch.loss,
+                    epoch.accuracy,
+                    epoch.val_loss,
+                    epoch.val_accuracy,
+                    epoch.seconds,
+                    epoch.elapsed,
+                ),
+            )
             db.execute(
                 "UPDATE runs SET batch_losses = ?, batch_every = ?, updated_at = ? WHERE id = ?",
                 (np.asarray(batch_losses, np.float32).tobytes(), batch_every, self.clock(), run_id),
             )
 
     def finish(
-        self, run_id: int, status: str, *, test_loss: float, test_accuracy: float, mistakes: int, seconds: float,
-        data_fingerprint: str, batch_losses: np.ndarray | None = None, batch_every: int = 1,
-    ) -> None:  # fmt: skip
+        self,
+        run_id: int,
+        status: str,
+        *,
+        test_loss: float,
+        test_accuracy: float,
+        mistakes: int,
+        seconds: float,
+        data_fingerprint: str,
+        batch_losses: np.ndarray | None = None,
+        batch_every: int = 1,
+    ) -> None:
         """Complete a run that was scored on the test set (``finished`` or ``stopped``)."""
         with self._write() as db:
             db.execute(
                 "UPDATE runs SET status = ?, ended_at = ?, updated_at = ?, test_loss = ?, test_accuracy = ?,"
                 " mistakes = ?, seconds = ?, data_fingerprint = ? WHERE id = ?",
-                (status, self.clock(), self.clock(), test_loss, test_accuracy, mistakes, seconds, data_fingerprint,
-                 run_id),
-            )  # fmt: skip
+                (
+                    status,
+                    self.clock(),
+                    self.clock(),
+                    test_loss,
+                    test_accuracy,
+                    mistakes,
+                    seconds,
+                    data_fingerprint,
+                    run_id,
+                ),
+            )
             if batch_losses is not None:
                 db.execute(
                     "UPDATE runs SET batch_losses = ?, batch_every = ? WHERE id = ?",
@@ -304,10 +358,14 @@ class RunStore:
     def get_run(self, run_id: int) -> Run:
         """One run with everything recorded about it; :class:`UnknownRun` when there is none."""
         with self._read() as db:
-            row = db.execute(f"SELECT {LIST_COLUMNS}, summary, batch_losses FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = db.execute(
+                f"SELECT {LIST_COLUMNS}, summary, batch_losses FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
             if row is None:
                 raise UnknownRun(f"there is no run {run_id} (mnist-tui runs lists them)")
-            epochs = [Epoch(*r[1:]) for r in db.execute("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))]
+            epochs = [
+                Epoch(*r[1:]) for r in db.execute("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
+            ]
         n = len(LIST_COLUMNS.split(","))
         run = self._run(row[:n], epochs, summary=row[n] or "", losses=row[n + 1])
         self._settle_interrupted([run])
@@ -320,14 +378,21 @@ class RunStore:
         values["config"] = json.loads(values["config"] or "{}")
         values["versions"] = json.loads(values["versions"] or "{}")
         status = values["status"]
-        if status == RUNNING and not is_alive(values["pid"], values["host"], values["started_at"], values["updated_at"], self.clock()):
+        if status == RUNNING and not is_alive(
+            values["pid"], values["host"], values["started_at"], values["updated_at"], self.clock()
+        ):
             status = INTERRUPTED
         values["status"] = status
         return Run(
-            **values, epochs=tuple(epochs), folder=folder, size_bytes=size,
-            has_model=MODEL_NAME in files, has_predictions=PREDICTIONS_NAME in files, summary=summary,
+            **values,
+            epochs=tuple(epochs),
+            folder=folder,
+            size_bytes=size,
+            has_model=MODEL_NAME in files,
+            has_predictions=PREDICTIONS_NAME in files,
+            summary=summary,
             batch_losses=np.frombuffer(losses, np.float32) if losses else None,
-        )  # fmt: skip
+        )
 
     def _settle_interrupted(self, runs: list[Run]) -> None:
         """Write down the runs whose process is gone, so a reused pid never brings them back."""
@@ -384,8 +449,28 @@ class RunStore:
 
 
 LIST_NAMES = (
-    "id", "name", "status", "started_at", "updated_at", "ended_at", "pid", "host", "arch", "config", "epochs_planned",
-    "steps_per_epoch", "params", "train_size", "test_size", "versions", "data_fingerprint", "message", "test_loss",
-    "test_accuracy", "mistakes", "seconds", "batch_every",
-)  # fmt: skip
+    "id",
+    "name",
+    "status",
+    "started_at",
+    "updated_at",
+    "ended_at",
+    "pid",
+    "host",
+    "arch",
+    "config",
+    "epochs_planned",
+    "steps_per_epoch",
+    "params",
+    "train_size",
+    "test_size",
+    "versions",
+    "data_fingerprint",
+    "message",
+    "test_loss",
+    "test_accuracy",
+    "mistakes",
+    "seconds",
+    "batch_every",
+)
 LIST_COLUMNS = ", ".join(LIST_NAMES)

@@ -17,8 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ..data import MnistData
 from ..predictions import Predictions
-from ..runs import Run, RunStore, StoreError
-from ..runs import compare
+from ..runs import Run, RunStore, StoreError, compare
 from ..runs import format as fmt
 from ..runs.model import FINISHED
 from ..widgets.chart import PALETTE, SWATCH, LineChart
@@ -27,12 +26,17 @@ from .dialogs import HelpScreen
 from .flipped import FlippedResults
 
 COMPARE_KEYS = [
-    ("Compare", [
-        ("↑ ↓", "choose a set of flipped images"), ("enter", "browse that set (both runs' predictions)"),
-        ("y", "log scale on the loss charts (again: linear)"), ("tab", "the next table (scrolls when it is wide)"),
-    ]),
+    (
+        "Compare",
+        [
+            ("↑ ↓", "choose a set of flipped images"),
+            ("enter", "browse that set (both runs' predictions)"),
+            ("y", "log scale on the loss charts (again: linear)"),
+            ("tab", "the next table (scrolls when it is wide)"),
+        ],
+    ),
     ("Screen", [("?", "this help"), ("escape", "back to the runs"), ("q", "quit")]),
-]  # fmt: skip
+]
 
 CHARTS = [
     ("val_accuracy", "val accuracy", {"percent": True, "higher_is_better": True}),
@@ -192,8 +196,12 @@ class CompareScreen(AppScreen):
                 fmt.percent(run.test_accuracy),
                 fmt.duration(run.elapsed),
             ]
-            table.add_row(*[c if isinstance(c, Text) or i < 1 + len(self.keys) else Text(c, justify="right")
-                            for i, c in enumerate(cells)])  # fmt: skip
+            table.add_row(
+                *[
+                    c if isinstance(c, Text) or i < 1 + len(self.keys) else Text(c, justify="right")
+                    for i, c in enumerate(cells)
+                ]
+            )
 
     def _fill_flipped(self) -> None:
         table = self.query_one("#flipped", DataTable)
@@ -201,17 +209,22 @@ class CompareScreen(AppScreen):
         table.add_column(Text("count", justify="right"), key="count")
         for n, flipped in enumerate(self.sets):
             label = Text.assemble(
-                ("run ", ""), (str(flipped.right), f"bold {self.colours[flipped.right]}"), (" right, run ", ""),
-                (str(flipped.wrong), f"bold {self.colours[flipped.wrong]}"), (" wrong", ""),
-            )  # fmt: skip
+                ("run ", ""),
+                (str(flipped.right), f"bold {self.colours[flipped.right]}"),
+                (" right, run ", ""),
+                (str(flipped.wrong), f"bold {self.colours[flipped.wrong]}"),
+                (" wrong", ""),
+            )
             table.add_row(label, Text(f"{len(flipped):,}", justify="right"), key=str(n))
         notes = self.query_one("#flipped-notes", Static)
         notes.set_class(bool(self.notes), "-warning")
         if self.notes:
             notes.update("\n".join(self.notes))
         else:
-            notes.update("The test images one run gets right and the other wrong. "
-                         "enter browses the chosen ones with both runs' predictions.")  # fmt: skip
+            notes.update(
+                "The test images one run gets right and the other wrong. "
+                "enter browses the chosen ones with both runs' predictions."
+            )
         if not self.sets:
             table.display = False
 
@@ -249,7 +262,9 @@ class CompareScreen(AppScreen):
             self._loading = True
             self.notify("Loading MNIST's test images…", timeout=3)
             data_path = next((run.config.get("data") for run in self.runs if run.config.get("data")), None)
-            threading.Thread(target=self._load, args=(chosen, data_path), name="mnist-tui-compare-load", daemon=True).start()
+            threading.Thread(
+                target=self._load, args=(chosen, data_path), name="mnist-tui-compare-load", daemon=True
+            ).start()
 
     def _load(self, chosen: compare.FlippedSet, data_path: str | None) -> None:
         from ..data import DataError, load_mnist
@@ -281,18 +296,31 @@ class CompareScreen(AppScreen):
         right, wrong = self.scored[chosen.right], self.scored[chosen.wrong]
         assert isinstance(right, compare.Scored) and isinstance(wrong, compare.Scored)
         if len(data.x_test) != len(right.labels):
-            self.notify(f"The MNIST found now has {len(data.x_test):,} test images; run {chosen.right} was scored on "
-                        f"{len(right.labels):,}.", severity="error", timeout=8)  # fmt: skip
+            self.notify(
+                f"The MNIST found now has {len(data.x_test):,} test images; run {chosen.right} was scored on "
+                f"{len(right.labels):,}.",
+                severity="error",
+                timeout=8,
+            )
             return
         if not np.array_equal(np.asarray(data.y_test, np.int64), right.labels):
-            self.notify("The MNIST found now has other labels than these runs were scored on; showing theirs.",
-                        severity="warning", timeout=8)  # fmt: skip
+            self.notify(
+                "The MNIST found now has other labels than these runs were scored on; showing theirs.",
+                severity="warning",
+                timeout=8,
+            )
         predictions = Predictions(data.x_test, right.labels, right.probabilities)
         title = f"{chosen.label} · {len(chosen):,} images"
         self.app.push_screen(
-            FlippedResults(predictions, wrong.probabilities, chosen.indices, run=f"run {chosen.right}",
-                           other=f"run {chosen.wrong}", title=title)
-        )  # fmt: skip
+            FlippedResults(
+                predictions,
+                wrong.probabilities,
+                chosen.indices,
+                run=f"run {chosen.right}",
+                other=f"run {chosen.wrong}",
+                title=title,
+            )
+        )
 
 
 class CompareHelp(HelpScreen):

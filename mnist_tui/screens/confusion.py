@@ -113,11 +113,15 @@ class ConfusionScreen(AppScreen[tuple[int, int] | None]):
         table.add_column(" recall", key="recall")
         table.add_column("     F1", key="f1")
         for t in range(10):
-            cells = [Text(f"{counts[t, p]:>5}", style=cell_style(int(counts[t, p]), largest, t == p)) for p in range(10)]
+            cells = [
+                Text(f"{counts[t, p]:>5}", style=cell_style(int(counts[t, p]), largest, t == p)) for p in range(10)
+            ]
             margins = [percent(m.recall[t], present[t]), percent(m.f1[t], present[t])]
             table.add_row(Text(f"{t:>5}", style="bold"), *cells, Text(f"{counts[t].sum():>6}", style="bold"), *margins)
         totals = [Text(f"{v:>5}", style="bold") for v in counts.sum(axis=0)]
-        table.add_row(Text("total", style="bold"), *totals, Text(f"{counts.sum():>6}", style="bold"), Text(""), Text(""))
+        table.add_row(
+            Text("total", style="bold"), *totals, Text(f"{counts.sum():>6}", style="bold"), Text(""), Text("")
+        )
         precision = [percent(m.precision[p], present[p], 5, sign=False) for p in range(10)]
         table.add_row(Text("prec%", style="bold"), *precision, Text(""), Text(""), Text(""))
         true, pred = self.start
@@ -150,13 +154,17 @@ class ConfusionScreen(AppScreen[tuple[int, int] | None]):
             info.update(f"{count:,} images of a {true} {what}" + (" · enter to browse them" if count else ""))
         elif row < 10 and column == RECALL:
             hits, support = int(self.predictions.confusion[row, row]), int(m.support[row])
-            info.update(f"Recall of {row}: {m.recall[row]:.1%}: {hits:,} of {support:,} {DIGIT_PLURALS[row]} recognised")
+            info.update(
+                f"Recall of {row}: {m.recall[row]:.1%}: {hits:,} of {support:,} {DIGIT_PLURALS[row]} recognised"
+            )
         elif row < 10 and column == F1:
             info.update(f"F1 of {row}: {m.f1[row]:.1%}, the harmonic mean of its precision and recall")
         elif row == PRECISION_ROW and 1 <= column <= 10:
             d = column - 1
             hits, said = int(self.predictions.confusion[d, d]), int(m.predicted[d])
-            info.update(f"Precision of {d}: {m.precision[d]:.1%}: {hits:,} of {said:,} images predicted as {d} were {d}s")
+            info.update(
+                f"Precision of {d}: {m.precision[d]:.1%}: {hits:,} of {said:,} images predicted as {d} were {d}s"
+            )
         else:
             info.update("Totals and margins: move onto a cell to see its images.")
 

@@ -44,24 +44,46 @@ class GotoDialog(AppModalScreen[int | None]):
 
 
 KEYS = [
-    ("Browse", [
-        ("→  l  j", "next image"), ("←  h  k", "previous image"), ("pagedown / pageup", "jump a page"),
-        ("home / end", "first / last image"), ("click a row", "select that image"),
-    ]),
-    ("Filter and order", [
-        ("e", "mistakes only (toggle)"), ("0 … 9", "only images of that true digit"), ("a", "all images again"),
-        ("o", "order: index / least confident / suspicious"), ("g", "go to an index"),
-    ]),
-    ("Views", [
-        ("w", "why: which pixels pushed toward / against"), ("n", "nearest training images"),
-        ("m", "ASCII art / half-block rendering"), ("c", "confusion matrix (enter drills into a cell)"),
-        ("p", "map of all test images (enter opens the selected ones)"), ("L", "what the first layer learned"),
-        ("d", "draw a digit for the model to read"), ("t", "train again with other options"),
-        ("s", "save the model to a file"), ("R", "recorded runs: open, compare, rename, delete"),
-        ("ctrl+p", "command palette: every action by name"),
-        ("?", "this help"), ("escape", "back"), ("q", "quit"),
-    ]),
-]  # fmt: skip
+    (
+        "Browse",
+        [
+            ("→  l  j", "next image"),
+            ("←  h  k", "previous image"),
+            ("pagedown / pageup", "jump a page"),
+            ("home / end", "first / last image"),
+            ("click a row", "select that image"),
+        ],
+    ),
+    (
+        "Filter and order",
+        [
+            ("e", "mistakes only (toggle)"),
+            ("0 … 9", "only images of that true digit"),
+            ("a", "all images again"),
+            ("o", "order: index / least confident / suspicious"),
+            ("g", "go to an index"),
+        ],
+    ),
+    (
+        "Views",
+        [
+            ("w", "why: which pixels pushed toward / against"),
+            ("n", "nearest training images"),
+            ("m", "ASCII art / half-block rendering"),
+            ("c", "confusion matrix (enter drills into a cell)"),
+            ("p", "map of all test images (enter opens the selected ones)"),
+            ("L", "what the first layer learned"),
+            ("d", "draw a digit for the model to read"),
+            ("t", "train again with other options"),
+            ("s", "save the model to a file"),
+            ("R", "recorded runs: open, compare, rename, delete"),
+            ("ctrl+p", "command palette: every action by name"),
+            ("?", "this help"),
+            ("escape", "back"),
+            ("q", "quit"),
+        ],
+    ),
+]
 
 
 class HelpScreen(AppModalScreen[None]):

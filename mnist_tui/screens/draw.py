@@ -14,9 +14,9 @@ from textual.widgets import Digits, Footer, Header, Static
 from ..drawing import mnist_style
 from ..events import ModelHandle
 from ..widgets.canvas import DrawCanvas
-from ..worker.protocol import ModelLoading, ModelServerError
 from ..widgets.digit import DigitView
 from ..widgets.probabilities import ProbabilityBars
+from ..worker.protocol import ModelLoading, ModelServerError
 from .base import AppScreen
 
 # A prediction takes a few milliseconds; asking at most this often keeps a fast

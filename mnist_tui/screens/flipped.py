@@ -46,9 +46,15 @@ class FlippedResults(ResultsScreen):
     """
 
     def __init__(
-        self, predictions: Predictions, other_probabilities: np.ndarray, subset: np.ndarray, *, run: str,
-        other: str, title: str = "Flipped images",
-    ) -> None:  # fmt: skip
+        self,
+        predictions: Predictions,
+        other_probabilities: np.ndarray,
+        subset: np.ndarray,
+        *,
+        run: str,
+        other: str,
+        title: str = "Flipped images",
+    ) -> None:
         super().__init__(predictions, title=title)
         self.other_probabilities = np.asarray(other_probabilities)
         self.run_name = run
@@ -91,10 +97,12 @@ class FlippedResults(ResultsScreen):
         right = guess == int(self.predictions.labels[index])
         extra.update(
             Text.assemble(
-                (f"{self.other_name} says ", ""), (str(guess), "bold"), "\n",
+                (f"{self.other_name} says ", ""),
+                (str(guess), "bold"),
+                "\n",
                 ("✓ correct" if right else "✗ wrong", "bold green" if right else "bold red"),
                 f" · {probabilities[guess]:.1%}",
-            )  # fmt: skip
+            )
         )
 
     def action_goto(self) -> None:

@@ -116,7 +116,9 @@ class TrainForm(AppModalScreen[TrainConfig | None]):
             box.border_subtitle = "enter start · escape cancel"
             with Horizontal(classes="field"):
                 yield Label("Architecture", classes="field-label")
-                yield Select([(a, a) for a in ARCHITECTURES], value=self.config.arch, allow_blank=False, id="field-arch")
+                yield Select(
+                    [(a, a) for a in ARCHITECTURES], value=self.config.arch, allow_blank=False, id="field-arch"
+                )
             for name, label in FIELDS:
                 with Horizontal(classes="field"):
                     yield Label(label, classes="field-label")

@@ -152,7 +152,12 @@ class MapScreen(AppScreen[np.ndarray | None]):
             embeddings = known["embeddings"]
         else:
             embeddings, note = self._embeddings()
-            entry = {"pca": pca_2d(embeddings), "note": note, "nonlinear": {}, "embeddings": None if note else embeddings}
+            entry = {
+                "pca": pca_2d(embeddings),
+                "note": note,
+                "nonlinear": {},
+                "embeddings": None if note else embeddings,
+            }
             if self.model is not None:
                 _layouts[self.model] = entry
             self.post_message(self.Placed(entry["pca"], "pca", note))
@@ -187,7 +192,9 @@ class MapScreen(AppScreen[np.ndarray | None]):
                 time.sleep(POLL_EVERY)
                 state = request("map_layout_poll", timeout=10.0)
         except Exception as exc:
-            self.post_message(self.Progress(0.0, "", str(exc).strip().splitlines()[0] if str(exc).strip() else "failed"))
+            self.post_message(
+                self.Progress(0.0, "", str(exc).strip().splitlines()[0] if str(exc).strip() else "failed")
+            )
             return
         if state.get("error"):
             self.post_message(self.Progress(0.0, "", state["error"]))

@@ -24,9 +24,9 @@ from .base import AppScreen
 from .confusion import ConfusionScreen
 from .dialogs import GotoDialog, HelpScreen
 from .draw import DrawScreen
+from .forms import SaveDialog
 from .map import MapScreen
 from .weights import WeightsScreen
-from .forms import SaveDialog
 
 
 class ResultsScreen(AppScreen):
@@ -167,9 +167,10 @@ class ResultsScreen(AppScreen):
     def _render_summary(self) -> None:
         p = self.predictions
         text = Text.assemble(
-            ("Test accuracy ", "bold"), (f"{p.accuracy:.2%}", "bold green"),
+            ("Test accuracy ", "bold"),
+            (f"{p.accuracy:.2%}", "bold green"),
             f" · {p.mistakes:,} mistakes of {len(p):,} · per digit:",
-        )  # fmt: skip
+        )
         for digit, accuracy in enumerate(p.per_digit_accuracy()):
             text.append(f"  {digit} ", style="bold")
             text.append("–" if accuracy is None else f"{accuracy:.1%}", style="red" if (accuracy or 1) < 0.97 else "")
@@ -209,10 +210,14 @@ class ResultsScreen(AppScreen):
 
     def action_toggle_mistakes(self) -> None:
         view = self.view
-        self.set_view(ViewFilter(not view.mistakes_only, view.digit, view.predicted, order=view.order, selection=view.selection))
+        self.set_view(
+            ViewFilter(not view.mistakes_only, view.digit, view.predicted, order=view.order, selection=view.selection)
+        )
 
     def action_digit(self, digit: int) -> None:
-        self.set_view(ViewFilter(self.view.mistakes_only, digit, None, order=self.view.order, selection=self.view.selection))
+        self.set_view(
+            ViewFilter(self.view.mistakes_only, digit, None, order=self.view.order, selection=self.view.selection)
+        )
 
     def action_show_all(self) -> None:
         self.set_view(ViewFilter().with_order(self.view.order))
@@ -240,7 +245,9 @@ class ResultsScreen(AppScreen):
             if index is None:
                 panel.show_message("No image in this view.")
             elif isinstance(panel, WhyPanel):
-                panel.show_image(index, p.images[index], int(p.labels[index]), int(p.predicted[index]), p.probabilities[index])
+                panel.show_image(
+                    index, p.images[index], int(p.labels[index]), int(p.predicted[index]), p.probabilities[index]
+                )
             elif isinstance(panel, NeighboursPanel):
                 panel.show_image(index, p.images[index], int(p.labels[index]), int(p.predicted[index]))
 
@@ -268,7 +275,11 @@ class ResultsScreen(AppScreen):
 
     def action_confusion(self) -> None:
         index = self.current
-        start = (int(self.predictions.labels[index]), int(self.predictions.predicted[index])) if index is not None else (0, 0)
+        start = (
+            (int(self.predictions.labels[index]), int(self.predictions.predicted[index]))
+            if index is not None
+            else (0, 0)
+        )
 
         def drill(cell: tuple[int, int] | None) -> None:
             if cell is not None:

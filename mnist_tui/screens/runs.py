@@ -22,17 +22,29 @@ from .compare import CompareScreen
 from .dialogs import HelpScreen
 
 RUNS_KEYS = [
-    ("Runs", [
-        ("↑ ↓  pageup pagedown", "move"), ("enter / click", "open the run's results"),
-        ("space", "mark for comparison (again: unmark)"), ("c", "compare the 2 to 8 marked runs"), ("n", "rename"),
-        ("delete", "delete (asks first)"),
-    ]),
-    ("Order and filter", [
-        ("s", "sort by the next column"), ("S", "reverse the order"), ("click a header", "sort by it (again: reverse)"),
-        ("/", "filter: type words (name, arch, options, status)"), ("escape", "leave the filter; again: clear it"),
-    ]),
+    (
+        "Runs",
+        [
+            ("↑ ↓  pageup pagedown", "move"),
+            ("enter / click", "open the run's results"),
+            ("space", "mark for comparison (again: unmark)"),
+            ("c", "compare the 2 to 8 marked runs"),
+            ("n", "rename"),
+            ("delete", "delete (asks first)"),
+        ],
+    ),
+    (
+        "Order and filter",
+        [
+            ("s", "sort by the next column"),
+            ("S", "reverse the order"),
+            ("click a header", "sort by it (again: reverse)"),
+            ("/", "filter: type words (name, arch, options, status)"),
+            ("escape", "leave the filter; again: clear it"),
+        ],
+    ),
     ("Screen", [("?", "this help"), ("escape", "back"), ("q", "quit")]),
-]  # fmt: skip
+]
 
 
 class RunsScreen(AppScreen):
@@ -89,7 +101,9 @@ class RunsScreen(AppScreen):
         yield Header()
         yield Input(placeholder="/ to filter: words from the name, architecture, options or status", id="runs-filter")
         yield RunsTable(id="runs-table")
-        yield Static("No runs recorded yet. Every run you train is recorded here from the moment it starts.", id="runs-empty")
+        yield Static(
+            "No runs recorded yet. Every run you train is recorded here from the moment it starts.", id="runs-empty"
+        )
         yield Static(id="run-details")
         yield Footer()
 
@@ -215,7 +229,9 @@ class RunsScreen(AppScreen):
             self.notify(f"Run {run.id} is still training; its results open once it ends.", timeout=4)
         elif not run.has_predictions:
             why = f" ({run.message})" if run.message else ""
-            self.notify(f"Run {run.id} has no test predictions to open: it {run.status}{why}.", severity="warning", timeout=5)
+            self.notify(
+                f"Run {run.id} has no test predictions to open: it {run.status}{why}.", severity="warning", timeout=5
+            )
         else:
             self.post_message(self.OpenRun(run.id))
 
@@ -281,9 +297,12 @@ class RunsScreen(AppScreen):
 
         what = f"{fmt.size(run.size_bytes)} on disk" if run.size_bytes else "no files"
         self.app.push_screen(
-            ConfirmDialog(f"Delete run {run.id} ({run.name})?", f"Its metrics, model and predictions ({what}) are removed for good."),
+            ConfirmDialog(
+                f"Delete run {run.id} ({run.name})?",
+                f"Its metrics, model and predictions ({what}) are removed for good.",
+            ),
             delete,
-        )  # fmt: skip
+        )
 
     def action_help(self) -> None:
         self.app.push_screen(RunsHelp())

@@ -154,9 +154,13 @@ class TrainingScreen(AppScreen):
     def on_mount(self) -> None:
         table = self.query_one("#epochs", DataTable)
         for column, label in (
-            ("epoch", "epoch"), ("loss", "loss"), ("accuracy", "acc"),
-            ("val_loss", "val_loss"), ("val_accuracy", "val_acc"), ("time", "time"),
-        ):  # fmt: skip
+            ("epoch", "epoch"),
+            ("loss", "loss"),
+            ("accuracy", "acc"),
+            ("val_loss", "val_loss"),
+            ("val_accuracy", "val_acc"),
+            ("time", "time"),
+        ):
             table.add_column(label, key=column)
         self._render_stages()
         self._render_status()
@@ -183,7 +187,9 @@ class TrainingScreen(AppScreen):
         try:
             self.trainer.run(self._sink, self.control)
         except Exception as exc:
-            self._sink(Failed(f"The run crashed: {one_line(exc)}", "See the log file for details.", traceback.format_exc()))
+            self._sink(
+                Failed(f"The run crashed: {one_line(exc)}", "See the log file for details.", traceback.format_exc())
+            )
 
     @work(exclusive=True, exit_on_error=False)
     async def _run_inline(self) -> None:
@@ -249,7 +255,9 @@ class TrainingScreen(AppScreen):
         self.query_one("#run-progress", ProgressBar).update(total=event.epochs * event.steps_per_epoch, progress=0)
         config = event.config
         lines = [event.summary, "", f"{'parameters':<14}{event.params:,}", f"{'train images':<14}{event.train_size:,}"]
-        lines += [f"{key.replace('_', ' '):<14}{value}" for key, value in config.describe().items() if value is not None]
+        lines += [
+            f"{key.replace('_', ' '):<14}{value}" for key, value in config.describe().items() if value is not None
+        ]
         self.query_one("#model", Static).update("\n".join(lines))
         self.sub_title = f"Training {config.arch}"
 
@@ -279,9 +287,10 @@ class TrainingScreen(AppScreen):
         eta = event.elapsed / done * (epochs * steps - done) if done else None
         self.query_one("#eta", Label).update(f"ETA {format_duration(eta)}", layout=False)
         self.status = Text.assemble(
-            ("Epoch ", "bold"), f"{event.epoch}/{epochs} · batch {event.step:,}/{steps:,} · ",
+            ("Epoch ", "bold"),
+            f"{event.epoch}/{epochs} · batch {event.step:,}/{steps:,} · ",
             f"loss {event.loss:.4f} · accuracy {event.accuracy:.2%}",
-        )  # fmt: skip
+        )
         self._render_status()
 
     def _on_epoch(self, event: EpochEnd) -> None:
@@ -306,9 +315,13 @@ class TrainingScreen(AppScreen):
 
         table = self.query_one("#epochs", DataTable)
         table.add_row(
-            f"{event.epoch}/{event.epochs}", fmt(event.loss), fmt(event.accuracy, True),
-            fmt(event.val_loss), fmt(event.val_accuracy, True), f"{event.seconds:.1f} s",
-        )  # fmt: skip
+            f"{event.epoch}/{event.epochs}",
+            fmt(event.loss),
+            fmt(event.accuracy, True),
+            fmt(event.val_loss),
+            fmt(event.val_accuracy, True),
+            f"{event.seconds:.1f} s",
+        )
         table.move_cursor(row=table.row_count - 1)
         if self.started is not None:
             self.query_one("#run-progress", ProgressBar).update(progress=event.epoch * self.started.steps_per_epoch)

@@ -76,7 +76,9 @@ class WeightsScreen(AppScreen[None]):
         try:
             self.post_message(self.Loaded(request("weights", timeout=WEIGHTS_TIMEOUT)))
         except Exception as exc:  # ModelServerError: a model without such layers, or a process gone
-            self.post_message(self.Loaded(None, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__))
+            self.post_message(
+                self.Loaded(None, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            )
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -99,7 +101,9 @@ class WeightsScreen(AppScreen[None]):
         size = "x".join(map(str, maps.maps.shape[1:]))
         how = "its outgoing weights" if following is not None else "the size of its weights"
         layer = "hidden units" if answer["kind"] == "dense" else "convolution filters"
-        self.describe = f"The first layer's {len(maps.order)} {layer} ({answer['layer']}, {size}), most used first (by {how})."
+        self.describe = (
+            f"The first layer's {len(maps.order)} {layer} ({answer['layer']}, {size}), most used first (by {how})."
+        )
         self.call_after_refresh(self._show_info)
         self._show_info()
 

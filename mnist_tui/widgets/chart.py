@@ -78,7 +78,7 @@ class LineChart(CachedLines):
         higher_is_better: bool = False,
         empty_text: str = "waiting for the first epoch",
         name: str | None = None,
-        id: str | None = None,  # noqa: A002 - Textual's own keyword
+        id: str | None = None,
         classes: str | None = None,
     ) -> None:
         """A chart with no series yet.
@@ -199,7 +199,13 @@ class LineChart(CachedLines):
             best_value = plotting.format_value(series.y[best], percent=self.percent)
             full = [*with_value, (f" {BEST}{best_value}@{_format_x(series.x[best])}", colour)]
         narrow = [(SWATCH[0], colour), (f" {name}", styles.text)]
-        return [full, with_value, [*narrow, (f" {value}", styles.title)], [*narrow, (f" {rounder}", styles.title)], narrow]
+        return [
+            full,
+            with_value,
+            [*narrow, (f" {value}", styles.title)],
+            [*narrow, (f" {rounder}", styles.title)],
+            narrow,
+        ]
 
     def _header(self, width: int, height: int, legend, styles: _Styles) -> list[Strip]:
         """The title and the legend on one row, or two where the chart is tall, or the legend alone."""
@@ -212,8 +218,15 @@ class LineChart(CachedLines):
             return []
         title_length = sum(len(text) for text, _ in title)
         # the legend's values matter more than the title: drop the title before the values
-        for with_title, level in [*((True, n) for n in range(4)), *((False, n) for n in range(1, 4)), (True, 4), (False, 4)]:
-            items = [piece for i, entry in enumerate(legend) for piece in ([("  ", styles.text)] if i else []) + entry[level]]
+        for with_title, level in [
+            *((True, n) for n in range(4)),
+            *((False, n) for n in range(1, 4)),
+            (True, 4),
+            (False, 4),
+        ]:
+            items = [
+                piece for i, entry in enumerate(legend) for piece in ([("  ", styles.text)] if i else []) + entry[level]
+            ]
             length = sum(len(text) for text, _ in items)
             if not with_title or not title:
                 if length <= width:
@@ -280,7 +293,9 @@ class LineChart(CachedLines):
         starts = np.ones(cell_owner.size, dtype=bool)
         starts[1:] = (cell_owner[1:] != cell_owner[:-1]) | (cell_rows[1:] != cell_rows[:-1])
         runs: list[list[tuple[int, int]]] = [[] for _ in range(rows)]
-        for row, column, number in zip(cell_rows[starts].tolist(), cell_columns[starts].tolist(), cell_owner[starts].tolist()):
+        for row, column, number in zip(
+            cell_rows[starts].tolist(), cell_columns[starts].tolist(), cell_owner[starts].tolist()
+        ):
             runs[row].append((column, number))
         strips = []
         for row in range(rows):
@@ -350,4 +365,3 @@ def _strip(parts: list[tuple[str, Style]], width: int, pad: Style, *, right: boo
     if right and length < width:
         segments.insert(0, Segment(" " * (width - length), pad))
     return Strip(segments).crop(0, width).extend_cell_length(width, pad)
-

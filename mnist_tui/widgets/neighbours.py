@@ -54,7 +54,9 @@ class NeighboursPanel(ModelPanel):
                     progress(f"Embedding the training images: {done:,} of {total:,}…")
             return model.request("neighbours", pixels, K, self.data_path, timeout=QUERY_TIMEOUT)
 
-        self.want(index, fetch, "Embedding the training images (once per model)…" if not self._prepared else "Searching…")
+        self.want(
+            index, fetch, "Embedding the training images (once per model)…" if not self._prepared else "Searching…"
+        )
 
     def build(self, width: int, height: int) -> list[Strip]:
         answer = self.answer
@@ -70,14 +72,19 @@ class NeighboursPanel(ModelPanel):
             drawn = [halfblock_segments(pooled(images[i])) for i in row]
             for line in zip(*drawn):
                 strips.append(Strip(_join([list(cells) for cells in line], gap)))
-            strips.append(Strip(_join([self._caption(int(labels[i]), float(sims[i]), int(indices[i])) for i in row], gap)))
+            strips.append(
+                Strip(_join([self._caption(int(labels[i]), float(sims[i]), int(indices[i])) for i in row], gap))
+            )
         return [strip.adjust_cell_length(width, base) for strip in strips[:height]]
 
     def _caption(self, label: int, similarity: float, index: int) -> list[Segment]:
         base = self.rich_style
         colour = "green" if label == self.true else "red" if label == self.predicted else "yellow"
         text = f" {similarity:.2f} #{index}"
-        return [Segment(str(label), base + Style(color=colour, bold=True)), Segment(text[: CELL - 1].ljust(CELL - 1), base + Style(dim=True))]
+        return [
+            Segment(str(label), base + Style(color=colour, bold=True)),
+            Segment(text[: CELL - 1].ljust(CELL - 1), base + Style(dim=True)),
+        ]
 
 
 def _join(cells: list[list[Segment]], gap: Segment) -> list[Segment]:

@@ -45,11 +45,37 @@ COLUMNS = [
     Column("options", "Options", 16, lambda r, now: fmt.options(r), lambda r: fmt.options(r), wide_only=True),
     Column("epochs", "Ep", 5, lambda r, now: fmt.epochs(r), lambda r: r.epochs_done, right=True, descending=True),
     Column("best", "Best val", 10, lambda r, now: fmt.best(r), best_value, right=True, descending=True),
-    Column("test", "Test", 6, lambda r, now: fmt.percent(r.test_accuracy), lambda r: r.test_accuracy, right=True, descending=True),
-    Column("time", "Time", 6, lambda r, now: fmt.duration(r.elapsed), lambda r: r.elapsed, right=True, descending=True, wide_only=True),
+    Column(
+        "test",
+        "Test",
+        6,
+        lambda r, now: fmt.percent(r.test_accuracy),
+        lambda r: r.test_accuracy,
+        right=True,
+        descending=True,
+    ),
+    Column(
+        "time",
+        "Time",
+        6,
+        lambda r, now: fmt.duration(r.elapsed),
+        lambda r: r.elapsed,
+        right=True,
+        descending=True,
+        wide_only=True,
+    ),
     Column("status", "Status", 13, lambda r, now: fmt.status(r), lambda r: fmt.status(r)),
-    Column("size", "Size", 6, lambda r, now: fmt.size(r.size_bytes), lambda r: r.size_bytes, right=True, descending=True, wide_only=True),
-]  # fmt: skip
+    Column(
+        "size",
+        "Size",
+        6,
+        lambda r, now: fmt.size(r.size_bytes),
+        lambda r: r.size_bytes,
+        right=True,
+        descending=True,
+        wide_only=True,
+    ),
+]
 BY_KEY = {column.key: column for column in COLUMNS}
 
 

@@ -18,9 +18,17 @@ from ..analysis import BrailleScatter, braille_scatter
 from .cached import CachedLines
 
 DIGIT_COLOURS = (
-    "#4ea8ff", "#ffa94d", "#69db7c", "#ff6b6b", "#b197fc",
-    "#d4a373", "#f783ac", "#ced4da", "#d8f36a", "#3bc9db",
-)  # fmt: skip
+    "#4ea8ff",
+    "#ffa94d",
+    "#69db7c",
+    "#ff6b6b",
+    "#b197fc",
+    "#d4a373",
+    "#f783ac",
+    "#ced4da",
+    "#d8f36a",
+    "#3bc9db",
+)
 """One colour per digit, each distinct on a dark background."""
 CONFIDENCE_COLOURS = ("#ff6b6b", "#ffa94d", "#ffe066", "#69db7c")
 """Below 0.5, 0.5-0.9, 0.9-0.99, from 0.99 (``analysis.confidence_classes``)."""

@@ -138,4 +138,7 @@ class WeightGrid(CachedLines):
                         style = styles[key] = base + Style(color=colours[key[0]], bgcolor=colours[key[1]])
                     segments.append(Segment("▀", style))
                 lines[y] += Segment.simplify(segments)
-        return [Strip(line).extend_cell_length(width, base).crop(0, width) if line else blank[i] for i, line in enumerate(lines)]
+        return [
+            Strip(line).extend_cell_length(width, base).crop(0, width) if line else blank[i]
+            for i, line in enumerate(lines)
+        ]

@@ -37,7 +37,9 @@ class WhyPanel(ModelPanel):
         """Explain test image ``index``: its pixels, labels and the model's probabilities."""
         classes = [predicted] if true == predicted else [predicted, true]
         self.image = np.asarray(image, np.uint8)
-        self.captions = [f"{what} {c} · {float(probabilities[c]):.0%}" for what, c in zip(("predicted", "true"), classes)]
+        self.captions = [
+            f"{what} {c} · {float(probabilities[c]):.0%}" for what, c in zip(("predicted", "true"), classes)
+        ]
         pixels = np.ascontiguousarray(self.image)
 
         def fetch(model: Any, progress: Progress) -> np.ndarray:
@@ -58,7 +60,9 @@ class WhyPanel(ModelPanel):
         drawn = [signed_halfblock_segments(m, self.image) for m in scaled]
         gap = Segment(" " * GAP, base)
         strips = [Strip([*sum(([*row, gap] for row in rows), [])][:-1]) for rows in zip(*drawn)]
-        captions = [Segment(c.center(MAP_WIDTH)[:MAP_WIDTH], base + Style(bold=True)) for c in self.captions[: len(drawn)]]
+        captions = [
+            Segment(c.center(MAP_WIDTH)[:MAP_WIDTH], base + Style(bold=True)) for c in self.captions[: len(drawn)]
+        ]
         strips.append(Strip([*sum(([c, gap] for c in captions), [])][:-1]))
         left = Segment(" " * max((width - strips[0].cell_length) // 2, 0), base)
         return [Strip([left, *strip]).adjust_cell_length(width, base) for strip in strips[:height]]

@@ -22,7 +22,19 @@ import numpy as np
 
 from ..events import Failed, Finished, Sink
 from ..training import RunControl, temporary_paths
-from .protocol import Cancel, Job, ModelLoading, ModelServerError, Request, Response, ScoreJob, ServeJob, Serving, Stop, TrainJob
+from .protocol import (
+    Cancel,
+    Job,
+    ModelLoading,
+    ModelServerError,
+    Request,
+    Response,
+    ScoreJob,
+    ServeJob,
+    Serving,
+    Stop,
+    TrainJob,
+)
 
 PROCESS_NAME = "mnist-tui-trainer"
 POLL = 0.05  # seconds between looks at the run's stop/cancel flags while no event arrives
@@ -144,7 +156,7 @@ def end_all(deadline: float | None = None) -> None:
 
 def _start(job: Job, target: Callable[[Any, Job], None] | None, writing: Iterable[Path]) -> _Live:
     if target is None:
-        from .child import main as target  # noqa: N813 - the child's entry point
+        from .child import main as target
     context = multiprocessing.get_context("spawn")  # never fork: the UI has threads
     parent, child = context.Pipe(duplex=True)
     process = context.Process(target=target, args=(child, job), name=PROCESS_NAME, daemon=True)

@@ -173,7 +173,9 @@ class Explainer:
             head, _ = self._head()
             if not isinstance(head, keras.layers.Dense):
                 ends = type(head).__name__ if head is not None else "layers that cannot be traced back"
-                raise ExplainError(f"Nearest training images need a model whose last layer is Dense; this one ends with {ends}.")
+                raise ExplainError(
+                    f"Nearest training images need a model whose last layer is Dense; this one ends with {ends}."
+                )
             layers = self.model.layers
             before = layers[: layers.index(head)] if head in layers else []
             if not any(layer.weights for layer in before):

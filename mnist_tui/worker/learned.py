@@ -265,8 +265,14 @@ class LayoutJob:
     def state(self) -> dict[str, Any]:
         """What the UI polls: ``done``, ``fraction``, ``stage``, ``method``, ``layout``, ``error``."""
         done = self.layout is not None or self.error is not None
-        return {"done": done, "fraction": self.fraction, "stage": self.stage, "method": self.method,
-                "layout": self.layout, "error": self.error}  # fmt: skip
+        return {
+            "done": done,
+            "fraction": self.fraction,
+            "stage": self.stage,
+            "method": self.method,
+            "layout": self.layout,
+            "error": self.error,
+        }
 
 
 def _write_cache(path: Path, layout: np.ndarray) -> None:
@@ -315,7 +321,14 @@ def layout_poll(model: Any) -> dict:
     """The background layout's state (see :meth:`LayoutJob.state`)."""
     job = getattr(model, JOB_ATTR, None)
     if job is None:
-        return {"done": True, "fraction": 0.0, "stage": "", "method": "", "layout": None, "error": "no layout was started"}
+        return {
+            "done": True,
+            "fraction": 0.0,
+            "stage": "",
+            "method": "",
+            "layout": None,
+            "error": "no layout was started",
+        }
     return job.state()
 
 

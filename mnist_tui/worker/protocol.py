@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 from ..config import TrainConfig
 
@@ -37,7 +36,7 @@ class ServeJob:
     name: str
 
 
-Job = Union[TrainJob, ScoreJob, ServeJob]
+Job = TrainJob | ScoreJob | ServeJob
 
 
 @dataclass(frozen=True)
