@@ -8,7 +8,9 @@ Search order (first hit wins):
 4. a download into the app's cache directory.
 
 A data path is either a directory with the four IDX files (gzipped or not) or a
-Keras-format ``mnist.npz``. Nothing here imports TensorFlow.
+Keras-format ``mnist.npz``. What the files are called, their checksums, the images'
+shape and the number of classes come from a :class:`~mnist_tui.datasets.Dataset`
+(:data:`~mnist_tui.datasets.MNIST` unless told). Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ from typing import BinaryIO
 
 import numpy as np
 
+from .datasets import MNIST, DataFile, Dataset
+
 #: progress(file name, bytes done, bytes in total or 0 when unknown)
 Progress = Callable[[str, int, int], None]
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
-SIDE = 28
-SPLIT_SIZES = {"train": 60_000, "test": 10_000}
 MAX_IDX_BYTES = 64 * 2**20
 """The most an IDX file may hold once decompressed: room above the largest MNIST file
 (47,040,016 bytes of training images), and a bound on what a corrupt or hostile file costs."""
@@ -43,38 +45,6 @@ MAX_ARRAY_BYTES = 400 * 2**20
 """The most one array of an ``.npz`` may hold: the training images even as 64-bit integers
 (376 MB); a header that promises more is refused before anything is allocated."""
 
-
-@dataclass(frozen=True)
-class MnistFile:
-    """One of the four canonical files."""
-
-    split: str
-    kind: str  # "images" or "labels"
-    name: str  # canonical name, without .gz
-    md5: str
-    size: int  # bytes of the .gz
-
-    @property
-    def gz_name(self) -> str:
-        return self.name + ".gz"
-
-    def spellings(self) -> list[str]:
-        """Names this file goes by on disk: canonical and dotted, gzipped or not."""
-        dotted = self.name.replace("-idx", ".idx")
-        return [self.gz_name, self.name, dotted + ".gz", dotted]
-
-
-FILES = (
-    MnistFile("train", "images", "train-images-idx3-ubyte", "f68b3c2dcbeaaa9fbdd348bbdeb94873", 9_912_422),
-    MnistFile("train", "labels", "train-labels-idx1-ubyte", "d53e105ee54ea40749a09fcbcd1e9432", 28_881),
-    MnistFile("test", "images", "t10k-images-idx3-ubyte", "9fb629c4189551a2d022fa330f9573f3", 1_648_877),
-    MnistFile("test", "labels", "t10k-labels-idx1-ubyte", "ec29112dd5afa0611ce80d1b7f02629c", 4_542),
-)
-
-DEFAULT_MIRRORS = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-)
 DATA_ENV = "MNIST_TUI_DATA"
 MIRRORS_ENV = "MNIST_TUI_MIRRORS"
 CHUNK = 64 * 1024
@@ -102,19 +72,20 @@ class MnistData:
 # ----------------------------------------------------------------------------- parsing
 
 
-def parse_idx(raw: bytes, name: str, kind: str) -> np.ndarray:
+def parse_idx(raw: bytes, name: str, kind: str, dataset: Dataset = MNIST) -> np.ndarray:
     """Parse an IDX images (3-D) or labels (1-D) file already read into memory.
 
     Args:
         raw: The uncompressed bytes.
         name: File name used in error messages.
         kind: ``"images"`` or ``"labels"``.
+        dataset: Whose image shape and classes the file must have.
 
     Returns:
-        ``(n, 28, 28)`` or ``(n,)`` uint8 array (a read-only view of ``raw``).
+        ``(n, height, width)`` or ``(n,)`` uint8 array (a read-only view of ``raw``).
 
     Raises:
-        DataError: wrong magic number, dimensions or length, or labels out of 0..9.
+        DataError: wrong magic number, dimensions or length, or a label that is not a class.
     """
     header = 16 if kind == "images" else 8
     if len(raw) < header:
@@ -127,9 +98,9 @@ def parse_idx(raw: bytes, name: str, kind: str) -> np.ndarray:
     shape: tuple[int, ...] = (count,)
     if kind == "images":
         rows, cols = int.from_bytes(raw[8:12], "big"), int.from_bytes(raw[12:16], "big")
-        if (rows, cols) != (SIDE, SIDE):
-            raise DataError(f"{name}: images are {rows}x{cols}, expected {SIDE}x{SIDE}")
-        shape = (count, SIDE, SIDE)
+        if (rows, cols) != dataset.image_shape:
+            raise DataError(f"{name}: images are {rows}x{cols}, expected {dataset.height}x{dataset.width}")
+        shape = (count, *dataset.image_shape)
     expected_len = header + int(np.prod(shape))
     if len(raw) != expected_len:
         raise DataError(
@@ -137,13 +108,15 @@ def parse_idx(raw: bytes, name: str, kind: str) -> np.ndarray:
         )
     array = np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
     if kind == "labels":
-        check_labels(array, name)
+        check_labels(array, name, dataset)
     return array
 
 
-def check_labels(labels: np.ndarray, name: str) -> None:
-    if labels.size and int(labels.max()) > 9:
-        raise DataError(f"{name}: labels must be 0..9, found {int(labels.max())}")
+def check_labels(labels: np.ndarray, name: str, dataset: Dataset = MNIST) -> None:
+    """Raise :class:`DataError` when a label is not one of ``dataset``'s classes (uint8 labels are never negative)."""
+    last = dataset.num_classes - 1
+    if labels.size and int(labels.max()) > last:
+        raise DataError(f"{name}: labels must be 0..{last}, found {int(labels.max())}")
 
 
 def read_maybe_gzip(path: Path, limit: int | None = None) -> bytes:
@@ -203,7 +176,7 @@ def gunzip_if_gzipped(raw: bytes, name: str, limit: int | None = None) -> bytes:
     return b"".join(pieces)
 
 
-def find_idx_file(directory: Path, spec: MnistFile) -> Path | None:
+def find_idx_file(directory: Path, spec: DataFile) -> Path | None:
     for spelling in spec.spellings():
         candidate = directory / spelling
         if candidate.is_file():
@@ -211,31 +184,38 @@ def find_idx_file(directory: Path, spec: MnistFile) -> Path | None:
     return None
 
 
-def check_split(images: np.ndarray, labels: np.ndarray, split: str, where: str, check_sizes: bool) -> None:
+def check_split(images: np.ndarray, labels: np.ndarray, split: str, where: str, expected: int | None) -> None:
+    """Raise :class:`DataError` unless each image has a label and, when ``expected`` is given, there are that many."""
     if len(images) != len(labels):
         raise DataError(f"{where}: {split} has {len(images):,} images but {len(labels):,} labels")
-    if check_sizes and len(images) != SPLIT_SIZES[split]:
-        raise DataError(f"{where}: {split} split has {len(images):,} images, expected {SPLIT_SIZES[split]:,}")
+    if expected is not None and len(images) != expected:
+        raise DataError(f"{where}: {split} split has {len(images):,} images, expected {expected:,}")
 
 
-def load_idx_dir(directory: Path, *, check_sizes: bool = True) -> MnistData:
-    """Load the four IDX files from a directory.
+def load_idx_dir(directory: Path, *, check_sizes: bool = True, dataset: Dataset = MNIST) -> MnistData:
+    """Load the dataset's four IDX files from a directory.
+
+    Args:
+        directory: Where the files are, under any of their spellings.
+        check_sizes: Whether each split must have as many images as the published dataset.
+        dataset: Which files to read, and the shape and classes they must have.
 
     Raises:
         DataError: a file is missing or fails validation.
     """
     arrays: dict[tuple[str, str], np.ndarray] = {}
     missing = []
-    for spec in FILES:
+    for spec in dataset.files:
         path = find_idx_file(directory, spec)
         if path is None:
             missing.append(spec.gz_name)
             continue
-        arrays[spec.split, spec.kind] = parse_idx(read_maybe_gzip(path), str(path), spec.kind)
+        arrays[spec.split, spec.kind] = parse_idx(read_maybe_gzip(path), str(path), spec.kind, dataset)
     if missing:
         raise DataError(f"{directory}: missing {', '.join(missing)}")
-    for split in SPLIT_SIZES:
-        check_split(arrays[split, "images"], arrays[split, "labels"], split, str(directory), check_sizes)
+    for split in dataset.splits:
+        expected = dataset.size_of(split) if check_sizes else None
+        check_split(arrays[split, "images"], arrays[split, "labels"], split, str(directory), expected)
     return MnistData(
         arrays["train", "images"],
         arrays["train", "labels"],
@@ -248,7 +228,7 @@ def load_idx_dir(directory: Path, *, check_sizes: bool = True) -> MnistData:
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def load_npz(path: Path, *, check_sizes: bool = True) -> MnistData:
+def load_npz(path: Path, *, check_sizes: bool = True, dataset: Dataset = MNIST) -> MnistData:
     """Load a Keras-format ``mnist.npz`` without ever unpickling.
 
     Each member's ``.npy`` header is read and checked (dtype, shape, and that the
@@ -260,18 +240,19 @@ def load_npz(path: Path, *, check_sizes: bool = True) -> MnistData:
     """
     try:
         with open(path, "rb") as handle:
-            return read_npz(handle, str(path), check_sizes=check_sizes)
+            return read_npz(handle, str(path), check_sizes=check_sizes, dataset=dataset)
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def read_npz(handle: BinaryIO, name: str, *, check_sizes: bool = True) -> MnistData:
+def read_npz(handle: BinaryIO, name: str, *, check_sizes: bool = True, dataset: Dataset = MNIST) -> MnistData:
     """Read a Keras-format ``.npz`` from an open binary file (see :func:`load_npz`).
 
     Args:
         handle: A seekable binary file positioned at its start.
         name: File name used in error messages and as the data's source.
-        check_sizes: Whether the splits must have MNIST's 60,000 and 10,000 images.
+        check_sizes: Whether the splits must have as many images as the published dataset.
+        dataset: The shape and classes the arrays must have.
 
     Raises:
         DataError: as :func:`load_npz`.
@@ -286,14 +267,14 @@ def read_npz(handle: BinaryIO, name: str, *, check_sizes: bool = True) -> MnistD
             missing = [key for key in NPZ_KEYS if key not in members]
             if missing:
                 raise DataError(f"{path}: missing arrays {', '.join(missing)} (expected {', '.join(NPZ_KEYS)})")
-            arrays = {key: read_npy_member(archive, members[key], key, path) for key in NPZ_KEYS}
+            arrays = {key: read_npy_member(archive, members[key], key, path, dataset) for key in NPZ_KEYS}
     except DataError:
         raise
     except MemoryError:
         raise DataError(f"{path}: not enough memory to read the arrays") from None
     except Exception as exc:  # zipfile.BadZipFile, zlib.error, EOFError, ValueError and friends
         raise DataError(f"{path}: not a valid .npz archive ({type(exc).__name__}: {exc})") from None
-    for split in SPLIT_SIZES:
+    for split in dataset.splits:
         prefix = "train" if split == "train" else "test"
         for key in (f"x_{prefix}", f"y_{prefix}"):
             arr = arrays[key]
@@ -301,16 +282,17 @@ def read_npz(handle: BinaryIO, name: str, *, check_sizes: bool = True) -> MnistD
                 if not np.issubdtype(arr.dtype, np.integer) or (arr.size and (arr.min() < 0 or arr.max() > 255)):
                     raise DataError(f"{path}: {key} has dtype {arr.dtype}, expected uint8")
                 arrays[key] = arr.astype(np.uint8)
-        check_labels(arrays[f"y_{prefix}"], f"{path}: y_{prefix}")
-        check_split(arrays[f"x_{prefix}"], arrays[f"y_{prefix}"], split, path, check_sizes)
+        check_labels(arrays[f"y_{prefix}"], f"{path}: y_{prefix}", dataset)
+        expected = dataset.size_of(split) if check_sizes else None
+        check_split(arrays[f"x_{prefix}"], arrays[f"y_{prefix}"], split, path, expected)
     return MnistData(*(arrays[key] for key in NPZ_KEYS), source=path)
 
 
-def read_npy_member(archive: zipfile.ZipFile, member: str, key: str, path: str) -> np.ndarray:
+def read_npy_member(archive: zipfile.ZipFile, member: str, key: str, path: str, dataset: Dataset = MNIST) -> np.ndarray:
     """One array of an ``.npz``, its header checked before any of its data is read.
 
     Raises:
-        DataError: an object array, a shape that is not MNIST's, more than
+        DataError: an object array, a shape that is not the dataset's, more than
             :data:`MAX_ARRAY_BYTES`, or a header that does not match the member's size.
     """
     info = archive.getinfo(member)
@@ -328,8 +310,8 @@ def read_npy_member(archive: zipfile.ZipFile, member: str, key: str, path: str) 
     if dtype.hasobject:
         raise DataError(f"{path}: contains object arrays, which are never loaded (they could run code)")
     expected_ndim = 3 if key.startswith("x") else 1
-    if len(shape) != expected_ndim or (expected_ndim == 3 and tuple(shape[1:]) != (SIDE, SIDE)):
-        wanted = f"(n, {SIDE}, {SIDE})" if expected_ndim == 3 else "(n,)"
+    if len(shape) != expected_ndim or (expected_ndim == 3 and tuple(shape[1:]) != dataset.image_shape):
+        wanted = f"(n, {dataset.height}, {dataset.width})" if expected_ndim == 3 else "(n,)"
         raise DataError(f"{path}: {key} has shape {tuple(shape)}, expected {wanted}")
     promised = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if promised > MAX_ARRAY_BYTES:
@@ -342,26 +324,28 @@ def read_npy_member(archive: zipfile.ZipFile, member: str, key: str, path: str) 
         return np.lib.format.read_array(stream, allow_pickle=False)
 
 
-def load_path(path: Path, *, check_sizes: bool = True) -> MnistData:
-    """Load MNIST from a directory of IDX files, a directory holding ``mnist.npz``, or an ``.npz`` file."""
+def load_path(path: Path, *, check_sizes: bool = True, dataset: Dataset = MNIST) -> MnistData:
+    """Load a dataset from a directory of IDX files, a directory holding its ``mnist.npz``, or an ``.npz`` file."""
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
+    npz_name = dataset.npz_name or "an .npz"
     if path.is_dir():
         if not any(path.iterdir()):
-            raise DataError(f"{path}: directory is empty (expected the four MNIST IDX files or mnist.npz)")
-        if (path / "mnist.npz").is_file() and find_idx_file(path, FILES[0]) is None:
-            return load_npz(path / "mnist.npz", check_sizes=check_sizes)
-        return load_idx_dir(path, check_sizes=check_sizes)
-    return load_npz(path, check_sizes=check_sizes)
+            raise DataError(f"{path}: directory is empty (expected the four {dataset.title} IDX files or {npz_name})")
+        if dataset.npz_name and (path / npz_name).is_file() and find_idx_file(path, dataset.files[0]) is None:
+            return load_npz(path / npz_name, check_sizes=check_sizes, dataset=dataset)
+        return load_idx_dir(path, check_sizes=check_sizes, dataset=dataset)
+    return load_npz(path, check_sizes=check_sizes, dataset=dataset)
 
 
 # ----------------------------------------------------------------------------- locations
 
 
-def keras_cache_file(env: Mapping[str, str] = os.environ) -> Path:
+def keras_cache_file(env: Mapping[str, str] = os.environ, dataset: Dataset = MNIST) -> Path:
+    """Where Keras's own ``load_data`` keeps the dataset (``~/.keras/datasets/mnist.npz``)."""
     home = Path(env["KERAS_HOME"]) if env.get("KERAS_HOME") else Path.home() / ".keras"
-    return home / "datasets" / "mnist.npz"
+    return home / "datasets" / dataset.npz_name
 
 
 def app_cache_dir(env: Mapping[str, str] = os.environ) -> Path:
@@ -369,14 +353,15 @@ def app_cache_dir(env: Mapping[str, str] = os.environ) -> Path:
     return base / "mnist-tui"
 
 
-def mirrors_from_env(env: Mapping[str, str] = os.environ) -> list[str]:
+def mirrors_from_env(env: Mapping[str, str] = os.environ, dataset: Dataset = MNIST) -> list[str]:
+    """The mirrors ``MNIST_TUI_MIRRORS`` names (space or comma separated), else the dataset's own."""
     raw = env.get(MIRRORS_ENV, "")
     mirrors = [m.strip() for m in raw.replace(",", " ").split() if m.strip()]
-    return mirrors or list(DEFAULT_MIRRORS)
+    return mirrors or list(dataset.mirrors)
 
 
-def has_all_files(directory: Path) -> bool:
-    return directory.is_dir() and all(find_idx_file(directory, spec) for spec in FILES)
+def has_all_files(directory: Path, dataset: Dataset = MNIST) -> bool:
+    return directory.is_dir() and all(find_idx_file(directory, spec) for spec in dataset.files)
 
 
 def load_mnist(
@@ -386,6 +371,7 @@ def load_mnist(
     cancel: threading.Event | None = None,
     env: Mapping[str, str] = os.environ,
     timeout: float = 20.0,
+    dataset: Dataset = MNIST,
 ) -> MnistData:
     """Find MNIST (see the module docstring for the order), downloading it if needed.
 
@@ -395,20 +381,28 @@ def load_mnist(
         cancel: When set, a running download stops with ``DownloadCancelled``.
         env: Environment to read ``MNIST_TUI_DATA``, ``KERAS_HOME`` etc. from.
         timeout: Seconds a download may wait for the server before giving up.
+        dataset: Which dataset: its files, mirrors, image shape and classes.
 
     Raises:
         DataError: with a message a person can act on.
     """
     explicit = path if path is not None else env.get(DATA_ENV) or None
     if explicit is not None:
-        return load_path(Path(explicit))
-    keras_file = keras_cache_file(env)
+        return load_path(Path(explicit), dataset=dataset)
+    keras_file = keras_cache_file(env, dataset)
     if keras_file.is_file():
-        return load_npz(keras_file)
+        return load_npz(keras_file, dataset=dataset)
     cache = app_cache_dir(env)
-    if not has_all_files(cache):
-        download_mnist(cache, mirrors_from_env(env), progress=progress, cancel=cancel, timeout=timeout)
-    return load_idx_dir(cache)
+    if not has_all_files(cache, dataset):
+        download_mnist(
+            cache,
+            mirrors_from_env(env, dataset),
+            progress=progress,
+            cancel=cancel,
+            timeout=timeout,
+            files=dataset.files,
+        )
+    return load_idx_dir(cache, dataset=dataset)
 
 
 # ----------------------------------------------------------------------------- download
@@ -421,9 +415,9 @@ def download_mnist(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     timeout: float = 20.0,
-    files: tuple[MnistFile, ...] = FILES,
+    files: tuple[DataFile, ...] = MNIST.files,
 ) -> None:
-    """Download the four files into ``target``, each verified before it takes its final name.
+    """Download the dataset's files into ``target``, each verified before it takes its final name.
 
     Every mirror is tried in turn for each file. A file is streamed into a hidden
     temporary file beside its final name and renamed only once its MD5 matches,
@@ -462,7 +456,7 @@ class _MirrorFailed(Exception):
 def fetch_verified(
     url: str,
     final: Path,
-    spec: MnistFile,
+    spec: DataFile,
     *,
     progress: Progress | None,
     cancel: threading.Event | None,

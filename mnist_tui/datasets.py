@@ -51,6 +51,10 @@ class Dataset:
         split_sizes: Images in each split of the published dataset.
         reader: The file format the reader parses (``"idx"``; a Keras ``.npz`` is read too).
         npz_name: The file name Keras's own cache uses for it.
+        ink_box: Side of the square each image's ink was scaled to fit before it was
+            centred by its centre of mass (MNIST: 20 of 28 pixels), so that a drawing is
+            prepared the same way; 0 when the images were not made so (the ink then
+            fills the whole image).
     """
 
     name: str
@@ -63,10 +67,13 @@ class Dataset:
     split_sizes: tuple[tuple[str, int], ...]
     reader: str = "idx"
     npz_name: str = ""
+    ink_box: int = 0
 
     def __post_init__(self) -> None:
         if len(self.class_names) != len(self.class_plurals):
             raise ValueError(f"{self.name}: {len(self.class_names)} class names but {len(self.class_plurals)} plurals")
+        if not 0 <= self.ink_box <= min(self.image_shape):
+            raise ValueError(f"{self.name}: an ink box of {self.ink_box} does not fit {self.image_shape} images")
 
     @property
     def height(self) -> int:
@@ -89,6 +96,11 @@ class Dataset:
     def classes(self) -> range:
         """The labels, ``0 .. num_classes - 1``."""
         return range(self.num_classes)
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The splits' names, ``("train", "test")``."""
+        return tuple(name for name, _ in self.split_sizes)
 
     def size_of(self, split: str) -> int:
         """Images in ``split`` (``"train"`` or ``"test"``) of the published dataset."""
@@ -120,6 +132,7 @@ MNIST = Dataset(
     ),
     split_sizes=(("train", 60_000), ("test", 10_000)),
     npz_name="mnist.npz",
+    ink_box=20,
 )
 """The handwritten digits: 60,000 training and 10,000 test images of 28x28 pixels, ten classes."""
 

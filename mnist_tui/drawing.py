@@ -1,25 +1,25 @@
-"""Drawing a digit: a 28x28 canvas painted with a soft brush, and MNIST's own preprocessing.
+"""Drawing a digit: a canvas of the dataset's image size painted with a soft brush, and MNIST's preprocessing.
 
 NumPy only, so the draw screen and its tests never import TensorFlow.
 
 MNIST digits were made by fitting each handwritten digit into a 20x20 box (keeping its
-aspect ratio, with anti-aliasing) and then placing that box in a 28x28 field so that
+aspect ratio, with anti-aliasing) and then placing that box in the image's field so that
 the digit's centre of mass sits at the centre. :func:`mnist_style` does the same to a
-drawing, so that a digit drawn small, large or off to one side is seen the way the
-model saw its training data.
+drawing (with the dataset's :attr:`~mnist_tui.datasets.Dataset.ink_box`), so that a digit
+drawn small, large or off to one side is seen the way the model saw its training data.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-SIZE = 28
-BOX = 20
+from .datasets import MNIST, Dataset
+
 INK = 0.05  # pixels fainter than this do not count as part of the digit's extent
 
 
 class Canvas:
-    """A 28x28 field of ink in ``[0, 1]``, painted in strokes with a soft, round brush.
+    """A field of ink in ``[0, 1]`` the size of ``dataset``'s images, painted in strokes with a soft, round brush.
 
     Coordinates are in pixels, pixel ``(x, y)`` centred on ``(x, y)``; fractions are
     fine. The brush is fully dark within ``core`` pixels of its centre and fades out
@@ -27,12 +27,13 @@ class Canvas:
     as MNIST's pen strokes.
     """
 
-    def __init__(self, core: float = 0.7, feather: float = 1.6) -> None:
-        self.pixels = np.zeros((SIZE, SIZE), np.float32)
+    def __init__(self, core: float = 0.7, feather: float = 1.6, dataset: Dataset = MNIST) -> None:
+        self.height, self.width = dataset.image_shape
+        self.pixels = np.zeros(dataset.image_shape, np.float32)
         self.core = core
         self.feather = feather
         self._last: tuple[float, float] | None = None
-        self._ys, self._xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+        self._ys, self._xs = np.mgrid[0 : self.height, 0 : self.width].astype(np.float32)
 
     @property
     def image(self) -> np.ndarray:
@@ -89,36 +90,39 @@ def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return rows @ image @ cols.T
 
 
-def mnist_style(image: np.ndarray) -> np.ndarray:
-    """Fit the digit into a 20x20 box and centre it by its centre of mass in a 28x28 field.
+def mnist_style(image: np.ndarray, dataset: Dataset = MNIST) -> np.ndarray:
+    """Fit the digit into the dataset's ink box and centre it by its centre of mass in an image of its shape.
 
     Args:
         image: A 2-D drawing, uint8 (0..255) or float (0..1), 255/1 meaning ink.
+        dataset: The image shape and the ink box (MNIST's digits fill a 20x20 box).
 
     Returns:
-        A 28x28 uint8 image preprocessed like the MNIST digits; all zeros when nothing
-        is drawn.
+        A ``dataset.image_shape`` uint8 image preprocessed like the dataset's images;
+        all zeros when nothing is drawn.
     """
     pixels = np.asarray(image, dtype=np.float32)
     if pixels.max(initial=0.0) > 1.0:
         pixels = pixels / 255.0
     rows = np.flatnonzero((pixels > INK).any(axis=1))
     cols = np.flatnonzero((pixels > INK).any(axis=0))
-    field = np.zeros((SIZE, SIZE), np.float32)
+    field_h, field_w = dataset.image_shape
+    box = dataset.ink_box or min(field_h, field_w)
+    field = np.zeros((field_h, field_w), np.float32)
     if not len(rows):
         return field.astype(np.uint8)
     digit = pixels[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     height, width = digit.shape
-    scale = BOX / max(height, width)
-    new_h = max(1, min(BOX, int(round(height * scale))))
-    new_w = max(1, min(BOX, int(round(width * scale))))
+    scale = box / max(height, width)
+    new_h = max(1, min(box, int(round(height * scale))))
+    new_w = max(1, min(box, int(round(width * scale))))
     boxed = np.clip(resize(digit, new_h, new_w), 0.0, 1.0)
     mass = boxed.sum()
     cy = float((boxed.sum(axis=1) * np.arange(new_h)).sum() / mass)
     cx = float((boxed.sum(axis=0) * np.arange(new_w)).sum() / mass)
-    centre = SIZE / 2  # MNIST put the centre of mass at pixel (14, 14): this reproduces its digits exactly
-    top = int(np.clip(round(centre - cy), 0, SIZE - new_h))
-    left = int(np.clip(round(centre - cx), 0, SIZE - new_w))
+    # MNIST put the centre of mass at the field's centre, pixel (14, 14): this reproduces its digits exactly
+    top = int(np.clip(round(field_h / 2 - cy), 0, field_h - new_h))
+    left = int(np.clip(round(field_w / 2 - cx), 0, field_w - new_w))
     field[top : top + new_h, left : left + new_w] = boxed
     return np.round(field * 255).astype(np.uint8)
 

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from .config import TrainConfig
+from .datasets import MNIST, Dataset
 
 # TensorFlow's (intra-op, inter-op) thread pools per architecture; None keeps its default
 # (one thread per core for each). The MLP's ops are too small to split: on 2 cores one
@@ -28,7 +29,7 @@ THREADS: dict[str, tuple[int, int] | None] = {"mlp": (1, 1), "cnn": None}
 
 
 class ModelError(Exception):
-    """A model file is missing, unreadable or does not fit MNIST."""
+    """A model file is missing, unreadable or does not fit the dataset's images and classes."""
 
 
 def configure_threads(arch: str) -> bool:
@@ -77,8 +78,10 @@ def set_seed(seed: int) -> None:
         keras.utils.set_random_seed(seed)
 
 
-def build_model(config: TrainConfig, steps_per_epoch: int | None = None, policy: str = "float32") -> keras.Model:
-    """Build and compile the model ``config.arch`` describes.
+def build_model(
+    config: TrainConfig, steps_per_epoch: int | None = None, policy: str = "float32", dataset: Dataset = MNIST
+) -> keras.Model:
+    """Build and compile the model ``config.arch`` describes, for ``dataset``'s images and classes.
 
     The MLP is the reference model: Adam at a constant learning rate. The CNN's learning
     rate follows a cosine from ``config.learning_rate`` down to zero over the whole run
@@ -91,23 +94,24 @@ def build_model(config: TrainConfig, steps_per_epoch: int | None = None, policy:
         policy: Keras dtype policy of every layer but the last (``"mixed_bfloat16"``,
             ``"mixed_float16"``, ``"float32"``); the softmax layer, and so the loss, stay
             float32. Keras wraps the optimizer in loss scaling for ``mixed_float16``.
+        dataset: Sets the input shape and the number of outputs.
     """
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(policy)  # layers take the policy when they are created
     try:
-        return _build(config, steps_per_epoch)
+        return _build(config, steps_per_epoch, dataset)
     finally:
         keras.config.set_dtype_policy(previous)
 
 
-def _build(config: TrainConfig, steps_per_epoch: int | None) -> keras.Model:
+def _build(config: TrainConfig, steps_per_epoch: int | None, dataset: Dataset) -> keras.Model:
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = config.learning_rate
     if config.arch == "cnn":
         # two 5x5 convolution blocks, then the same dense head as the MLP
         model = keras.Sequential(
             [
-                keras.Input(shape=(28, 28), name="image"),
-                keras.layers.Reshape((28, 28, 1)),
+                keras.Input(shape=dataset.image_shape, name="image"),
+                keras.layers.Reshape((*dataset.image_shape, 1)),
                 keras.layers.Conv2D(32, 5, padding="same", activation="relu"),
                 keras.layers.MaxPooling2D(),
                 keras.layers.Conv2D(64, 5, padding="same", activation="relu"),
@@ -115,7 +119,7 @@ def _build(config: TrainConfig, steps_per_epoch: int | None) -> keras.Model:
                 keras.layers.Flatten(),
                 keras.layers.Dense(config.hidden_units, activation="relu"),
                 keras.layers.Dropout(config.dropout),
-                keras.layers.Dense(10, activation="softmax", dtype="float32"),
+                keras.layers.Dense(dataset.num_classes, activation="softmax", dtype="float32"),
             ],
             name="cnn",
         )
@@ -126,11 +130,11 @@ def _build(config: TrainConfig, steps_per_epoch: int | None) -> keras.Model:
     else:
         model = keras.Sequential(
             [
-                keras.Input(shape=(28, 28), name="image"),
+                keras.Input(shape=dataset.image_shape, name="image"),
                 keras.layers.Flatten(),
                 keras.layers.Dense(config.hidden_units, activation="relu"),
                 keras.layers.Dropout(config.dropout),
-                keras.layers.Dense(10, activation="softmax", dtype="float32"),
+                keras.layers.Dense(dataset.num_classes, activation="softmax", dtype="float32"),
             ],
             name="mlp",
         )
@@ -157,8 +161,8 @@ def scale(images: np.ndarray) -> np.ndarray:
     return np.asarray(images, dtype=np.float32) / 255.0
 
 
-def load_model(path: Path) -> keras.Model:
-    """Load a ``.keras`` model in safe mode and check that it classifies 28x28 images into 10 classes.
+def load_model(path: Path, dataset: Dataset = MNIST) -> keras.Model:
+    """Load a ``.keras`` model in safe mode and check that it classifies ``dataset``'s images into its classes.
 
     Raises:
         ModelError: with what is wrong with the file.
@@ -178,24 +182,28 @@ def load_model(path: Path) -> keras.Model:
             ) from None
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"{path}: not a readable Keras model ({reason[:160]})") from None
-    check_model_shape(model, path)
+    check_model_shape(model, path, dataset)
     return model
 
 
-def check_model_shape(model: keras.Model, path: Path) -> None:
+def check_model_shape(model: keras.Model, path: Path, dataset: Dataset = MNIST) -> None:
+    """Raise :class:`ModelError` unless the model fits ``dataset``: its images in, one output per class.
+
+    The images may come as they are, with a channel axis, or flattened.
+    """
     try:
         inputs = tuple(model.inputs[0].shape[1:])
         outputs = tuple(model.outputs[0].shape[1:])
     except Exception:
         raise ModelError(f"{path}: model has no defined input and output shapes") from None
-    if inputs not in ((28, 28), (28, 28, 1), (784,)):
-        raise ModelError(f"{path}: model expects input {inputs}, not 28x28 images")
-    if outputs != (10,):
-        raise ModelError(f"{path}: model outputs {outputs}, not 10 classes")
+    if inputs not in (dataset.image_shape, (*dataset.image_shape, 1), (dataset.pixels,)):
+        raise ModelError(f"{path}: model expects input {inputs}, not {dataset.height}x{dataset.width} images")
+    if outputs != (dataset.num_classes,):
+        raise ModelError(f"{path}: model outputs {outputs}, not {dataset.num_classes} classes")
 
 
 def predictor(model: keras.Model):
-    """A fast callable ``(n, 28, 28) uint8 -> (n, 10) probabilities`` for a few images.
+    """A fast callable ``(n, height, width) uint8 -> (n, classes) probabilities`` for a few images.
 
     ``predict_on_batch`` runs the backend's compiled predict step: 0.9 ms for one image
     of the MLP on 2 cores, against 4.3 ms for an eager ``model(x)`` call and tens of

@@ -11,24 +11,28 @@ from functools import cached_property
 
 import numpy as np
 
+from .datasets import MNIST, Dataset
+
 
 @dataclass(frozen=True, eq=False)
 class Predictions:
     """Class probabilities for a set of labelled images.
 
     Attributes:
-        images: ``(n, 28, 28)`` uint8.
+        images: ``(n, height, width)`` uint8.
         labels: ``(n,)`` true labels.
-        probabilities: ``(n, 10)`` softmax outputs.
+        probabilities: ``(n, classes)`` softmax outputs.
+        dataset: Whose images and classes these are.
     """
 
     images: np.ndarray
     labels: np.ndarray
     probabilities: np.ndarray
+    dataset: Dataset = MNIST
 
     def __post_init__(self) -> None:
         n = len(self.labels)
-        if self.images.shape[0] != n or self.probabilities.shape != (n, 10):
+        if self.images.shape[0] != n or self.probabilities.shape != (n, self.dataset.num_classes):
             raise ValueError(
                 f"inconsistent predictions: {self.images.shape} images, {n} labels, "
                 f"{self.probabilities.shape} probabilities"
@@ -76,16 +80,17 @@ class Predictions:
 
     @cached_property
     def confusion(self) -> np.ndarray:
-        """``(10, 10)`` counts; rows are true labels, columns predictions."""
-        counts = np.zeros((10, 10), dtype=np.int64)
+        """``(classes, classes)`` counts; rows are true labels, columns predictions."""
+        classes = self.dataset.num_classes
+        counts = np.zeros((classes, classes), dtype=np.int64)
         np.add.at(counts, (self.labels.astype(np.int64), self.predicted), 1)
         return counts
 
     def per_digit_accuracy(self) -> list[float | None]:
-        """Accuracy for each true digit, ``None`` where the digit never occurs."""
+        """Accuracy for each true class (a digit for MNIST), ``None`` where the class never occurs."""
         counts = self.confusion
         totals = counts.sum(axis=1)
-        return [float(counts[d, d] / totals[d]) if totals[d] else None for d in range(10)]
+        return [float(counts[c, c] / totals[c]) if totals[c] else None for c in self.dataset.classes]
 
 
 DATASET, CONFIDENCE, SUSPICIOUS = "dataset", "confidence", "suspicious"

@@ -1,4 +1,8 @@
-"""Pure rendering: 28x28 images and probability vectors to text. No Textual, no TensorFlow."""
+"""Pure rendering: images and probability vectors to text. No Textual, no TensorFlow.
+
+Everything follows the shape of the image and the length of the vector it is given:
+nothing here knows a dataset's image size or number of classes.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ def ascii_lines(image: np.ndarray, ramp: str = RAMP, width: int = 2) -> list[str
 
 
 def ascii_art(image: np.ndarray, ramp: str = RAMP) -> str:
-    """The image as ASCII art: 28 lines of 56 characters for an MNIST digit."""
+    """The image as ASCII art: one line per pixel row, two characters per pixel."""
     return "\n".join(ascii_lines(image, ramp))
 
 
@@ -123,7 +127,7 @@ def halfblock_style(upper: int, lower: int) -> Style:
 def halfblock_segments(image: np.ndarray) -> list[list[Segment]]:
     """The image drawn with upper half blocks: one cell per pixel column, two pixel rows per line.
 
-    A 28x28 image takes 14 lines of 28 cells.
+    An image ``height`` x ``width`` takes ``ceil(height / 2)`` lines of ``width`` cells.
     """
     return [[Segment(UPPER_HALF, halfblock_style(*cell)) for cell in row] for row in halfblock_levels(image)]
 
@@ -153,7 +157,7 @@ def probability_bars(
     true: int | None = None,
     width: int = 20,
 ) -> Text:
-    """Ten lines ``d ████▌     97.1%``; the predicted class bold, the true class marked."""
+    """One line per class, ``d ████▌     97.1%``; the predicted class bold, the true class marked."""
     text = Text(no_wrap=True, overflow="crop")
     for digit, p in enumerate(np.asarray(probabilities, dtype=np.float64).tolist()):
         if digit:
@@ -241,7 +245,7 @@ def signed_halfblock_segments(values: np.ndarray, image: np.ndarray) -> list[lis
         image: the uint8 image the map explains, the same shape, drawn dim beneath the map.
 
     Returns:
-        One list of segments per two pixel rows (a 28x28 map takes 14 lines of 28 cells).
+        One list of segments per two pixel rows, one segment per pixel column.
     """
     levels = signed_levels(values, image)
     if levels.shape[0] % 2:

@@ -10,6 +10,7 @@ import pytest
 
 from mnist_tui import data
 from mnist_tui.data import DataError, load_idx_dir, load_mnist, load_npz, load_path, parse_idx
+from mnist_tui.datasets import MNIST
 
 from .conftest import idx_bytes, tiny_arrays, write_idx_dir
 
@@ -191,7 +192,7 @@ def test_app_cache_used_before_download(tmp_path):
 
 
 def test_real_mnist(real_mnist):
-    for spec in data.FILES:
+    for spec in MNIST.files:
         path = real_mnist / spec.gz_name
         assert path.stat().st_size == spec.size
         assert data.md5_of(path) == spec.md5
@@ -205,6 +206,6 @@ def test_real_mnist(real_mnist):
 
 
 def test_real_mnist_uncompressed_copy(real_mnist, tmp_path):
-    for spec in data.FILES:
+    for spec in MNIST.files:
         (tmp_path / spec.name).write_bytes(gzip.decompress((real_mnist / spec.gz_name).read_bytes()))
     assert load_path(tmp_path).y_train[0] == 5

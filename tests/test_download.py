@@ -7,26 +7,26 @@ import gzip
 import hashlib
 import threading
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mnist_tui.data import DataError, DownloadCancelled, MnistFile, download_mnist, load_idx_dir
+from mnist_tui.data import DataError, DownloadCancelled, download_mnist, load_idx_dir
+from mnist_tui.datasets import MNIST, DataFile
 
 from .conftest import idx_bytes, tiny_arrays
 
 
-def tiny_files() -> tuple[tuple[MnistFile, ...], dict[str, bytes]]:
-    """Four tiny gzipped IDX files and specs whose checksums match them."""
-    names = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-    splits = (("train", "images"), ("train", "labels"), ("test", "images"), ("test", "labels"))
+def tiny_files() -> tuple[tuple[DataFile, ...], dict[str, bytes]]:
+    """Four tiny gzipped IDX files under MNIST's names, and specs whose checksums match them."""
     payloads, specs = {}, []
-    for name, (split, kind), array in zip(names, splits, tiny_arrays()):
+    for spec, array in zip(MNIST.files, tiny_arrays()):
         body = gzip.compress(idx_bytes(array))
-        payloads[name + ".gz"] = body
-        specs.append(MnistFile(split, kind, name, hashlib.md5(body).hexdigest(), len(body)))
+        payloads[spec.gz_name] = body
+        specs.append(replace(spec, md5=hashlib.md5(body).hexdigest(), size=len(body)))
     return tuple(specs), payloads
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_tui.drawing import BOX, Canvas, centre_of_mass, mnist_style, resize
+from mnist_tui.datasets import MNIST
+from mnist_tui.drawing import Canvas, centre_of_mass, mnist_style, resize
 
 from .fakes import digit_image
 
@@ -21,7 +22,7 @@ def test_a_small_digit_in_a_corner_is_scaled_and_centred():
     small[1:9, 2:8] = (np.clip(resize(digit_image(8).astype(np.float32) / 255, 8, 6), 0, 1) * 255).astype(np.uint8)
     out = mnist_style(small)
     assert out.shape == (28, 28) and out.dtype == np.uint8
-    assert max(extent(out)) in (BOX - 1, BOX)
+    assert max(extent(out)) in (MNIST.ink_box - 1, MNIST.ink_box)
     cy, cx = centre_of_mass(out)
     assert abs(cy - 14) <= 0.75 and abs(cx - 14) <= 0.75
 
@@ -30,7 +31,7 @@ def test_aspect_ratio_is_kept():
     one = np.zeros((28, 28), np.uint8)
     one[10:18, 20:22] = 255  # a short upright stroke far to the right
     height, width = extent(mnist_style(one))
-    assert height == BOX and width <= 6
+    assert height == MNIST.ink_box and width <= 6
 
 
 @pytest.mark.parametrize("shift", [-3, 0, 3])

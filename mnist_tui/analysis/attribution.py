@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 GradientFn = Callable[[np.ndarray, int], np.ndarray]
-"""``grads(batch, class_index)``: gradients shaped like ``batch`` (``(b, 28, 28)``)."""
+"""``grads(batch, class_index)``: gradients shaped like ``batch`` (``(b, height, width)``)."""
 
 
 def _gradients(grads: GradientFn, batch: np.ndarray, class_index: int) -> np.ndarray:
@@ -40,7 +40,7 @@ def integrated_gradients(
 
     Args:
         grads: gradient function, see :data:`GradientFn`.
-        image: one scaled image, e.g. ``(28, 28)`` in ``[0, 1]``.
+        image: one scaled image, e.g. ``(height, width)`` in ``[0, 1]``.
         class_index: the class whose score is explained.
         steps: intervals along the path; about 32 is enough for a ReLU MLP.
         baseline: the starting image; a black image (zeros) by default.

@@ -18,14 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..datasets import MNIST, Dataset
+
 BRAILLE_BASE = 0x2800
 """Unicode's blank braille pattern; adding the dot bits gives the character."""
 
 DOT_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.uint8)
 """``DOT_BITS[dot_row, dot_col]`` for the 4 x 2 dots of one cell."""
 
-DIGIT_PLURALS = ("zeros", "ones", "twos", "threes", "fours", "fives", "sixes", "sevens", "eights", "nines")
-DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+DIGIT_PLURALS = MNIST.class_plurals
+"""Deprecated: read ``MNIST.noun(label, count)``. Kept only until ``screens/confusion.py`` stops importing it."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,9 @@ def braille_scatter(
     )
 
 
-def class_counts(classes: np.ndarray, n_classes: int = 10, indices: np.ndarray | None = None) -> np.ndarray:
+def class_counts(
+    classes: np.ndarray, n_classes: int = MNIST.num_classes, indices: np.ndarray | None = None
+) -> np.ndarray:
     """``(n_classes,)`` int64 counts of each class, over all points or only ``indices``."""
     classes = np.asarray(classes, dtype=np.int64)
     chosen = classes if indices is None else classes[np.asarray(indices, dtype=np.int64)]
@@ -230,7 +234,6 @@ def confidence_classes(confidence: np.ndarray, edges: tuple[float, ...] = (0.5, 
     return np.digitize(np.nan_to_num(confidence, nan=-np.inf), edges).astype(np.int64)
 
 
-def count_phrase(digit: int, inside: int, total: int) -> str:
-    """The legend's words for a selection, e.g. ``"47 of 412 sevens"``."""
-    noun = DIGIT_NAMES[digit] if total == 1 else DIGIT_PLURALS[digit]
-    return f"{inside:,} of {total:,} {noun}"
+def count_phrase(label: int, inside: int, total: int, dataset: Dataset = MNIST) -> str:
+    """The legend's words for a selection of one class, e.g. ``"47 of 412 sevens"``."""
+    return f"{inside:,} of {total:,} {dataset.noun(label, total)}"

@@ -64,7 +64,7 @@ def unit_maps(kernel: np.ndarray, next_kernel: np.ndarray | None = None, percent
     else the L2 norm of its own incoming weights. Ties keep unit order.
 
     Args:
-        kernel: ``(784, units)`` Dense kernel or ``(h, w, in, filters)`` Conv2D kernel.
+        kernel: ``(pixels, units)`` Dense kernel over a square image, or ``(h, w, in, filters)`` Conv2D kernel.
         next_kernel: the following layer's kernel, ``(units, out)`` or ``(h, w, units, out)``.
         percentile: passed to :func:`normalise_signed` per unit; 100 maps each unit's
             strongest weight to +-1.

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import TrainConfig
+from ..datasets import MNIST, Dataset
 from . import schema
 from .disk import atomic_write_bytes, default_home, folder_size
 from .model import INTERRUPTED, RUNNING, Epoch, Run, is_alive
@@ -405,8 +406,8 @@ class RunStore:
         except StoreError:
             pass  # a read-only or busy store still shows them as interrupted
 
-    def load_probabilities(self, run_id: int) -> np.ndarray:
-        """The run's ``(n, 10)`` float32 test-set probabilities; :class:`StoreError` when missing or unreadable."""
+    def load_probabilities(self, run_id: int, dataset: Dataset = MNIST) -> np.ndarray:
+        """The run's ``(n, classes)`` float32 test-set probabilities; :class:`StoreError` when missing or unreadable."""
         path = self.predictions_path(run_id)
         try:
             with np.load(path) as saved:
@@ -415,8 +416,10 @@ class RunStore:
             raise StoreError(f"run {run_id} has no test predictions (it did not finish)") from None
         except (OSError, ValueError, KeyError) as exc:
             raise StoreError(f"cannot read {path}: {reason(exc)}") from None
-        if probabilities.ndim != 2 or probabilities.shape[1] != 10:
-            raise StoreError(f"{path} holds probabilities of shape {probabilities.shape}, not (n, 10)")
+        if probabilities.ndim != 2 or probabilities.shape[1] != dataset.num_classes:
+            raise StoreError(
+                f"{path} holds probabilities of shape {probabilities.shape}, not (n, {dataset.num_classes})"
+            )
         return probabilities
 
     # ------------------------------------------------------------------ changing

@@ -1,9 +1,10 @@
-"""A 28x28 canvas to draw a digit on with the mouse or the keyboard."""
+"""A canvas of the dataset's image size to draw a digit on with the mouse or the keyboard."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -11,7 +12,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ..drawing import SIZE, Canvas
+from ..datasets import MNIST
+from ..drawing import Canvas
 from ..render import UPPER_HALF, grey, halfblock_style
 
 CURSOR = Style.parse("bold yellow")
@@ -23,16 +25,17 @@ def ink(level: int) -> Style:
 
 
 class DrawCanvas(Widget):
-    """Two terminal columns per pixel (28 rows); with ``-compact``, half blocks (14 rows).
+    """Two terminal columns per pixel, a line per pixel row; with ``-compact``, half blocks (a line per two rows).
 
     Left button paints, right button erases, strokes follow the pointer. A keyboard
     cursor moves with :meth:`move_cursor` and paints with :meth:`paint_cursor`, or
     draws as it moves while the pen is down (:meth:`toggle_pen`).
     """
 
-    DEFAULT_CSS = """
-    DrawCanvas { width: 56; height: 28; }
-    DrawCanvas.-compact { width: 28; height: 14; }
+    # Sized for MNIST's images, the only ones the draw screen shows.
+    DEFAULT_CSS = f"""
+    DrawCanvas {{ width: {2 * MNIST.width}; height: {MNIST.height}; }}
+    DrawCanvas.-compact {{ width: {MNIST.width}; height: {-(-MNIST.height // 2)}; }}
     """
 
     class Changed(Message):
@@ -41,7 +44,7 @@ class DrawCanvas(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.canvas = Canvas()
-        self.cursor = (SIZE // 2, SIZE // 2)
+        self.cursor = (self.canvas.width // 2, self.canvas.height // 2)
         self._button: int | None = None
         self.pen_down = False
 
@@ -62,7 +65,7 @@ class DrawCanvas(Widget):
     def move_cursor(self, dx: int, dy: int) -> None:
         """Move the keyboard cursor; with the pen down, draw a stroke along the way."""
         x, y = self.cursor
-        self.cursor = (min(max(x + dx, 0), SIZE - 1), min(max(y + dy, 0), SIZE - 1))
+        self.cursor = self._clamp(x + dx, y + dy)
         if self.pen_down:
             self.canvas.stroke_to(*self.cursor)
             self._changed()
@@ -81,6 +84,10 @@ class DrawCanvas(Widget):
         self.canvas.dab(*self.cursor, erase=erase)
         self._changed()
 
+    def _clamp(self, x: int, y: int) -> tuple[int, int]:
+        """The nearest pixel of the canvas to ``(x, y)``."""
+        return min(max(x, 0), self.canvas.width - 1), min(max(y, 0), self.canvas.height - 1)
+
     def pixel_at(self, column: int, row: int) -> tuple[float, float]:
         """The canvas point under a terminal cell (its centre, in pixel coordinates)."""
         if self.compact:
@@ -90,7 +97,7 @@ class DrawCanvas(Widget):
     def _stroke(self, event: events.MouseEvent) -> None:
         x, y = self.pixel_at(event.x, event.y)
         self.canvas.stroke_to(x, y, erase=self._button == 3)
-        self.cursor = (min(max(int(round(x)), 0), SIZE - 1), min(max(int(round(y)), 0), SIZE - 1))
+        self.cursor = self._clamp(int(round(x)), int(round(y)))
         self._changed()
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
@@ -117,11 +124,13 @@ class DrawCanvas(Widget):
         image = self.canvas.image
         cx, cy = self.cursor
         segments: list[Segment] = []
+        height, width = image.shape
         if self.compact:
-            if y >= SIZE // 2:
+            if 2 * y >= height:
                 return Strip.blank(self.size.width)
-            upper, lower = image[2 * y], image[2 * y + 1]
-            for x in range(SIZE):
+            upper = image[2 * y]
+            lower = image[2 * y + 1] if 2 * y + 1 < height else np.zeros_like(upper)  # an odd last row
+            for x in range(width):
                 if x == cx and cy in (2 * y, 2 * y + 1):
                     other = int(lower[x] if cy == 2 * y else upper[x])
                     char = "▀" if cy == 2 * y else "▄"
@@ -129,10 +138,10 @@ class DrawCanvas(Widget):
                 else:
                     segments.append(Segment(UPPER_HALF, halfblock_style(int(upper[x]), int(lower[x]))))
         else:
-            if y >= SIZE:
+            if y >= height:
                 return Strip.blank(self.size.width)
             row = image[y]
-            for x in range(SIZE):
+            for x in range(width):
                 if (x, y) == (cx, cy):
                     segments.append(Segment("[]", CURSOR + ink(int(row[x]))))
                 else:

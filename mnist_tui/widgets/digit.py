@@ -1,4 +1,4 @@
-"""A 28x28 digit drawn as ASCII art (two characters per pixel) or with half blocks."""
+"""A digit drawn as ASCII art (two characters per pixel) or with half blocks."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from rich.style import Style
 from textual.reactive import reactive
 from textual.strip import Strip
 
+from ..datasets import MNIST
 from ..render import ascii_fit, halfblock_fit
 from .cached import CachedLines
 
@@ -29,9 +30,10 @@ class DigitView(CachedLines):
     for the half blocks, a style per cell).
     """
 
-    DEFAULT_CSS = """
-    DigitView { width: 56; height: 28; }
-    DigitView.-blocks { width: 28; height: 14; }
+    # Full size for MNIST's images: two columns per pixel, or with half blocks a cell per two pixels.
+    DEFAULT_CSS = f"""
+    DigitView {{ width: {2 * MNIST.width}; height: {MNIST.height}; }}
+    DigitView.-blocks {{ width: {MNIST.width}; height: {-(-MNIST.height // 2)}; }}
     """
 
     image: reactive[np.ndarray | None] = reactive(None, always_update=True)

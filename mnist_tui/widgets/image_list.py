@@ -19,6 +19,7 @@ HEADER = "  index true pred   conf"
 class ImageList(ScrollView):
     """Index, true label, prediction and confidence, one row per image; click a row to select it."""
 
+    # Wide enough for a row (see HEADER) and the scrollbar: a text width, not the images' size.
     DEFAULT_CSS = """
     ImageList { width: 28; height: 1fr; overflow-x: hidden; }
     ImageList > .image-list--cursor { background: $accent 40%; text-style: bold; }
