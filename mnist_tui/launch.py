@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import TYPE_CHECKING, TextIO
 
-from .cli import Options
+from .commands.train import Options
 from .terminal import stderr_to_log
 from .worker import client
+
+if TYPE_CHECKING:
+    from .recorded import OpenedRun
 
 
 def run_app(options: Options) -> int:
@@ -52,7 +56,7 @@ def run_app(options: Options) -> int:
     os._exit(status)
 
 
-def open_run(run_id: int, errors) -> object:
+def open_run(run_id: int, errors: TextIO) -> OpenedRun | None:
     """``--run ID``: the recorded run, ready to browse, or ``None`` after one line on ``errors``."""
     from .data import DataError
     from .recorded import open_recorded

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from mnist_tui.cli import parse_args
+from mnist_tui.commands.train import parse_args
 from mnist_tui.config import ConfigError, TrainConfig
 
 
@@ -141,8 +141,8 @@ def test_help_explains_every_option():
 
 def test_parsing_and_the_ui_do_not_import_tensorflow():
     code = (
-        "import sys; from mnist_tui import cli, app, render, predictions, data, headless;"
-        "cli.parse_args(['--epochs', '2']);"
+        "import sys; from mnist_tui import cli, app, render, predictions, data, headless; from mnist_tui.commands import train;"
+        "train.parse_args(['--epochs', '2']);"
         "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

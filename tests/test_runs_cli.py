@@ -14,7 +14,7 @@ import sys
 import pytest
 from rich.console import Console
 
-from mnist_tui.cli import parse_args
+from mnist_tui.commands.train import parse_args
 from mnist_tui.config import TrainConfig
 from mnist_tui.events import Notice
 from mnist_tui.headless import HeadlessReporter

@@ -4,15 +4,37 @@ images one run gets right and another wrong. NumPy and the standard library only
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .model import OPTION_NAMES, Epoch, Run, default_options
+from ..config import compared_options, default_options
+from . import format as fmt
+from .model import Epoch, Run
 from .store import RunStore, StoreError, reason
 
-OPTION_KEYS = {"arch": "arch", **OPTION_NAMES, "precision": "precision", "backend": "backend"}
+
+class _ShortNames(Mapping[str, str]):
+    """Configuration key -> short name of every option a comparison looks at, in table order.
+
+    Read from the options table on every use, so it never lags behind the table.
+    """
+
+    def _names(self) -> dict[str, str]:
+        return {option.name: option.column for option in compared_options()}
+
+    def __getitem__(self, key: str) -> str:
+        return self._names()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+OPTION_KEYS: Mapping[str, str] = _ShortNames()
 """Configuration keys a comparison looks at, with their short names, in the order they are shown."""
 
 NOT_SET = object()
@@ -21,11 +43,11 @@ NOT_SET = object()
 def option_value(run: Run, key: str) -> object:
     """The run's value for a configuration key (the default where the run did not record it).
 
-    ``hidden_units`` means nothing for a CNN: it reads as :data:`NOT_SET` there.
+    An option the run's architecture does not use reads as :data:`NOT_SET`.
     """
     if key == "arch":
         return run.arch
-    if key == "hidden_units" and run.arch != "mlp":
+    if any(option.name == key and not option.applies_to(run.arch) for option in compared_options()):
         return NOT_SET
     return run.config.get(key, default_options().get(key))
 
@@ -60,14 +82,7 @@ def apart(run: Run, keys: Sequence[str]) -> str:
         value = option_value(run, key)
         if value is NOT_SET:
             continue
-        if isinstance(value, bool):
-            parts.append(OPTION_KEYS[key] if value else f"no-{OPTION_KEYS[key]}")
-        elif key == "arch":
-            parts.append(str(value))
-        elif value is None:
-            parts.append(f"{OPTION_KEYS[key]}=none")
-        else:
-            parts.append(f"{OPTION_KEYS[key]}={format_option(value)}")
+        parts.append(str(value) if key == "arch" else fmt.option_text(OPTION_KEYS[key], value))
     return " ".join(parts)
 
 
@@ -121,8 +136,8 @@ def flipped(labels: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[
 
     Args:
         labels: ``(n,)`` true labels.
-        first: ``(n, 10)`` probabilities of one run.
-        second: ``(n, 10)`` probabilities of the other.
+        first: ``(n, classes)`` probabilities of one run.
+        second: ``(n, classes)`` probabilities of the other.
 
     Returns:
         Indices, ascending: right in ``first`` and wrong in ``second``; then the other way.

@@ -61,17 +61,20 @@ def number(value: float | None, digits: int = 4) -> str:
     return DASH if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
+def option_text(name: str, value: object) -> str:
+    """One option by its short name: ``lr=0.01``, ``seed=none``; a switch as ``validate`` or ``no-validate``."""
+    if isinstance(value, bool):
+        return name if value else f"no-{name}"
+    if value is None:
+        return f"{name}=none"
+    if isinstance(value, float):
+        return f"{name}={value:g}"
+    return f"{name}={value}"
+
+
 def options(run: Run) -> str:
     """The options that differ from the defaults: ``epochs=3 lr=0.01`` (empty for the defaults)."""
-    parts = []
-    for name, value in run.options.items():
-        if isinstance(value, bool):
-            parts.append(name if value else f"no-{name}")
-        elif isinstance(value, float):
-            parts.append(f"{name}={value:g}")
-        else:
-            parts.append(f"{name}={value}")
-    return " ".join(parts)
+    return " ".join(option_text(name, value) for name, value in run.options.items())
 
 
 def best(run: Run) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import socket
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import TrainConfig
+from ..config import default_options, recorded_options
 
 RUNNING = "running"
 FINISHED = "finished"
@@ -25,18 +24,6 @@ OTHER_HOST_STALE_S = 24 * 3600
 """A run recorded as running on another host (a store on a shared or synced disk) reads as
 interrupted once it has written nothing for this long: its pid cannot be checked from here,
 and no epoch takes a day."""
-
-# Options shown beside a run when they differ from the defaults, with their short names.
-OPTION_NAMES = {
-    "epochs": "epochs",
-    "batch_size": "batch",
-    "hidden_units": "hidden",
-    "dropout": "dropout",
-    "learning_rate": "lr",
-    "seed": "seed",
-    "train_limit": "limit",
-    "validate": "validate",
-}
 
 
 @dataclass(frozen=True)
@@ -119,14 +106,17 @@ class Run:
 
     @property
     def options(self) -> dict[str, object]:
-        """The options that differ from the defaults (``arch`` aside), by their short names."""
+        """The recorded options that differ from the defaults, by their short names.
+
+        Options the run's architecture does not use are left out, and so is ``arch`` (it has
+        a column of its own).
+        """
         defaults = default_options()
         shown = {}
-        for key, short in OPTION_NAMES.items():
-            if key == "hidden_units" and self.arch != "mlp":
-                continue
-            if key in self.config and self.config[key] != defaults[key]:
-                shown[short] = self.config[key]
+        for option in recorded_options():
+            if option.applies_to(self.arch) and option.name in self.config:
+                if self.config[option.name] != defaults[option.name]:
+                    shown[option.column] = self.config[option.name]
         return shown
 
     @classmethod
@@ -170,17 +160,8 @@ class Run:
             "started_at": iso_time(self.started_at),
             "ended_at": iso_time(self.ended_at),
         }
-        for key in (
-            "epochs",
-            "batch_size",
-            "hidden_units",
-            "dropout",
-            "learning_rate",
-            "seed",
-            "train_limit",
-            "validate",
-        ):
-            record[key] = self.config.get(key)
+        for option in recorded_options():
+            record[option.name] = self.config.get(option.name)
         record.update(
             epochs_done=self.epochs_done,
             best_val_accuracy=best.val_accuracy if best else None,
@@ -205,11 +186,6 @@ class Run:
             message=self.message,
         )
         return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
-
-
-@functools.cache
-def default_options() -> dict[str, object]:
-    return dict(TrainConfig().__dict__)
 
 
 def iso_time(timestamp: float | None) -> str | None:

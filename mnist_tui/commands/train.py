@@ -1,0 +1,148 @@
+"""``mnist-tui [options]``: the main parser, built from the options table, and what it parses to."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import __version__
+from ..config import DEFAULTS, ConfigError, Option, TrainConfig, cli_options, existing_path
+from . import Parser, argument, at_least
+
+DESCRIPTION = """\
+Train a handwritten-digit classifier on MNIST and watch it learn, live, in your
+terminal; then browse the 10,000 test images with the model's predictions, its
+mistakes and a confusion matrix.
+
+MNIST is looked for in --data (or $MNIST_TUI_DATA), then in Keras's cache
+(~/.keras/datasets/mnist.npz), then in ~/.cache/mnist-tui; if it is nowhere, it is
+downloaded there (about 11 MB, checksums verified).
+"""
+
+EPILOG = """\
+keys while training:  s stop early (keeps the model)   q quit
+keys in the results:  ←/→ browse  e mistakes  0-9 one digit  a all  o by confidence
+                      g go to  m ASCII/half-block  c confusion matrix  ? help  q quit
+
+every run is recorded in $MNIST_TUI_HOME (else $XDG_DATA_HOME/mnist-tui, else ~/.local/share/mnist-tui):
+  mnist-tui runs [--csv | --json]           list the recorded runs
+  mnist-tui runs show ID                    one run with its epochs
+  mnist-tui runs rm ID... [--yes]           delete runs (their models and predictions too)
+  mnist-tui labels --model M.keras [--top N] [--csv]   test images whose label the model doubts most
+
+examples:
+  mnist-tui --data ~/mnist                  train the reference model, offline
+  mnist-tui --arch cnn --epochs 12          train the convolutional network
+  mnist-tui --headless --save model.keras   train without the UI, save the model
+  mnist-tui --model model.keras             browse a saved model's predictions
+  mnist-tui --run 12                        browse recorded run 12's predictions
+"""
+"""The end of ``mnist-tui --help``: the keys, the subcommands and examples."""
+
+
+def existing_file(text: str) -> Path:
+    try:
+        path = existing_path(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"not a file: {text}")
+    return path
+
+
+def add_option(group: argparse._ArgumentGroup, option: Option) -> None:
+    """One table entry as a flag: a choice, a switch (``--no-validation`` for one on by default), or typed text."""
+    default = getattr(DEFAULTS, option.name)
+    if isinstance(default, bool):
+        group.add_argument(
+            option.cli_flag, dest=option.name, action="store_false" if default else "store_true", help=option.help
+        )
+    elif option.choices:
+        group.add_argument(option.cli_flag, dest=option.name, choices=option.choices, default=default, help=option.help)
+    else:
+        group.add_argument(
+            option.cli_flag,
+            dest=option.name,
+            metavar=option.metavar,
+            type=argument(option.read),
+            default=default,
+            help=option.help,
+        )
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="mnist-tui",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    # the options table's entries, a group at a time (the usage line lists them in this order)
+    groups = {}
+    for name in dict.fromkeys(option.group for option in cli_options()):
+        groups[name] = parser.add_argument_group(name)
+        for option in cli_options():
+            if option.group == name:
+                add_option(groups[name], option)
+    files = groups.get("saved models") or parser.add_argument_group("saved models")
+    opened = files.add_mutually_exclusive_group()
+    opened.add_argument(
+        "--model",
+        metavar="PATH.keras",
+        type=existing_file,
+        help="skip training: open a saved model's predictions in the results browser",
+    )
+    opened.add_argument(
+        "--run",
+        metavar="ID",
+        type=at_least("run id", 1),
+        help="skip training: open a recorded run's results (with --headless: print its summary)",
+    )
+    run = parser.add_argument_group("running")
+    run.add_argument(
+        "--headless", action="store_true", help="no UI: print progress and metrics as plain text (for scripts and CI)"
+    )
+    run.add_argument(
+        "--no-record", action="store_true", help="do not record this run in the run store (see mnist-tui runs)"
+    )
+    run.add_argument(
+        "--log-file",
+        metavar="PATH",
+        type=Path,
+        help="where TensorFlow's own messages go while the UI runs (default: ~/.cache/mnist-tui/mnist-tui.log)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+@dataclass(frozen=True)
+class Options:
+    """Parsed command line: the training configuration plus how to run."""
+
+    config: TrainConfig
+    model: Path | None
+    headless: bool
+    log_file: Path | None
+    record: bool = True
+    """Record the run in the run store (``--no-record`` turns it off)."""
+    run: int | None = None
+    """Open this recorded run instead of training (``--run``)."""
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Options:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = TrainConfig(**{option.name: getattr(args, option.name) for option in cli_options()})
+    except ConfigError as exc:  # pragma: no cover - the argument types check first
+        parser.error(str(exc))
+    return Options(
+        config=config,
+        model=args.model,
+        headless=args.headless,
+        log_file=args.log_file,
+        record=not args.no_record,
+        run=args.run,
+    )
