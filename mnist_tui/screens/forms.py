@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select
 
-from ..config import ARCHITECTURES, TYPED_OPTIONS, ConfigError, TrainConfig, check_save_path, parse_value
+from ..config import ConfigError, Option, TrainConfig, check_save_path, form_options
 from ..events import ModelHandle, one_line
 from ..worker.protocol import ModelServerError
 from .base import AppModalScreen
@@ -90,16 +90,6 @@ class SaveDialog(AppModalScreen[Path | None]):
             self.dismiss(path)
 
 
-# (config field, label): the options the form edits, parsed and checked like the CLI's
-FIELDS = [
-    ("epochs", "Epochs"),
-    ("batch_size", "Batch size"),
-    ("hidden_units", "Hidden units"),
-    ("dropout", "Dropout"),
-    ("learning_rate", "Learning rate"),
-]
-
-
 class TrainForm(AppModalScreen[TrainConfig | None]):
     """The main options of a new run, each checked as it is typed; returns the new configuration."""
 
@@ -108,45 +98,52 @@ class TrainForm(AppModalScreen[TrainConfig | None]):
     def __init__(self, config: TrainConfig) -> None:
         super().__init__()
         self.config = config
+        self.fields = form_options()  # the options table's entries with a form label, in table order
         self.errors: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="train-form") as box:
             box.border_title = "Train again"
             box.border_subtitle = "enter start · escape cancel"
-            with Horizontal(classes="field"):
-                yield Label("Architecture", classes="field-label")
-                yield Select(
-                    [(a, a) for a in ARCHITECTURES], value=self.config.arch, allow_blank=False, id="field-arch"
-                )
-            for name, label in FIELDS:
+            for option in self.fields:
                 with Horizontal(classes="field"):
-                    yield Label(label, classes="field-label")
-                    yield Input(f"{getattr(self.config, name):g}", id=f"field-{name}")
-                error = Label("", id=f"field-{name}-error", classes="field-error")
-                error.display = False
-                yield error
+                    yield Label(option.label, classes="field-label")
+                    yield self._field(option)
+                if not option.choices:
+                    error = Label("", id=f"field-{option.name}-error", classes="field-error")
+                    error.display = False
+                    yield error
             with Horizontal(id="form-buttons"):
                 yield Button("Start training", variant="primary", id="start")
                 yield Button("Cancel", id="cancel")
 
+    def _field(self, option: Option) -> Input | Select:
+        """A select for a choice, else a text field checked as it is typed."""
+        value = getattr(self.config, option.name)
+        if option.choices:
+            return Select([(c, c) for c in option.choices], value=value, allow_blank=False, id=f"field-{option.name}")
+        return Input(f"{value:g}", id=f"field-{option.name}")
+
     def on_mount(self) -> None:
-        self.query_one("#field-epochs", Input).focus()
+        self.query_one(Input).focus()
 
     def values(self) -> dict[str, object]:
         """Every field parsed and checked; fills :attr:`errors` with what is wrong."""
-        values: dict[str, object] = {"arch": self.query_one("#field-arch", Select).value}
+        values: dict[str, object] = {}
         self.errors = {}
-        for name, _ in FIELDS:
+        for option in self.fields:
+            if option.choices:
+                values[option.name] = self.query_one(f"#field-{option.name}", Select).value
+                continue
             try:
-                values[name] = parse_value(self.query_one(f"#field-{name}", Input).value, *TYPED_OPTIONS[name])
+                values[option.name] = option.read(self.query_one(f"#field-{option.name}", Input).value)
             except ConfigError as exc:
-                self.errors[name] = str(exc)
+                self.errors[option.name] = str(exc)
         return values
 
     def _check(self) -> None:
         self.values()
-        for name, _ in FIELDS:
+        for name in (option.name for option in self.fields if not option.choices):
             self.query_one(f"#field-{name}", Input).set_class(name in self.errors, "-invalid")
             error = self.query_one(f"#field-{name}-error", Label)
             error.update(self.errors.get(name, ""))
