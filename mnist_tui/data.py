@@ -285,7 +285,7 @@ def read_npz(handle: BinaryIO, name: str, *, check_sizes: bool = True, dataset: 
         check_labels(arrays[f"y_{prefix}"], f"{path}: y_{prefix}", dataset)
         expected = dataset.size_of(split) if check_sizes else None
         check_split(arrays[f"x_{prefix}"], arrays[f"y_{prefix}"], split, path, expected)
-    return MnistData(*(arrays[key] for key in NPZ_KEYS), source=path)
+    return MnistData(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], source=path)
 
 
 def read_npy_member(archive: zipfile.ZipFile, member: str, key: str, path: str, dataset: Dataset = MNIST) -> np.ndarray:

@@ -6,7 +6,15 @@ import threading
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from .config import TrainConfig
 from .events import (
@@ -43,8 +51,8 @@ class HeadlessReporter:
         self.downloads = Progress(
             TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console, transient=True
         )
-        self._download_tasks: dict[str, int] = {}
-        self._epoch_task: int | None = None
+        self._download_tasks: dict[str, TaskID] = {}
+        self._epoch_task: TaskID | None = None
         self.outcome: Finished | Failed | None = None
 
     def __call__(self, event: TrainerEvent) -> None:

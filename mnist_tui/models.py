@@ -61,7 +61,12 @@ def tensorflow_hidden() -> Iterator[None]:
     when saving, even on JAX, where nothing uses it: seconds, and hundreds of MB.
     """
     lazy = getattr(getattr(keras.src.utils, "module_utils", None), "tensorflow", None)
-    if keras.config.backend() == "tensorflow" or "tensorflow" in sys.modules or not hasattr(lazy, "_available"):
+    if (
+        keras.config.backend() == "tensorflow"
+        or "tensorflow" in sys.modules
+        or lazy is None
+        or not hasattr(lazy, "_available")
+    ):
         yield
         return
     known = lazy._available

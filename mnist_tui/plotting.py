@@ -43,14 +43,14 @@ class Axis:
 
     def position(self, values: np.ndarray | Sequence[float], dots: int) -> np.ndarray:
         """Where ``values`` fall on ``dots`` dots: 0.0 at ``lo``, ``dots - 1`` at ``hi`` (NaN stays NaN)."""
-        values = np.asarray(values, dtype=float)
+        array = np.asarray(values, dtype=float)
         if self.log:
             with np.errstate(divide="ignore", invalid="ignore"):
-                values = np.log10(np.maximum(values, self.lo))
+                array = np.log10(np.maximum(array, self.lo))
             lo, hi = math.log10(self.lo), math.log10(self.hi)
         else:
             lo, hi = self.lo, self.hi
-        return (values - lo) * ((dots - 1) / (hi - lo))
+        return (array - lo) * ((dots - 1) / (hi - lo))
 
 
 def finite(values: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -218,10 +218,10 @@ def tick_labels(axis: Axis, *, percent: bool = False) -> list[str]:
     thousands = [_thousands(t) for t in ticks]
     if all(label is not None or t == 0 for label, t in zip(thousands, ticks)) and any(thousands):
         return [label or "0" for label in thousands]
-    plain = [_plain(t, _decimals(axis.step)) for t in ticks]
+    plains = [_plain(t, _decimals(axis.step)) for t in ticks]
     digits = [max(0, math.floor(math.log10(abs(t))) - math.floor(math.log10(axis.step))) if t else 0 for t in ticks]
-    scientific = [_scientific(t, d) if t else "0" for t, d in zip(ticks, digits)]
-    return scientific if max(map(len, scientific)) + 1 < max(map(len, plain)) else plain
+    scientifics = [_scientific(t, d) if t else "0" for t, d in zip(ticks, digits)]
+    return scientifics if max(map(len, scientifics)) + 1 < max(map(len, plains)) else plains
 
 
 def format_value(value: float, *, percent: bool = False, digits: int = 3) -> str:

@@ -51,7 +51,7 @@ def stderr_to_log(path: Path | None = None) -> Iterator[tuple[TextIO, Path | Non
     old_dunder, old_stderr = sys.__stderr__, sys.stderr
     os.dup2(log_fd, 2)
     os.close(log_fd)
-    sys.__stderr__ = terminal
+    sys.__stderr__ = terminal  # type: ignore[misc]  # Textual's driver writes to sys.__stderr__
     try:
         yield terminal, log_path
     finally:
@@ -61,7 +61,7 @@ def stderr_to_log(path: Path | None = None) -> Iterator[tuple[TextIO, Path | Non
             pass
         os.dup2(saved_fd, 2)
         os.close(saved_fd)
-        sys.__stderr__, sys.stderr = old_dunder, old_stderr
+        sys.__stderr__, sys.stderr = old_dunder, old_stderr  # type: ignore[misc]
         try:
             terminal.close()
         except OSError:

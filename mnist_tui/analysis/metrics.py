@@ -41,7 +41,7 @@ class ConfusedPair(NamedTuple):
 
     true: int
     predicted: int
-    count: int
+    count: int  # type: ignore[assignment]  # the field hides tuple.count, which nothing here calls
 
 
 def _check_square(confusion: np.ndarray) -> np.ndarray:

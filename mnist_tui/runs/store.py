@@ -222,7 +222,7 @@ class RunStore:
                     json.dumps(versions or {}),
                 ),
             )
-            run_id = int(cursor.lastrowid)
+            run_id = int(cursor.lastrowid or 0)
             db.execute("UPDATE runs SET name = ? WHERE id = ?", (f"{config.arch}-{run_id}", run_id))
         try:
             self.run_dir(run_id).mkdir(parents=True, exist_ok=True)

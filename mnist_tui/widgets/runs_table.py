@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from rich.text import Text
 from textual.binding import Binding
@@ -26,7 +27,7 @@ class Column:
     label: str
     width: int
     cell: Callable[[Run, float], str]
-    sort: Callable[[Run], object]
+    sort: Callable[[Run], Any]
     right: bool = False
     descending: bool = False  # the first click on its header puts the largest first
     wide_only: bool = False
@@ -152,7 +153,7 @@ class RunsTable(DataTable):
         elif column.key == "id" and marked:
             text = f"● {text}"
             style = "bold cyan"
-        justify = "right" if column.right else "left"
+        justify: Literal["right", "left"] = "right" if column.right else "left"
         return Text(text, style=style, justify=justify, no_wrap=True, overflow="ellipsis", end="")
 
     def _label(self, column: Column) -> Text:
