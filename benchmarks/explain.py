@@ -5,8 +5,8 @@
 
 Prints, for the model served in a process of its own (``RemoteModel``, over the pipe):
 why-maps (integrated gradients, 32 steps) per image, p50 and p95, for the predicted class
-alone and for a mistake's two classes; the training set's embeddings (once per model, in
-chunks); a nearest-neighbour query per image; and the browser's ``o`` (suspicious labels
+alone and for a mistake's two classes; the training set's embeddings (once per model, with
+a drawing's predictions timed while they run); a nearest-neighbour query per image; and the browser's ``o`` (suspicious labels
 first) from the 10,000 probabilities, cold and cached.
 """
 
@@ -72,21 +72,32 @@ def train_mlp(data_path: Path | None, epochs: int, train_limit: int | None) -> P
     return path
 
 
-def neighbours(model: RemoteModel, data, data_path: str | None, chunk: int, indices: np.ndarray) -> None:
-    """The training set's embeddings (once per model, a chunk per request), then a query per image."""
+def neighbours(model: RemoteModel, data, indices: np.ndarray) -> None:
+    """The training set's embeddings (once per model, on the model process's job thread), then a query per image.
+
+    While the training set is embedded, a drawing's prediction is timed: it is answered
+    on the model process's main thread meanwhile.
+    """
+    import threading
+
     start = time.perf_counter()
-    chunks = 0
-    while True:
-        done, total = model.request("neighbours_prepare", data_path, chunk, timeout=600)
-        chunks += 1
-        if done >= total:
-            break
+    job = threading.Thread(target=model.neighbours, args=(data.x_test[indices[0]], 6))
+    job.start()
+    during = []
+    while job.is_alive():
+        asked = time.perf_counter()
+        model.predict(data.x_test[:1])
+        during.append(time.perf_counter() - asked)
+        time.sleep(0.05)
+    job.join()
     embed_s = time.perf_counter() - start
-    print(f"\ntraining embeddings: {embed_s:.1f} s for {total:,} images ({chunks} requests of {chunk:,})")
+    print(f"\ntraining embeddings: {embed_s:.1f} s for {len(data.x_train):,} images")
+    if during:
+        print(f"{'a prediction meanwhile':<34} {percentiles(during)}")
     times = []
     for i in indices:
         start = time.perf_counter()
-        model.request("neighbours", data.x_test[i], 6, data_path, timeout=60)
+        model.neighbours(data.x_test[i], 6)
         times.append(time.perf_counter() - start)
     print(f"{'nearest 6 training images':<34} {percentiles(times)}")
 
@@ -98,19 +109,17 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--train-limit", type=int, help="train the MLP on the first N images only")
     parser.add_argument("--images", type=int, default=100, help="test images to time each view on")
-    parser.add_argument("--chunk", type=int, default=5000, help="training images embedded per request")
     parser.add_argument(
         "--no-neighbours", action="store_true", help="skip the training embeddings and neighbour queries"
     )
     args = parser.parse_args()
 
     data = load_mnist(args.data)
-    data_path = None if args.data is None else str(args.data)
     path = args.model or train_mlp(args.data, args.epochs, args.train_limit)
-    model = RemoteModel.open(path, path.stem)
+    model = RemoteModel.open(path, path.stem, data=args.data)
     try:
         start = time.perf_counter()
-        model.request("ping", timeout=180)
+        model.weights()  # answered once the model is loaded
         print(f"model process ready in {time.perf_counter() - start:.1f} s ({path.name})")
         probabilities = np.concatenate(
             [model.predict(data.x_test[i : i + 1000]) for i in range(0, len(data.x_test), 1000)]
@@ -123,7 +132,7 @@ def main() -> int:
         right = rng.choice(np.flatnonzero(p.correct), min(args.images, int(p.correct.sum())), replace=False)
         wrong = np.flatnonzero(~p.correct)[: args.images]
         start = time.perf_counter()
-        model.request("why", data.x_test[right[0]], [int(p.predicted[right[0]])], 32, timeout=120)
+        model.why(data.x_test[right[0]], [int(p.predicted[right[0]])], 32)
         print(f"\nwhy-map, first (traces the gradient function): {(time.perf_counter() - start) * 1000:.0f} ms")
         why_times: list[float] = []
         for what, indices in (("why-map, predicted class", right), ("why-map, a mistake's two classes", wrong)):
@@ -131,7 +140,7 @@ def main() -> int:
             for i in indices:
                 classes = [int(p.predicted[i])] if p.correct[i] else [int(p.predicted[i]), int(p.labels[i])]
                 start = time.perf_counter()
-                model.request("why", data.x_test[i], classes, 32, timeout=120)
+                model.why(data.x_test[i], classes, 32)
                 times.append(time.perf_counter() - start)
             if times:
                 print(f"{what:<34} {percentiles(times)}")
@@ -139,7 +148,7 @@ def main() -> int:
 
         # ------------------------------------------------------------ neighbours
         if not args.no_neighbours:
-            neighbours(model, data, data_path, args.chunk, np.concatenate([right, wrong])[: args.images])
+            neighbours(model, data, np.concatenate([right, wrong])[: args.images])
 
         # ------------------------------------------------------------ o: suspicious labels first
         fresh = Predictions(data.x_test, data.y_test, probabilities)

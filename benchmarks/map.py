@@ -74,24 +74,22 @@ def real_model(model_path: Path, data_dir: str | None, method: str) -> None:
     model = RemoteModel.open(model_path, model_path.stem)
     try:
         start = time.perf_counter()
-        model.request("ping", timeout=120)
+        model.weights()  # answered once the model is loaded
         print(f"model process start + load:    {time.perf_counter() - start:6.2f} s (before p; the app has it already)")
         start = time.perf_counter()
-        embeddings = model.request("map_embeddings", data.x_test, timeout=120)
+        embeddings = model.embeddings(data.x_test)
         pca = pca_2d(embeddings)
         shown = time.perf_counter() - start
         print(f"p -> PCA map (embeddings+PCA): {shown:6.2f} s   10-NN {knn_label_agreement(pca, data.y_test):.3f}")
-        state = model.request("map_layout_start", embeddings, method, None, timeout=60)
-        while not state["done"]:
-            time.sleep(0.25)
-            state = model.request("map_layout_poll", timeout=10)
-        if state["error"]:
-            print(f"layout failed: {state['error']}")
+        try:
+            layout = model.layout(data.x_test, method)
+        except Exception as exc:
+            print(f"layout failed: {exc}")
             return
         islands = time.perf_counter() - start
-        agreement = knn_label_agreement(state["layout"], data.y_test)
-        print(f"p -> {state['method']} map:{'':>{18 - len(state['method'])}}{islands:6.2f} s   10-NN {agreement:.3f}")
-        grid, strips = redraw_ms(state["layout"], data.y_test)
+        agreement = knn_label_agreement(layout.points, data.y_test)
+        print(f"p -> {layout.method} map:{'':>{18 - len(layout.method)}}{islands:6.2f} s   10-NN {agreement:.3f}")
+        grid, strips = redraw_ms(layout.points, data.y_test)
         print(f"redraw at 120x40 (real layout): grid {grid:.1f} ms, strips {strips:.1f} ms")
     finally:
         model.close()
@@ -105,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--points", type=int, default=10_000, help="fake embeddings to time without --model")
     args = parser.parse_args(argv)
 
-    from mnist_tui.worker.learned import compute_layout
+    from mnist_tui.worker.layouts import compute_layout
 
     embeddings, labels = fake_embeddings(args.points)
     pca_2d(embeddings[:100])  # the first BLAS call starts its threads

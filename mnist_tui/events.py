@@ -1,21 +1,41 @@
-"""Immutable events a trainer emits while it runs.
+"""What a trainer reports, how the UI steers it, and what the UI may ask of a trained model.
 
-They carry plain Python floats and NumPy arrays only (never tensors), so they can
+Events carry plain Python floats and NumPy arrays only (never tensors), so they can
 cross from the training thread to the UI, be printed by headless mode, or be
-scripted by tests without TensorFlow.
+scripted by tests without TensorFlow. The model handles (:class:`ModelHandle`,
+:class:`ModelService`), their answers and their errors are what screens and widgets
+use of a model process: they never import the worker's protocol.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from .config import TrainConfig
 from .predictions import Predictions
+
+
+@dataclass
+class RunControl:
+    """Requests from the UI to a running trainer; thread-safe.
+
+    ``stop`` ends training after the current batch and keeps the model (it is then
+    evaluated and reported as usual). ``cancel`` abandons the run as fast as possible:
+    the app is quitting.
+    """
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def halted(self) -> bool:
+        return self.stop.is_set() or self.cancel.is_set()
 
 
 class ModelHandle(Protocol):
@@ -24,11 +44,117 @@ class ModelHandle(Protocol):
     name: str
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        """``(n, 28, 28)`` uint8 images -> ``(n, 10)`` probabilities, quickly for a few images."""
+        """``(n, height, width)`` uint8 images -> ``(n, classes)`` probabilities, quickly for a few images."""
         ...
 
     def save(self, path: Path) -> None:
         """Write the model to ``path`` atomically."""
+        ...
+
+
+# ---------------------------------------------------------------------- a model served by a process
+
+
+class ModelServerError(Exception):
+    """A request to a model process failed: it answered with an error, timed out, or is gone."""
+
+
+class ModelLoading(ModelServerError):
+    """The model process is still loading its model: ask again in a moment."""
+
+
+JobProgress = Callable[[float, str], None]
+"""``progress(fraction, stage)``: a long job's progress, called on a thread that is not the UI's."""
+
+
+@dataclass(frozen=True)
+class NearestImages:
+    """The training images nearest to one image in the model's penultimate layer, nearest first."""
+
+    indices: np.ndarray
+    """Indices into the training set."""
+    similarities: np.ndarray
+    """Cosine similarities, in [-1, 1]."""
+    labels: np.ndarray
+    images: np.ndarray
+    """``(k, height, width)`` uint8."""
+
+
+@dataclass(frozen=True)
+class LayerWeights:
+    """The first layer that looks at the pixels, and the kernel of the layer after it."""
+
+    kind: str
+    """``"dense"`` (a Dense layer over the pixels) or ``"conv"`` (a Conv2D layer)."""
+    layer: str
+    """The layer's name in the model."""
+    kernel: np.ndarray
+    next_kernel: np.ndarray | None
+    """The next layer's kernel when its inputs are this layer's units (it ranks them by use)."""
+
+
+@dataclass(frozen=True)
+class MapLayout:
+    """A 2-D layout of embeddings: ``points`` is ``(n, 2)`` float32."""
+
+    method: str
+    """``"islands"`` or ``"umap"``."""
+    points: np.ndarray
+
+
+@runtime_checkable
+class ModelService(ModelHandle, Protocol):
+    """A model served by a process of its own (``worker.client.RemoteModel``): what the views ask it.
+
+    Every method blocks until the answer comes, so callers run on a worker thread. A
+    ``cancel`` event (a Textual worker's ``cancelled_event``) ends the wait early when
+    its view is closed. Failures raise :class:`ModelServerError` with a message for a
+    person: the model cannot answer that (no hidden layer), the process is gone, or it
+    did not answer in time.
+    """
+
+    @property
+    def ready(self) -> bool:
+        """Whether the model is loaded and answers at once (never waits)."""
+        ...
+
+    def why(
+        self, image: np.ndarray, classes: list[int], steps: int, *, cancel: threading.Event | None = None
+    ) -> np.ndarray:
+        """Integrated-gradients maps of one image for each of ``classes``: ``(len(classes), height, width)``."""
+        ...
+
+    def neighbours(
+        self,
+        image: np.ndarray,
+        k: int,
+        *,
+        progress: JobProgress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> NearestImages:
+        """The ``k`` training images nearest to ``image`` (the first call embeds the training set, with progress)."""
+        ...
+
+    def embeddings(
+        self, images: np.ndarray, *, progress: JobProgress | None = None, cancel: threading.Event | None = None
+    ) -> np.ndarray:
+        """``(n, d)`` float32 penultimate-layer embeddings of ``images``."""
+        ...
+
+    def layout(
+        self,
+        images: np.ndarray,
+        method: str = "auto",
+        cache_dir: Path | None = None,
+        *,
+        progress: JobProgress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> MapLayout:
+        """A 2-D layout of the images' embeddings ("islands", "umap", or "auto"), kept in ``cache_dir`` if given."""
+        ...
+
+    def weights(self, *, cancel: threading.Event | None = None) -> LayerWeights:
+        """The first layer's weights."""
         ...
 
 

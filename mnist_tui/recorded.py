@@ -11,9 +11,10 @@ from pathlib import Path
 
 from .config import TrainConfig
 from .data import MnistData, load_mnist
+from .events import RunControl
+from .files import remove_temporaries
 from .predictions import Predictions
 from .runs import Recorder, RunStore, data_fingerprint
-from .training import RunControl
 from .worker.client import RemoteModel
 
 
@@ -74,13 +75,19 @@ def open_recorded(store: RunStore, run_id: int, test_set: MnistData | None = Non
     """
     run = store.get_run(run_id)
     probabilities = store.load_probabilities(run_id)
-    data = test_set or load_mnist(run.config.get("data"))
+    data_path = run.config.get("data")
+    data = test_set or load_mnist(data_path)
     warning = ""
     if run.data_fingerprint and data_fingerprint(data.x_test, data.y_test) != run.data_fingerprint:
         warning = f"Run {run_id} was scored on other test data than the MNIST found now; its labels may not match."
     predictions = Predictions(data.x_test, data.y_test, probabilities)
-    model = RemoteModel.open(run.model_path, run.name) if run.has_model and not run.model_missing else None
+    run_dir = store.run_dir(run_id)
+    remove_temporaries(run_dir)  # what a process killed mid-write left there (a live writer's files stay)
+    model = None
+    if run.has_model and not run.model_missing:
+        # the model process finds the training images (nearest images) where this run found its data
+        model = RemoteModel.open(run.model_path, run.name, data=None if data_path is None else Path(data_path))
     title = f"run {run.id} · {run.name} · test accuracy {predictions.accuracy:.2%}"
     if model is None:
         title += " · model missing"
-    return OpenedRun(predictions, model, title, data, warning, store.run_dir(run_id))
+    return OpenedRun(predictions, model, title, data, warning, run_dir)

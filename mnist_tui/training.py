@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,41 +26,27 @@ import numpy as np
 from .backend import BackendError
 from .config import TrainConfig
 from .data import DataError, DownloadCancelled, MnistData, load_mnist
+from .datasets import MNIST
 from .events import (
     BatchEnd,
     DownloadProgress,
     EpochEnd,
     Failed,
     Finished,
+    RunControl,
     Sink,
     Stage,
     Started,
     Stopped,
     one_line,
 )
+from .files import atomic_path, atomic_write
 from .predictions import Predictions
 
 BATCH_INTERVAL = 0.25  # seconds between batch events: 4 UI updates a second look live and cost the UI half what 10 did
 # Images per step when scoring the test set: validation needs no small batches, and
 # fewer steps save about 5% of a reference run (benchmarks/levers.py).
 VALIDATION_BATCH = 1000
-
-
-@dataclass
-class RunControl:
-    """Requests from the UI to a running trainer; thread-safe.
-
-    ``stop`` ends training after the current batch and keeps the model (it is then
-    evaluated and reported as usual). ``cancel`` abandons the run as fast as possible:
-    the app is quitting.
-    """
-
-    stop: threading.Event = field(default_factory=threading.Event)
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def halted(self) -> bool:
-        return self.stop.is_set() or self.cancel.is_set()
 
 
 class Cancelled(Exception):
@@ -385,40 +370,17 @@ def history_path(model_path: Path) -> Path:
     return Path(model_path).with_suffix(".history.json")
 
 
-def temporary_paths(path: Path, pid: int | None = None) -> tuple[Path, Path]:
-    """Where :func:`save_model` in process ``pid`` writes before renaming: the model's and its history's.
-
-    The UI removes them when it has to kill a trainer process in the middle of a save.
-    """
-    path, pid = Path(path), pid or os.getpid()
-    history = history_path(path)
-    return path.with_name(f".{path.stem}.{pid}.tmp.keras"), history.with_name(f".{history.name}.{pid}.tmp")
-
-
 def save_model(model: Any, path: Path, history: dict[str, list[float]] | None = None) -> None:
     """Write the model (and its history as JSON beside it) atomically: temporary file, then rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_paths(path)[0]
     from .models import tensorflow_hidden
 
-    try:
+    with atomic_path(path) as tmp:
         with tensorflow_hidden():  # a JAX model process never loads TensorFlow to save
             model.save(tmp)
         if history is not None:
-            atomic_write_text(history_path(path), json.dumps(history, indent=2))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # temporary_paths()[1] for a history file
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+            atomic_write(history_path(path), json.dumps(history, indent=2))
 
 
 class TrainedModel:
@@ -435,10 +397,10 @@ class TrainedModel:
         self.name = name
         self.history = history
         self._predict = predictor(model)
-        self._predict(np.zeros((1, 28, 28), np.uint8))
+        self._predict(np.zeros((1, *MNIST.image_shape), np.uint8))
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        """``(n, 28, 28)`` uint8 images -> ``(n, 10)`` probabilities; about 3 ms for one image."""
+        """``(n, height, width)`` uint8 images -> ``(n, classes)`` probabilities; about 3 ms for one image."""
         return self._predict(images)
 
     def save(self, path: Path) -> None:

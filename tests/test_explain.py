@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from mnist_tui.analysis import suspicious_labels
+from mnist_tui.worker.protocol import Embeddings, Neighbours, Why
 
 from .conftest import ROOT, tiny_arrays, write_idx_dir
 
@@ -49,14 +50,20 @@ def mlp(rng: np.random.Generator):
     return model
 
 
-def served(model):
-    """The model as the model process serves it: a TrainedModel behind the Child's handlers."""
+def served(model, data_path=None):
+    """The model as the model process serves it: a TrainedModel inside the ServedModel that answers requests."""
     from mnist_tui.training import TrainedModel
-    from mnist_tui.worker.child import Child
+    from mnist_tui.worker.served import ServedModel
 
-    child = Child(conn=None)
-    child.model = TrainedModel(model, "test")
-    return child.handlers
+    return ServedModel(TrainedModel(model, "test"), data_path)
+
+
+def why(server, image, classes, steps):
+    return server.answer(Why(1, image, tuple(classes), steps))
+
+
+def embed(server, images):
+    return server.answer(Embeddings(1, images))
 
 
 @keras_only
@@ -65,9 +72,9 @@ def test_why_map_of_a_linear_model_is_weights_times_input(softmax_layer):
     rng = np.random.default_rng(1)
     model, weights = linear_model(rng, softmax_layer)
     image = rng.integers(0, 256, size=(28, 28), dtype=np.uint8)
-    why = served(model)["why"]
-    (one,) = why(image, [3], 32)  # one class, then two: a mistake's maps after a correct image's
-    maps = why(image, [3, 7], 32)
+    server = served(model)
+    (one,) = why(server, image, [3], 32)  # one class, then two: a mistake's maps after a correct image's
+    maps = why(server, image, [3, 7], 32)
     assert maps.shape == (2, 28, 28) and maps.dtype == np.float32
     np.testing.assert_array_equal(maps[0], one)
     x = image.astype(np.float64) / 255
@@ -80,7 +87,7 @@ def test_why_map_of_a_relu_network_adds_up_to_the_change_in_logit():
     rng = np.random.default_rng(2)
     model = mlp(rng)
     image = rng.integers(0, 256, size=(28, 28), dtype=np.uint8)
-    (map_,) = served(model)["why"](image, [4], 64)
+    (map_,) = why(served(model), image, [4], 64)
     hidden, _, out = model.layers[1], model.layers[2], model.layers[3]
     kernel, bias = (np.asarray(w) for w in out.weights)
 
@@ -98,32 +105,40 @@ def test_embeddings_are_the_penultimate_layer_and_a_model_without_one_says_so():
     rng = np.random.default_rng(3)
     model = mlp(rng)
     images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
-    embeddings = served(model)["embed"](images)
+    embeddings = embed(served(model), images)
     kernel, bias = (np.asarray(w) for w in model.layers[1].weights)
     expected = np.maximum(images.reshape(5, -1).astype(np.float32) / 255 @ kernel + bias, 0)
     np.testing.assert_allclose(embeddings, expected, rtol=1e-5, atol=1e-5)
 
     linear, _ = linear_model(rng)
     with pytest.raises(ExplainError, match="no hidden layer") as caught:
-        served(linear)["embed"](images)
+        embed(served(linear), images)
     assert caught.value.strerror.startswith("This model has no hidden layer")  # sent to the UI as it is
 
 
 @keras_only
-def test_neighbours_embed_the_training_set_in_chunks_once(tmp_path, monkeypatch):
+def test_neighbours_embed_the_training_set_once_from_the_jobs_data(tmp_path, monkeypatch):
     from mnist_tui import data as mnist_data
+    from mnist_tui.datasets import Dataset
 
-    monkeypatch.setattr(mnist_data, "SPLIT_SIZES", {"train": 60, "test": 20})
+    monkeypatch.setattr(Dataset, "size_of", lambda self, split: {"train": 60, "test": 20}[split])
     arrays = tiny_arrays(n_train=60, n_test=20, seed=4)
     data = write_idx_dir(tmp_path / "mnist", arrays)
-    handlers = served(mlp(np.random.default_rng(5)))
-    assert [handlers["neighbours_prepare"](str(data), 25) for _ in range(4)] == [(25, 60), (50, 60), (60, 60), (60, 60)]
+    server = served(mlp(np.random.default_rng(5)), data)
+    loads = []
+    load_mnist = mnist_data.load_mnist
+    monkeypatch.setattr(mnist_data, "load_mnist", lambda path, **kw: loads.append(path) or load_mnist(path, **kw))
+    progress: list[float] = []
     x_train, y_train = arrays[0], arrays[1]
-    found = handlers["neighbours"](x_train[17], 6, str(data))
-    assert found["indices"][0] == 17 and found["similarities"][0] == pytest.approx(1.0, abs=1e-5)
-    assert len(found["indices"]) == 6 and np.all(np.diff(found["similarities"]) <= 1e-6)
-    assert np.array_equal(found["labels"], y_train[found["indices"]])
-    assert np.array_equal(found["images"], x_train[found["indices"]])
+    found = server.answer(Neighbours(1, x_train[17], 6), lambda fraction, stage: progress.append(fraction))
+    assert progress == [1.0]  # 60 images: one batch of the embedder
+    assert found.indices[0] == 17 and found.similarities[0] == pytest.approx(1.0, abs=1e-5)
+    assert len(found.indices) == 6 and np.all(np.diff(found.similarities) <= 1e-6)
+    assert np.array_equal(found.labels, y_train[found.indices])
+    assert np.array_equal(found.images, x_train[found.indices])
+    again = server.answer(Neighbours(2, x_train[3], 2), lambda fraction, stage: progress.append(fraction))
+    assert again.indices[0] == 3 and progress == [1.0]  # embedded once
+    assert loads == [data]  # loaded once, from the path the job carried
 
 
 # ---------------------------------------------------------------------- mnist-tui labels
@@ -160,8 +175,8 @@ def test_labels_csv_ranks_a_saved_models_test_images(tmp_path):
 
 TINY_CLI = """
 import sys
-from mnist_tui import data
-data.SPLIT_SIZES.update(train=60, test=20)  # the test's tiny MNIST
+from mnist_tui.datasets import Dataset
+Dataset.size_of = lambda self, split: {"train": 60, "test": 20}[split]  # the test's tiny MNIST
 from mnist_tui.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -224,8 +239,8 @@ def test_a_mixed_precision_model_is_explained_in_float32():
             keras.layers.Dense(10, activation="softmax", dtype="float32"),
         ]
     )
-    handlers = served(model)
+    server = served(model)
     image = np.random.default_rng(7).integers(0, 256, size=(28, 28), dtype=np.uint8)
-    maps = handlers["why"](image, [2, 5], 32)
+    maps = why(server, image, [2, 5], 32)
     assert maps.dtype == np.float32 and np.isfinite(maps).all() and np.abs(maps).sum() > 0
-    assert handlers["embed"](image[None]).dtype == np.float32
+    assert embed(server, image[None]).dtype == np.float32

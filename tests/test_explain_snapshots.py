@@ -1,6 +1,6 @@
 """Snapshots of the results browser's explaining views (w, n, o) at 80x24 and 120x40.
 
-Fed by a fake model handle that answers at once; each state waits until every panel shown
+Fed by the fake model server, which answers at once; each state waits until every panel shown
 has its answer, so the pictures never catch a panel half-way. Regenerate with
 ``pytest tests/test_explain_snapshots.py --snapshot-update`` and look at every changed SVG.
 """
@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from .test_explain_ui import ExplainModel, explain_app, settle
+from mnist_tui.worker.protocol import Neighbours, Why
+
+from .fakes import FakeModelServer
+from .test_explain_ui import explain_app, settle
 
 SIZES = [(80, 24), (120, 40)]
 GONE = "The model process was killed by SIGKILL."
@@ -21,7 +24,7 @@ STATES = {
     "neighbours": ({}, [*["right"] * 5, "n"]),
     "why-and-neighbours": ({}, [*["right"] * 5, "w", "n"]),
     "suspicious-order": ({}, ["o", "o", "home"]),
-    "cannot-explain": ({"why": GONE, "neighbours_prepare": NO_HIDDEN}, ["w", "n"]),
+    "cannot-explain": ({Why: GONE, Neighbours: NO_HIDDEN}, ["w", "n"]),
 }
 
 
@@ -34,4 +37,4 @@ def test_explaining_views(snap_compare, state, size):
         await pilot.press(*keys)
         await settle(pilot, pilot.app.screen)
 
-    assert snap_compare(explain_app(ExplainModel(errors=errors)), terminal_size=size, run_before=press_and_settle)
+    assert snap_compare(explain_app(FakeModelServer(errors=errors)), terminal_size=size, run_before=press_and_settle)

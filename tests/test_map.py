@@ -1,7 +1,8 @@
-"""The map, the confusion matrix's margins and the weight grid: Pilot tests, fed by fakes.
+"""The map, the confusion matrix's margins and the weight grid: Pilot tests, fed by the fake model server.
 
-A :class:`FakeMapModel` stands in for the model process: ``request`` answers the map's
-and the weight grid's ops with fixed arrays, with no Keras and no process.
+:class:`tests.fakes.FakeModelServer` stands in for the model process: it answers the
+map's and the weight grid's typed requests with fixed arrays, with no Keras and no
+process. The layouts' NumPy code and the served model's answers are tested below it.
 """
 
 from __future__ import annotations
@@ -16,92 +17,13 @@ from mnist_tui.screens.map import MapScreen
 from mnist_tui.screens.weights import WeightsScreen
 from mnist_tui.widgets.scatter import ScatterPlot
 from mnist_tui.widgets.weights import WeightGrid
-from mnist_tui.worker.protocol import ModelServerError
+from mnist_tui.worker.protocol import Embeddings, Layout, Weights
 
 from . import fakes
+from .conftest import wait_until
+from .fakes import FakeModelServer
 
-
-def cluster_embeddings(labels: np.ndarray, seed: int = 3) -> np.ndarray:
-    """``(n, 8)`` points: one tight blob per digit, the blobs on a circle."""
-    rng = np.random.default_rng(seed)
-    angles = np.asarray(labels, np.float64) * (2 * np.pi / 10)
-    centres = np.c_[np.cos(angles), np.sin(angles), np.zeros((len(labels), 6))] * 10
-    return (centres + rng.normal(0, 0.6, centres.shape)).astype(np.float32)
-
-
-def unit_kernel(units: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """A Dense kernel whose unit ``u`` looks like digit ``u % 10`` minus its mean, and a next kernel."""
-    images = np.stack([fakes.digit_image(u % 10, shift=u // 10).astype(np.float32) / 255 for u in range(units)])
-    kernel = (images - images.mean(axis=(1, 2), keepdims=True)).reshape(units, 784).T
-    following = np.outer(np.arange(units, 0, -1), np.ones(10)).astype(np.float32) / units
-    return kernel.astype(np.float32), following
-
-
-class FakeMapModel:
-    """The model process's answers to the map's and weights' requests, deterministic.
-
-    Args:
-        labels: true labels, to place the fake embeddings in blobs.
-        layout_done: answer ``map_layout_start`` with a finished layout (else: 40%, still going).
-        embeddings_error: raise this from ``map_embeddings`` (a model without a usable graph).
-        weights: ``"dense"``, ``"conv"``, or an error message to raise.
-    """
-
-    name = "fake"
-
-    def __init__(self, labels, *, layout_done: bool = True, embeddings_error: str | None = None, weights="dense"):
-        self.labels = np.asarray(labels)
-        self.layout_done = layout_done
-        self.embeddings_error = embeddings_error
-        self.weights = weights
-        self.ops: list[str] = []
-
-    def request(self, op: str, *args, timeout=None):
-        self.ops.append(op)
-        if op == "map_embeddings":
-            if self.embeddings_error:
-                raise ModelServerError(self.embeddings_error)
-            assert len(args[0]) == len(self.labels)
-            return cluster_embeddings(self.labels)
-        if op == "map_layout_start":
-            if not self.layout_done:
-                return {
-                    "done": False,
-                    "fraction": 0.4,
-                    "stage": "layout",
-                    "method": "islands",
-                    "layout": None,
-                    "error": None,
-                }
-            layout = cluster_embeddings(self.labels, seed=5)[:, :2] * 2
-            return {
-                "done": True,
-                "fraction": 1.0,
-                "stage": "done",
-                "method": "islands",
-                "layout": layout,
-                "error": None,
-            }
-        if op == "weights":
-            if self.weights == "dense":
-                kernel, following = unit_kernel()
-                return {"kind": "dense", "layer": "dense", "kernel": kernel, "next_kernel": following}
-            if self.weights == "conv":
-                rng = np.random.default_rng(1)
-                return {
-                    "kind": "conv",
-                    "layer": "conv2d",
-                    "kernel": rng.normal(size=(5, 5, 1, 32)),
-                    "next_kernel": None,
-                }
-            raise ModelServerError(self.weights)
-        raise ModelServerError(f"unknown request {op!r}")
-
-    def predict(self, images):
-        return np.full((len(images), 10), 0.1, np.float32)
-
-    def save(self, path) -> None:
-        pass
+FakeMapModel = FakeModelServer  # the name tests/test_results_views.py imports
 
 
 def results_app() -> MnistApp:
@@ -110,14 +32,25 @@ def results_app() -> MnistApp:
     return app
 
 
-def map_screen(model=None, current: int | None = 3, **kwargs) -> MapScreen:
+def map_screen(model=None, current: int | None = 3, *, embeddings_error: str | None = None, **kwargs) -> MapScreen:
     predictions = fakes.fake_predictions()
-    model = FakeMapModel(predictions.labels, **kwargs) if model is None else model
-    return MapScreen(predictions, model, current, threaded=False)
+    errors = {Embeddings: embeddings_error} if embeddings_error else None
+    model = FakeModelServer(predictions.labels, errors=errors, **kwargs) if model is None else model
+    return MapScreen(predictions, model, current)
 
 
 async def open_map(pilot, screen: MapScreen, results: list | None = None) -> MapScreen:
+    """Open the map and wait until its worker has placed everything it will place."""
     await pilot.app.push_screen(screen, results.append if results is not None else None)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    return screen
+
+
+async def open_weights(pilot, model) -> WeightsScreen:
+    screen = WeightsScreen(model)
+    await pilot.app.push_screen(screen)
+    await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     return screen
 
@@ -144,7 +77,7 @@ async def test_map_shows_pca_then_islands_and_counts_the_selection():
     app = results_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_map(pilot, map_screen())
-        assert screen.model.ops == ["map_embeddings", "map_layout_start"]
+        assert screen.model.kinds == [Embeddings, Layout]
         assert set(screen.layouts) == {"pca", "islands"} and screen.method == "islands"
         plot = screen.query_one(ScatterPlot)
         current = plot.scatter.cell_of(3)
@@ -207,19 +140,25 @@ async def test_k_cycles_the_colours_and_v_the_layouts():
         assert screen.method == "islands"
 
 
-async def test_progress_shows_while_the_layout_computes():
+async def test_progress_shows_while_the_layout_computes_and_closing_the_map_stops_waiting():
     app = results_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_map(pilot, map_screen(layout_done=False))
+        screen = map_screen(layout_done=False)
+        await pilot.app.push_screen(screen)
+        await wait_until(pilot, lambda: "40%" in screen.progress)
         assert screen.method == "pca"
         assert "islands: 40% (layout)" in str(screen.query_one("#map-status").render())
+        assert Layout in screen.model.waiting  # pushed progress, no polling: the request is still on its way
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()  # the map's worker was cancelled, and its wait with it
+        assert Layout not in screen.model.waiting
 
 
 async def test_a_model_without_a_penultimate_layer_is_placed_by_its_probabilities():
     app = results_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_map(pilot, map_screen(embeddings_error="this model's layers cannot be read as a graph"))
-        assert screen.method == "pca" and "map_layout_start" not in screen.model.ops
+        assert screen.method == "pca" and Layout not in screen.model.kinds
         status = str(screen.query_one("#map-status").render())
         assert "Placed by the output probabilities: this model's layers cannot be read as a graph." in status
         assert len(screen.query_one(ScatterPlot).selected()) > 0
@@ -228,21 +167,23 @@ async def test_a_model_without_a_penultimate_layer_is_placed_by_its_probabilitie
 async def test_the_map_without_a_model_process():
     app = results_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_map(pilot, MapScreen(fakes.fake_predictions(), None, None, threaded=False))
+        screen = await open_map(pilot, MapScreen(fakes.fake_predictions(), None, None))
         assert "no model process in this session" in str(screen.query_one("#map-status").render())
         await pilot.press("right", "enter")
         assert app.screen is not screen or len(screen.selected_indices) == 0
 
 
-async def test_a_reopened_map_asks_the_model_process_nothing():
+async def test_a_reopened_map_asks_the_model_process_again_and_shows_the_islands():
+    # The model process keeps the embeddings and the layout (tested below, on a real model):
+    # the UI keeps no copy of its own.
     predictions = fakes.fake_predictions()
-    model = FakeMapModel(predictions.labels)
+    model = FakeModelServer(predictions.labels)
     app = results_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_map(pilot, MapScreen(predictions, model, 0, threaded=False))
+        await open_map(pilot, MapScreen(predictions, model, 0))
         await pilot.press("escape")
-        screen = await open_map(pilot, MapScreen(predictions, model, 0, threaded=False))
-        assert model.ops == ["map_embeddings", "map_layout_start"]
+        screen = await open_map(pilot, MapScreen(predictions, model, 0))
+        assert model.kinds == [Embeddings, Layout, Embeddings, Layout]
         assert screen.method == "islands"
 
 
@@ -327,9 +268,9 @@ async def test_moving_onto_a_margin_explains_it():
 async def test_the_weight_grid_pages_through_units_most_used_first():
     app = results_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        model = FakeMapModel(fakes.fake_predictions().labels)
-        await app.push_screen(WeightsScreen(model, threaded=False))
-        await pilot.pause()
+        model = FakeModelServer(fakes.fake_predictions().labels)
+        await open_weights(pilot, model)
+        assert model.kinds == [Weights]
         grid = app.screen.query_one(WeightGrid)
         assert grid.maps.shape == (12, 28, 28) and grid.per_page == 8 and grid.pages == 2
         assert grid.captions[0] == "unit 0 · use 3.16"  # the next kernel's rows shrink with the unit number
@@ -355,9 +296,8 @@ async def test_the_weight_grid_pages_through_units_most_used_first():
 async def test_the_weight_grid_says_why_it_is_empty(model, expected):
     app = results_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        handle = None if model is None else FakeMapModel(np.zeros(200), weights=model)
-        await app.push_screen(WeightsScreen(handle, threaded=False))
-        await pilot.pause()
+        handle = None if model is None else FakeModelServer(np.zeros(200), weights=model)
+        await open_weights(pilot, handle)
         assert str(app.screen.query_one("#weights-info").render()) == expected
 
 
@@ -366,7 +306,7 @@ async def test_the_weight_grid_says_why_it_is_empty(model, expected):
 
 def test_islands_keep_separate_blobs_apart():
     from mnist_tui.analysis import knn_label_agreement, pca_2d
-    from mnist_tui.worker.learned import islands_layout
+    from mnist_tui.worker.layouts import islands_layout
 
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(6), 60)
@@ -381,40 +321,42 @@ def test_islands_keep_separate_blobs_apart():
     assert knn_label_agreement(pca_2d(points), labels) < knn_label_agreement(layout, labels) + 1e-9
 
 
-def test_the_layout_cache_round_trips(tmp_path):
-    from mnist_tui.worker import learned
+def test_the_layout_cache_keeps_each_layout_in_memory_and_in_the_runs_folder(tmp_path):
+    from mnist_tui.files import temporaries
+    from mnist_tui.worker.layouts import LayoutCache, compute_layout
 
-    class Served:
-        pass
-
-    model = Served()
     rng = np.random.default_rng(1)
     points = np.r_[rng.normal(0, 1, (40, 5)), rng.normal(8, 1, (40, 5))].astype(np.float32)
-    state = learned.layout_start(model, points, "islands", str(tmp_path))
-    deadline = __import__("time").monotonic() + 30
-    while not state["done"] and __import__("time").monotonic() < deadline:
-        __import__("time").sleep(0.05)
-        state = learned.layout_poll(model)
-    assert state["error"] is None and state["layout"].shape == (80, 2)
-    assert (tmp_path / "map-islands.npy").is_file()
-    again = learned.layout_start(Served(), points, "islands", str(tmp_path))  # a new process: from the file
-    assert again["stage"] == "cached" and np.array_equal(again["layout"], state["layout"])
+    stages: list[str] = []
+    cache = LayoutCache()
+    method, layout = cache.get(points, "islands", "test set", tmp_path, lambda fraction, stage: stages.append(stage))
+    assert method == "islands" and layout.shape == (80, 2) and "layout" in stages and stages[-1] == "done"
+    assert (tmp_path / "map-islands.npy").is_file() and temporaries(tmp_path) == []
+    stages.clear()
+    assert cache.get(points, "islands", "test set", tmp_path, lambda f, stage: stages.append(stage))[1] is layout
+    assert stages == ["done"]  # from memory: nothing computed
+    (tmp_path / "map-islands.npy").unlink()
+    assert cache.get(points, "islands", "test set", tmp_path)[1] is layout  # memory first, file second
+    cache.get(points, "islands", "other key", tmp_path)  # computed again, and written
+    method, again = LayoutCache().get(points, "islands", "test set", tmp_path)  # a new process: from the file
+    assert np.array_equal(again, layout)
+    _, fewer = LayoutCache().get(points[:30], "islands", "fewer", tmp_path)  # the file is for 80 points
+    assert fewer.shape == (30, 2)
     with pytest.raises(ValueError, match="unknown layout method"):
-        learned.compute_layout(points, "tsne")
+        compute_layout(points, "tsne")
 
 
-# ------------------------------------------------------------------ the model process's handlers (real Keras)
+# ------------------------------------------------------------------ the served model's answers (real Keras)
 
 
 @pytest.mark.keras
-def test_learned_handlers_on_tiny_models():
+def test_the_served_model_embeds_lays_out_and_reads_weights_on_tiny_models(tmp_path):
+    from types import SimpleNamespace
+
     import keras
 
-    from mnist_tui.worker import learned
-
-    class Served:
-        def __init__(self, model):
-            self.model = model
+    from mnist_tui.worker.explain import ExplainError
+    from mnist_tui.worker.served import ServedModel
 
     mlp = keras.Sequential(
         [
@@ -425,19 +367,22 @@ def test_learned_handlers_on_tiny_models():
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
-    served = Served(mlp)
+    served = ServedModel(SimpleNamespace(model=mlp, name="mlp"))
     images = np.stack([fakes.digit_image(d) for d in range(10)] * 3)
-    embeddings = learned.HANDLERS["map_embeddings"](served, images)
+    embeddings = served.answer(Embeddings(1, images))
     assert embeddings.shape == (30, 8) and embeddings.dtype == np.float32
     hidden = keras.Model(mlp.inputs, mlp.layers[1].output)
     assert np.allclose(embeddings, np.asarray(hidden(images.astype(np.float32) / 255)), atol=1e-5)
-    assert getattr(served, learned.EMBEDDER_ATTR) is not None
-    weights = learned.HANDLERS["weights"](served)
-    assert (
-        weights["kind"] == "dense" and weights["kernel"].shape == (784, 8) and weights["next_kernel"].shape == (8, 10)
-    )
-    layout = learned.HANDLERS["map_layout"](served, embeddings, "islands")
-    assert layout.shape == (30, 2)
+    assert served.answer(Embeddings(2, images.copy())) is embeddings  # the same images: embedded once
+    weights = served.answer(Weights(3))
+    assert weights.kind == "dense" and weights.kernel.shape == (784, 8) and weights.next_kernel.shape == (8, 10)
+    stages: list[str] = []
+    layout = served.answer(Layout(4, images, "islands", tmp_path), lambda fraction, stage: stages.append(stage))
+    assert layout.method == "islands" and layout.points.shape == (30, 2) and "layout" in stages
+    stages.clear()
+    again = served.answer(Layout(5, images, "islands", tmp_path), lambda fraction, stage: stages.append(stage))
+    assert again.points is layout.points and stages == ["done"]  # one cache: nothing embedded or computed again
+    assert (tmp_path / "map-islands.npy").is_file()
 
     cnn = keras.Sequential(
         [
@@ -449,10 +394,10 @@ def test_learned_handlers_on_tiny_models():
             keras.layers.Dense(10),
         ]
     )
-    weights = learned.HANDLERS["weights"](Served(cnn))
-    assert weights["kind"] == "conv" and weights["kernel"].shape == (5, 5, 1, 4)
-    assert weights["next_kernel"].shape == (3, 3, 4, 6)
+    weights = ServedModel(SimpleNamespace(model=cnn)).answer(Weights(6))
+    assert weights.kind == "conv" and weights.kernel.shape == (5, 5, 1, 4)
+    assert weights.next_kernel.shape == (3, 3, 4, 6)
 
     rows = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Dense(10)])  # a Dense over rows, not pixels
-    with pytest.raises(ValueError, match="no Dense layer over the 784 pixels and no Conv2D layer"):
-        learned.HANDLERS["weights"](Served(rows))
+    with pytest.raises(ExplainError, match="no Dense layer over the 784 pixels and no Conv2D layer"):
+        ServedModel(SimpleNamespace(model=rows)).answer(Weights(7))

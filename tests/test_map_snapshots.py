@@ -1,6 +1,7 @@
 """Snapshots of the map (PCA and islands from fake embeddings) and the weight grid, at 80x24 and 120x40.
 
-Fed by :class:`tests.test_map.FakeMapModel`: no Keras, no process, no thread.
+Fed by :class:`tests.fakes.FakeModelServer`: no Keras, no process; each picture waits for
+what the map's (or the grid's) worker thread has posted.
 Regenerate with ``pytest tests/test_map_snapshots.py --snapshot-update`` and look at
 every changed SVG before committing it.
 """
@@ -9,11 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from mnist_tui.screens.map import MapScreen
-from mnist_tui.screens.weights import WeightsScreen
-
 from . import fakes
-from .test_map import FakeMapModel, results_app
+from .conftest import wait_until
+from .test_map import map_screen, open_weights, results_app
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -31,9 +30,12 @@ def test_map_screen(snap_compare, state, size):
     options, press = MAP_STATES[state]
 
     async def open_map(pilot):
-        predictions = fakes.fake_predictions()
-        model = FakeMapModel(predictions.labels, **options)
-        await pilot.app.push_screen(MapScreen(predictions, model, 3, threaded=False))
+        screen = map_screen(**options)
+        await pilot.app.push_screen(screen)
+        if options.get("layout_done", True):
+            await pilot.app.workers.wait_for_complete()
+        else:  # the layout works on: wait for its pushed progress
+            await wait_until(pilot, lambda: "40%" in screen.progress)
         await pilot.pause()
 
     assert snap_compare(results_app(), press=press, terminal_size=size, run_before=open_map)
@@ -42,10 +44,10 @@ def test_map_screen(snap_compare, state, size):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("kind", ["dense", "conv", "dense-page-2"])
 def test_weights_screen(snap_compare, kind, size):
-    async def open_weights(pilot):
-        model = FakeMapModel(fakes.fake_predictions().labels, weights=kind.removesuffix("-page-2"))
-        await pilot.app.push_screen(WeightsScreen(model, threaded=False))
-        await pilot.pause()
+    async def open_grid(pilot):
+        await open_weights(
+            pilot, fakes.FakeModelServer(fakes.fake_predictions().labels, weights=kind.removesuffix("-page-2"))
+        )
 
     press = ["pagedown"] if kind.endswith("page-2") else []
-    assert snap_compare(results_app(), press=press, terminal_size=size, run_before=open_weights)
+    assert snap_compare(results_app(), press=press, terminal_size=size, run_before=open_grid)

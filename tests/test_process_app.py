@@ -31,6 +31,7 @@ def test_a_real_run_through_the_trainer_process_keeps_tensorflow_out_of_the_ui(t
     assert report["modules"] == [], "the UI process imported " + ", ".join(report["modules"])
     assert report["test_images"] == 10_000
     assert report["draw_screen"] and report["prediction_sum"] == pytest.approx(1.0, abs=1e-4)
+    assert report["why_shape"] == [1, 28, 28] and report["neighbours"] == 3
     assert report["saved"] and out.stat().st_size > 1000
     assert report["second_pid"] != report["first_pid"]
     assert report["first_ended"], "the replaced run's model process is still running"

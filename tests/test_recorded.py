@@ -44,7 +44,7 @@ class ServedModel(fakes.TemplateModel):
 async def test_a_run_is_recorded_and_reopens_from_the_runs_screen(home, monkeypatch):
     predictions = fakes.fake_predictions()
     app = recording_app(fakes.finished(model=fakes.TemplateModel()))
-    monkeypatch.setattr(recorded.RemoteModel, "open", classmethod(lambda cls, path, name: ServedModel()))
+    monkeypatch.setattr(recorded.RemoteModel, "open", classmethod(lambda cls, path, name, **kwargs: ServedModel()))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, ResultsScreen))
         (run,) = open_store().list_runs()
@@ -54,7 +54,9 @@ async def test_a_run_is_recorded_and_reopens_from_the_runs_screen(home, monkeypa
 
         await pilot.press("R")
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen))
-        app._test_set = MnistData(predictions.images, predictions.labels, predictions.images, predictions.labels)
+        app.session.test_set.keep(
+            MnistData(predictions.images, predictions.labels, predictions.images, predictions.labels)
+        )
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, OpenedResults))
         screen = app.screen
@@ -107,9 +109,17 @@ def test_open_recorded_finds_the_test_images_the_run_was_scored_on(home, real_mn
     run_id = recorder.start()
     predictions = Predictions(data.x_test, data.y_test, probabilities)
     recorder(Finished({}, 1.0, predictions.accuracy, predictions, model=fakes.TemplateModel()))
-    monkeypatch.setattr(recorded.RemoteModel, "open", classmethod(lambda cls, path, name: ServedModel()))
+    asked: list[dict] = []
+
+    def open_model(cls, path, name, **kwargs):
+        asked.append(kwargs)
+        return ServedModel()
+
+    monkeypatch.setattr(recorded.RemoteModel, "open", classmethod(open_model))
 
     opened = recorded.open_recorded(open_store(), run_id)
+    # the model process finds the training images (nearest images) where this run found its data
+    assert asked == [{"data": real_mnist}]
     assert opened.warning == "" and len(opened.predictions) == 10_000
     np.testing.assert_array_equal(opened.predictions.images, data.x_test)
     np.testing.assert_array_equal(opened.predictions.probabilities, probabilities)

@@ -11,8 +11,7 @@ import pytest
 
 from mnist_tui.config import TrainConfig
 from mnist_tui.data import MnistData
-from mnist_tui.events import BatchEnd, EpochEnd, Failed, Finished, Stage, Started, Stopped
-from mnist_tui.training import RunControl
+from mnist_tui.events import BatchEnd, EpochEnd, Failed, Finished, RunControl, Stage, Started, Stopped
 
 from .conftest import tiny_arrays
 

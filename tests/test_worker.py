@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import threading
@@ -10,12 +11,31 @@ import time
 import numpy as np
 import pytest
 
-from mnist_tui.events import BatchEnd, EpochEnd, Failed, Finished, Stage, Started, Stopped
-from mnist_tui.training import RunControl, temporary_paths
+from mnist_tui.events import (
+    BatchEnd,
+    EpochEnd,
+    Failed,
+    Finished,
+    ModelServerError,
+    ModelService,
+    NearestImages,
+    RunControl,
+    Stage,
+    Started,
+    Stopped,
+)
+from mnist_tui.files import temporary_path
 from mnist_tui.worker import client
-from mnist_tui.worker.protocol import ModelServerError
+from mnist_tui.worker.protocol import Save
 
 from . import fakes, worker_fakes
+
+
+def drawn(digit: int) -> np.ndarray:
+    """A digit as the template model reads it best (as the draw screen sends it)."""
+    from mnist_tui.drawing import mnist_style
+
+    return mnist_style(fakes.digit_image(digit))
 
 
 def trainer(script: str) -> client.ProcessTrainer:
@@ -127,14 +147,15 @@ def test_requests_to_a_dead_model_server_fail_clearly():
         model.save("/tmp/never.keras")
 
 
-def test_errors_and_unknown_requests_get_one_response_each(tmp_path):
+def test_errors_get_one_response_each_and_the_server_goes_on(tmp_path):
     model = Run("finish").join()[-1].model
-    with pytest.raises(ModelServerError, match="unknown request 'nonsense'"):
-        model.request("nonsense")
+    image = drawn(1)
+    with pytest.raises(ModelServerError, match="not a Keras model"):  # the scripted model has no layers to explain
+        model.why(image, [1], 8)
     with pytest.raises(ModelServerError, match="No such file or directory"):
         model.save(tmp_path / "missing" / "m.keras")
     # the server still answers in order after its errors
-    assert model.request("ping") == model.pid
+    assert model.predict(image[None]).argmax() == 1
     model.save(tmp_path / "m.keras")
     assert (tmp_path / "m.keras").read_bytes() == b"fake model"
 
@@ -142,15 +163,67 @@ def test_errors_and_unknown_requests_get_one_response_each(tmp_path):
 def test_a_request_that_times_out_does_not_confuse_the_next(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_TUI_TEST_SAVE_SECONDS", "0.5")
     model = Run("slow-save").join()[-1].model
+    monkeypatch.setitem(client.TIMEOUTS, Save, 0.1)
     with pytest.raises(ModelServerError, match="did not answer within 0.1 s"):
-        model.request("save", str(tmp_path / "m.keras"), timeout=0.1)
-    assert model.request("ping", timeout=5) == model.pid  # the late save response is skipped by id
+        model.save(tmp_path / "m.keras")
+    images = np.stack([drawn(d) for d in (4, 2)])
+    assert model.predict(images).argmax(axis=1).tolist() == [4, 2]  # the late save response is skipped by id
+    assert (tmp_path / "m.keras").read_bytes() == b"half a model"  # the save itself went on
+
+
+def test_a_prediction_is_answered_while_a_long_job_runs(monkeypatch):
+    monkeypatch.setenv("MNIST_TUI_TEST_JOB_SECONDS", "3")
+    model = Run("finish").join()[-1].model
+    progress: list[float] = []
+    found: list = []
+    job = threading.Thread(
+        target=lambda: found.append(
+            model.neighbours(fakes.digit_image(5), 4, progress=lambda f, stage: progress.append(f))
+        )
+    )
+    job.start()
+    deadline = time.monotonic() + 10
+    while not progress:
+        assert time.monotonic() < deadline, "the long job never reported progress"
+        time.sleep(0.01)
+    slowest = 0.0
+    for digit in range(10):
+        start = time.monotonic()
+        assert model.predict(drawn(digit)[None]).argmax() == digit
+        slowest = max(slowest, time.monotonic() - start)
+    assert job.is_alive(), "the job ended before the predictions: they proved nothing"
+    assert slowest < 1.0  # a drawing's prediction never waits behind the job
+    job.join(10)
+    assert not job.is_alive() and isinstance(found[0], NearestImages) and len(found[0].indices) == 4
+    assert progress == sorted(progress) and progress[-1] == 1.0 and len(progress) == worker_fakes.JOB_STEPS
+
+
+def test_a_cancelled_wait_ends_at_once_and_its_late_answer_is_skipped(monkeypatch):
+    monkeypatch.setenv("MNIST_TUI_TEST_JOB_SECONDS", "1")
+    model = Run("finish").join()[-1].model
+    cancel = threading.Event()
+    cancel.set()
+    start = time.monotonic()
+    with pytest.raises(ModelServerError, match="cancelled"):
+        model.neighbours(fakes.digit_image(2), 3, cancel=cancel)
+    assert time.monotonic() - start < 0.5
+    found = model.neighbours(fakes.digit_image(2), 2)  # the first job's answer came first, and was skipped
+    assert len(found.indices) == 2
+
+
+def test_the_remote_model_and_the_fake_server_offer_what_the_views_use():
+    for handle in (client.RemoteModel, fakes.FakeModelServer):
+        for name in ("predict", "save", "why", "neighbours", "embeddings", "layout", "weights"):
+            expected = inspect.signature(getattr(ModelService, name))
+            assert list(inspect.signature(getattr(handle, name)).parameters) == list(expected.parameters), name
+    assert isinstance(fakes.FakeModelServer(), ModelService)
+    assert not isinstance(fakes.TemplateModel(), ModelService)  # a plain handle: predict and save only
 
 
 def start_saving(model, target, saver: threading.Thread):
     """Start ``saver`` and return the model's temporary file once the model process has begun writing it."""
     saver.start()
-    temporary = temporary_paths(target, model.pid)[0]
+    temporary = temporary_path(target, model.pid)
     deadline = time.monotonic() + 10
     while not temporary.exists():
         assert time.monotonic() < deadline, "the save never started"
@@ -179,13 +252,27 @@ def test_ending_the_process_mid_save_leaves_no_partial_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
-def test_a_killed_save_is_swept_by_the_ui(tmp_path, how):
+@pytest.mark.parametrize(
+    ("how", "ended"), [(signal.SIGTERM, "exited with status 143"), (signal.SIGKILL, "was killed by SIGKILL")]
+)
+def test_a_killed_save_is_swept_by_the_ui(tmp_path, how, ended):
     model = Run("slow-save").join()[-1].model
     target = tmp_path / "m.keras"
-    saver = threading.Thread(target=lambda: pytest.raises(ModelServerError, model.save, target))
+    outcome: list[BaseException | None] = []
+
+    def save() -> None:
+        try:
+            model.save(target)
+        except BaseException as exc:  # stored: the main thread asserts on it
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    saver = threading.Thread(target=save)
     start_saving(model, target, saver)
     os.kill(model.pid, how)
     saver.join(5)
+    assert not saver.is_alive() and len(outcome) == 1
+    assert isinstance(outcome[0], ModelServerError) and f"The model process {ended}." == str(outcome[0])
     client.end_all()
     assert list(tmp_path.iterdir()) == []

@@ -43,6 +43,9 @@ async def main(data: Path, out: Path) -> dict:
         image = np.zeros((1, 28, 28), np.uint8)
         image[0, 6:22, 13:15] = 255
         report["prediction_sum"] = float(app.screen.model.predict(image).sum())
+        # the served model's views, through the real process: why-maps, then the nearest training images
+        report["why_shape"] = list(first.why(image[0], [1], 8).shape)
+        report["neighbours"] = len(first.neighbours(image[0], 3).indices)
         first.save(out)
         report["saved"] = out.is_file()
         await pilot.press("escape")

@@ -1,4 +1,4 @@
-"""Scripted trainers that run inside a real trainer process (no TensorFlow): the protocol's tests."""
+"""Scripted trainers and served models that run inside a real trainer process (no TensorFlow): the protocol's tests."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnist_tui.events import BatchEnd, Failed, Finished, Stage, Stopped
-from mnist_tui.training import temporary_paths
+import numpy as np
+
+from mnist_tui.events import BatchEnd, Failed, Finished, NearestImages, Stage, Stopped
+from mnist_tui.files import atomic_path
 from mnist_tui.worker.child import main as child_main
 from mnist_tui.worker.protocol import TrainJob
+from mnist_tui.worker.served import ServedModel
 
 from . import fakes
 
@@ -27,13 +30,9 @@ class SlowSavingModel(fakes.TemplateModel):
     """Writes its temporary file, then takes its time before renaming it into place."""
 
     def save(self, path) -> None:
-        tmp = temporary_paths(Path(path))[0]
-        try:
+        with atomic_path(Path(path)) as tmp:
             tmp.write_bytes(b"half a model")
             time.sleep(float(os.environ.get("MNIST_TUI_TEST_SAVE_SECONDS", "30")))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
 
 
 class Script:
@@ -76,6 +75,24 @@ class Script:
         )
 
 
+JOB_STEPS = 20
+
+
+class ScriptServed(ServedModel):
+    """The real served model, whose nearest-images job (no Keras here) takes its time and reports progress.
+
+    ``MNIST_TUI_TEST_JOB_SECONDS`` (default 3) is how long the job takes.
+    """
+
+    def neighbours(self, image, k, progress=lambda fraction, stage: None) -> NearestImages:
+        seconds = float(os.environ.get("MNIST_TUI_TEST_JOB_SECONDS", "3"))
+        for step in range(1, JOB_STEPS + 1):
+            time.sleep(seconds / JOB_STEPS)
+            progress(step / JOB_STEPS, "Embedding the training images")
+        k = int(k)
+        return NearestImages(np.arange(k), np.ones(k, np.float32), np.zeros(k, np.int64), np.repeat(image[None], k, 0))
+
+
 def main(conn, job) -> None:
-    """The trainer process's entry point, with scripted trainers."""
-    child_main(conn, job, make_trainer=Script)
+    """The trainer process's entry point, with scripted trainers and served models."""
+    child_main(conn, job, make_trainer=Script, make_served=ScriptServed)

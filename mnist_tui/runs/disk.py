@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..files import atomic_write
+
 
 def default_home() -> Path:
     """``$MNIST_TUI_HOME``, else ``$XDG_DATA_HOME/mnist-tui``, else ``~/.local/share/mnist-tui``."""
@@ -31,15 +33,4 @@ def folder_size(folder: Path) -> tuple[int, set[str]]:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename; nothing half-written is ever left."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    finally:
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
+    atomic_write(path, data)

@@ -1,41 +1,37 @@
 """The map: every test image as a dot placed by the model's penultimate-layer embedding.
 
 PCA of the embeddings is drawn at once; a layout that gathers the digits into islands
-is computed in the model process in the background (``worker/learned.py``) and swapped
-in when it is ready. A selection box picks a region; ``enter`` hands its images back
+is computed in the model process (``worker/layouts.py``), which pushes its progress, and
+swapped in when it is ready. A selection box picks a region; ``enter`` hands its images back
 to the results browser.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-import weakref
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
+from textual.worker import get_current_worker
 
 from ..analysis import class_counts, confidence_classes, count_phrase, pca_2d
+from ..datasets import MNIST
+from ..events import ModelService
 from ..predictions import Predictions
 from ..widgets.scatter import CONFIDENCE_COLOURS, DIGIT_COLOURS, ScatterPlot
 from .base import AppScreen
 
-EMBED_TIMEOUT = 120.0  # the first request may wait for TensorFlow to load the model
-POLL_EVERY = 0.25
 COLOUR_MODES = ("true", "predicted", "confidence")
 CONFIDENCE_NAMES = ("below 50%", "50-90%", "90-99%", "99% and up")
 LAYOUT_NAMES = {"pca": "PCA", "islands": "islands", "umap": "UMAP"}
-
-_layouts: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
-"""Per model handle: its PCA layout, note and nonlinear layout, so the map reopens at once."""
 
 
 class MapScreen(AppScreen[np.ndarray | None]):
@@ -43,13 +39,11 @@ class MapScreen(AppScreen[np.ndarray | None]):
 
     Args:
         predictions: the test set and the model's probabilities.
-        model: the model handle; one with ``request(op, *args, timeout=...)`` (the model
-            process) gives embeddings and layouts, anything else falls back to placing
-            images by their output probabilities.
+        model: the model handle; a model process (:class:`~mnist_tui.events.ModelService`)
+            gives embeddings and layouts (and keeps them: the map reopens at once), anything
+            else falls back to placing images by their output probabilities.
         current_index: the image open in the browser, marked on the map.
         cache_dir: a recorded run's folder, to keep the nonlinear layout for next time.
-        threaded: fetch on a daemon thread (``False``: inline, without waiting for the
-            layout, for tests).
     """
 
     BINDINGS = [
@@ -100,21 +94,18 @@ class MapScreen(AppScreen[np.ndarray | None]):
         current_index: int | None = None,
         *,
         cache_dir: Path | None = None,
-        threaded: bool = True,
     ) -> None:
         super().__init__()
         self.predictions = predictions
         self.model = model
         self.current_index = current_index
         self.cache_dir = cache_dir
-        self.threaded = threaded
         self.layouts: dict[str, np.ndarray] = {}
         self.method = ""
         self.note = ""
         self.progress = "computing the embeddings…"
         self.colour_mode = "true"
         self.selected_indices = np.zeros(0, np.int64)
-        self._stop = threading.Event()
         self.sub_title = "Map of the test images"
 
     def compose(self) -> ComposeResult:
@@ -130,80 +121,49 @@ class MapScreen(AppScreen[np.ndarray | None]):
         self._recolour()
         self._show_status()
         self.query_one(ScatterPlot).focus()
-        if self.threaded:
-            threading.Thread(target=self._fetch, name="mnist-tui-map", daemon=True).start()
-        else:
-            self._fetch()
+        self._fetch()
 
-    def on_unmount(self) -> None:
-        self._stop.set()
+    # ------------------------------------------------------------------ fetching (a worker thread)
 
-    # ------------------------------------------------------------------ fetching (any thread)
-
+    @work(thread=True, exclusive=True, group="map")
     def _fetch(self) -> None:
-        """Embeddings -> PCA (posted), then the nonlinear layout from the model process (posted)."""
-        known = _layouts.get(self.model) if self.model is not None else None
-        if known is not None:
-            self.post_message(self.Placed(known["pca"], "pca", known["note"]))
-            for method, layout in known["nonlinear"].items():
-                self.post_message(self.Placed(layout, method))
-            if known["nonlinear"] or known["embeddings"] is None:
-                return
-            embeddings = known["embeddings"]
-        else:
-            embeddings, note = self._embeddings()
-            entry = {
-                "pca": pca_2d(embeddings),
-                "note": note,
-                "nonlinear": {},
-                "embeddings": None if note else embeddings,
-            }
-            if self.model is not None:
-                _layouts[self.model] = entry
-            self.post_message(self.Placed(entry["pca"], "pca", note))
-            if note:
-                return
-        self._nonlinear(embeddings)
+        """Embeddings -> PCA (posted), then the nonlinear layout from the model process (posted, with progress).
 
-    def _embeddings(self) -> tuple[np.ndarray, str]:
+        The model process keeps both, so a map opened again is answered at once.
+        """
+        cancel = get_current_worker().cancelled_event
+        embeddings, note = self._embeddings(cancel)
+        self.post_message(self.Placed(pca_2d(embeddings), "pca", note))
+        if note or not isinstance(self.model, ModelService):
+            return
+
+        def progress(fraction: float, stage: str) -> None:
+            self.post_message(self.Progress(fraction, stage))
+
+        try:
+            layout = self.model.layout(
+                self.predictions.images, "auto", self.cache_dir, progress=progress, cancel=cancel
+            )
+        except Exception as exc:  # ModelServerError: the process is gone, or the layout failed there
+            if not cancel.is_set():
+                self.post_message(self.Progress(0.0, "", _first_line(exc, "failed")))
+            return
+        self.post_message(self.Placed(np.asarray(layout.points, np.float32), layout.method))
+
+    def _embeddings(self, cancel: threading.Event) -> tuple[np.ndarray, str]:
         """The penultimate-layer embeddings, or the probabilities and why."""
-        request = getattr(self.model, "request", None)
-        reason = "no model process in this session" if request is None else ""
-        if request is not None:
+        if not isinstance(self.model, ModelService):
+            reason = "no model process in this session"
+        else:
             try:
-                embeddings = np.asarray(request("map_embeddings", self.predictions.images, timeout=EMBED_TIMEOUT))
+                embeddings = self.model.embeddings(self.predictions.images, cancel=cancel)
                 if embeddings.ndim == 2 and len(embeddings) == len(self.predictions) and embeddings.shape[1] >= 2:
                     return embeddings.astype(np.float32), ""
                 reason = f"the embeddings came back as {embeddings.shape}"
             except Exception as exc:  # ModelServerError, or a model that cannot be cut
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                reason = _first_line(exc, type(exc).__name__).rstrip(".")
         note = f"Placed by the output probabilities: {reason}."
         return np.asarray(self.predictions.probabilities, np.float32), note
-
-    def _nonlinear(self, embeddings: np.ndarray) -> None:
-        request = self.model.request
-        cache = str(self.cache_dir) if self.cache_dir is not None else None
-        try:
-            state = request("map_layout_start", embeddings, "auto", cache, timeout=60.0)
-            while not state["done"] and not self._stop.is_set():
-                self.post_message(self.Progress(state["fraction"], state["stage"]))
-                if not self.threaded:
-                    return  # tests: show the progress and stop there
-                time.sleep(POLL_EVERY)
-                state = request("map_layout_poll", timeout=10.0)
-        except Exception as exc:
-            self.post_message(
-                self.Progress(0.0, "", str(exc).strip().splitlines()[0] if str(exc).strip() else "failed")
-            )
-            return
-        if state.get("error"):
-            self.post_message(self.Progress(0.0, "", state["error"]))
-        elif state.get("layout") is not None:
-            layout = np.asarray(state["layout"], np.float32)
-            entry = _layouts.get(self.model)
-            if entry is not None:
-                entry["nonlinear"][state["method"]] = layout
-            self.post_message(self.Placed(layout, state["method"]))
 
     # ------------------------------------------------------------------ messages -> widgets
 
@@ -248,7 +208,7 @@ class MapScreen(AppScreen[np.ndarray | None]):
         if self.colour_mode == "confidence":
             return confidence_classes(p.confidence), CONFIDENCE_COLOURS, list(CONFIDENCE_NAMES)
         classes = p.labels if self.colour_mode == "true" else p.predicted
-        return np.asarray(classes, np.int64), DIGIT_COLOURS, [str(d) for d in range(10)]
+        return np.asarray(classes, np.int64), DIGIT_COLOURS, [str(d) for d in MNIST.classes]
 
     def _recolour(self) -> None:
         classes, palette, _ = self._colour_classes()
@@ -314,3 +274,8 @@ class MapScreen(AppScreen[np.ndarray | None]):
             self.notify("The selection is empty: move it over some dots first.", severity="warning", timeout=3)
             return
         self.dismiss(self.selected_indices.copy())
+
+
+def _first_line(exc: BaseException, otherwise: str) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else otherwise

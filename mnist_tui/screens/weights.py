@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
+from textual.worker import get_current_worker
 
 from ..analysis import unit_maps
+from ..events import LayerWeights, ModelService
 from ..widgets.weights import NEGATIVE, POSITIVE, WeightGrid
 from .base import AppScreen
-
-WEIGHTS_TIMEOUT = 120.0  # the first request may wait for TensorFlow to load the model
 
 
 class WeightsScreen(AppScreen[None]):
     """A grid of the first layer's hidden units (MLP) or filters (CNN), paged.
 
     Args:
-        model: the model handle; its ``request("weights")`` answers from the model process.
-        threaded: ask on a daemon thread (``False``: inline, for tests).
+        model: the model handle; a model process (:class:`~mnist_tui.events.ModelService`)
+            answers with the weights.
     """
 
     BINDINGS = [
@@ -44,15 +43,14 @@ class WeightsScreen(AppScreen[None]):
     class Loaded(Message):
         """The model process's answer to ``weights``, or why there is none (``error``)."""
 
-        def __init__(self, answer: dict[str, Any] | None, error: str | None = None) -> None:
+        def __init__(self, answer: LayerWeights | None, error: str | None = None) -> None:
             super().__init__()
             self.answer = answer
             self.error = error
 
-    def __init__(self, model: Any, *, threaded: bool = True) -> None:
+    def __init__(self, model: Any) -> None:
         super().__init__()
         self.model = model
-        self.threaded = threaded
         self.describe = "Reading the first layer's weights…"
         self.sub_title = "What the model learned"
 
@@ -63,22 +61,18 @@ class WeightsScreen(AppScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.threaded:
-            threading.Thread(target=self._fetch, name="mnist-tui-weights", daemon=True).start()
-        else:
-            self._fetch()
+        self._fetch()
 
+    @work(thread=True, exclusive=True, group="weights")
     def _fetch(self) -> None:
-        request = getattr(self.model, "request", None)
-        if request is None:
+        if not isinstance(self.model, ModelService):
             self.post_message(self.Loaded(None, "there is no model process in this session to read weights from"))
             return
         try:
-            self.post_message(self.Loaded(request("weights", timeout=WEIGHTS_TIMEOUT)))
+            self.post_message(self.Loaded(self.model.weights(cancel=get_current_worker().cancelled_event)))
         except Exception as exc:  # ModelServerError: a model without such layers, or a process gone
-            self.post_message(
-                self.Loaded(None, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-            )
+            text = str(exc).strip()
+            self.post_message(self.Loaded(None, text.splitlines()[0] if text else type(exc).__name__))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -88,21 +82,21 @@ class WeightsScreen(AppScreen[None]):
             self.describe = f"Nothing to show: {message.error}."
             self._show_info()
             return
-        kernel = np.asarray(answer["kernel"])
-        following = answer.get("next_kernel")
+        kernel = np.asarray(answer.kernel)
+        following = answer.next_kernel
         try:
             maps = unit_maps(kernel, None if following is None else np.asarray(following))
         except ValueError as exc:
             self.describe = f"Nothing to show: {exc}."
             self._show_info()
             return
-        noun = "unit" if answer["kind"] == "dense" else "filter"
+        noun = "unit" if answer.kind == "dense" else "filter"
         grid.show_maps(maps.maps, [f"{noun} {u} · use {s:.2f}" for u, s in zip(maps.order, maps.usage)])
         size = "x".join(map(str, maps.maps.shape[1:]))
         how = "its outgoing weights" if following is not None else "the size of its weights"
-        layer = "hidden units" if answer["kind"] == "dense" else "convolution filters"
+        layer = "hidden units" if answer.kind == "dense" else "convolution filters"
         self.describe = (
-            f"The first layer's {len(maps.order)} {layer} ({answer['layer']}, {size}), most used first (by {how})."
+            f"The first layer's {len(maps.order)} {layer} ({answer.layer}, {size}), most used first (by {how})."
         )
         self.call_after_refresh(self._show_info)
         self._show_info()

@@ -1,7 +1,7 @@
 """A panel that shows what the model process answers about the current image.
 
 The answers take from milliseconds to seconds (the first nearest-neighbour query embeds
-the whole training set), so they are asked on a daemon thread and come back as
+the whole training set), so they are asked on a Textual thread worker and come back as
 messages; only the newest image waits its turn, however fast a person browses. Every
 answer (or the reason there is none) is kept for the last :attr:`ModelPanel.CACHE_SIZE`
 images, so going back is instant.
@@ -12,23 +12,27 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import work
 from textual.message import Message
 from textual.strip import Strip
+from textual.worker import get_current_worker
 
-from ..events import one_line
-from ..worker.protocol import ModelServerError
+from ..events import ModelServerError, ModelService, one_line
 from .cached import CachedLines
 
 Progress = Callable[[str], None]
 """Called from the request thread with a line to show while a slow answer is on its way."""
 
-Fetch = Callable[[Any, Progress], Any]
-"""``fetch(model, progress)``: runs on the request thread, returns the answer or raises."""
+Fetch = Callable[[ModelService, Progress, threading.Event], Any]
+"""``fetch(model, progress, cancel)``: runs on the request thread, returns the answer or raises.
+
+``cancel`` is set when the panel goes away (the request then stops waiting)."""
 
 NO_MODEL = "There is no model in this session to ask."
 LOADING = "Loading the model (TensorFlow takes a few seconds to start)…"
@@ -88,7 +92,7 @@ class ModelPanel(CachedLines):
             self._answers.move_to_end(key)
             self._show(*self._answers[key])
             return
-        if self.model is None or not callable(getattr(self.model, "request", None)):
+        if not isinstance(self.model, ModelService):
             self._remember(key, None, NO_MODEL if self.model is None else NOT_SERVED)
             self._show(None, NO_MODEL if self.model is None else NOT_SERVED)
             return
@@ -98,7 +102,7 @@ class ModelPanel(CachedLines):
             if self._asking:
                 return
             self._asking = True
-        threading.Thread(target=self._work, name="mnist-tui-explain", daemon=True).start()
+        self._work()
 
     def show_message(self, text: str) -> None:
         """Show ``text`` instead of an answer, for no image in particular."""
@@ -109,22 +113,34 @@ class ModelPanel(CachedLines):
         """Stop following an image (the panel was hidden); an answer on its way is still kept."""
         self.key = None
 
+    # Not exclusive: a thread cannot be interrupted, so one worker at a time asks, and
+    # takes the newest wanted image when its answer is in (see ``want``).
+    @work(thread=True, group="model-panel")
     def _work(self) -> None:
         """Request thread: answer the newest wanted key, then the next, until none is left."""
-        while True:
+        cancel = get_current_worker().cancelled_event
+        while not cancel.is_set():
             with self._ask_lock:
                 job, self._wanted = self._wanted, None
                 if job is None:
                     self._asking = False
                     return
             key, fetch = job
-            if getattr(self.model, "ready", True) is False:  # a saved model's process is still starting
+            if not self.model.ready:  # a saved model's process is still starting
                 self.post_message(self.Working(key, LOADING))
             try:
-                value, error = fetch(self.model, lambda text, key=key: self.post_message(self.Working(key, text))), None
+                progress = partial(self._progress, key)
+                value, error = fetch(self.model, progress, cancel), None
             except Exception as exc:  # every failure becomes the panel's message
                 value, error = None, reason(exc)
+            if cancel.is_set():  # the panel is going away: "cancelled" is no answer to keep
+                break
             self.post_message(self.Done(key, value, error))
+        with self._ask_lock:
+            self._asking = False
+
+    def _progress(self, key: Hashable, text: str) -> None:
+        self.post_message(self.Working(key, text))
 
     def _remember(self, key: Hashable, value: Any, error: str | None) -> None:
         self._answers[key] = (value, error)

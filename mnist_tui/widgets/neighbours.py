@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -9,20 +10,16 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from ..datasets import MNIST
+from ..events import ModelService, NearestImages
 from ..render import halfblock_segments, pooled
 from .model_panel import ModelPanel, Progress
 
 K = 6
 COLUMNS = 3
-CELL = 14
+CELL = MNIST.width // 2
 """Cells per small image: a 28x28 image pooled to 14x14, drawn in 7 lines of half blocks."""
 GAP = 2
-CHUNK = 1000
-"""Training images embedded per request: about a second for the CNN on two cores, so that a
-drawing's prediction (which shares the pipe) never waits longer than that."""
-PREPARE_TIMEOUT = 300.0
-"""Seconds one chunk of training embeddings may take (a CNN on a busy machine is slow)."""
-QUERY_TIMEOUT = 60.0
 
 
 class NeighboursPanel(ModelPanel):
@@ -32,9 +29,8 @@ class NeighboursPanel(ModelPanel):
     model's wrong prediction) and its cosine similarity.
     """
 
-    def __init__(self, model: Any = None, data_path: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, model: Any = None, **kwargs: Any) -> None:
         super().__init__(model, **kwargs)
-        self.data_path = data_path
         self.true: int | None = None
         self.predicted: int | None = None
         self._prepared = False
@@ -44,15 +40,15 @@ class NeighboursPanel(ModelPanel):
         self.true, self.predicted = true, predicted
         pixels = np.ascontiguousarray(image, dtype=np.uint8)
 
-        def fetch(model: Any, progress: Progress) -> dict[str, np.ndarray]:
-            # The training set is embedded once per model, a chunk per request, so that
-            # other requests (a drawing's prediction) get their turn in between.
-            while not self._prepared:
-                done, total = model.request("neighbours_prepare", self.data_path, CHUNK, timeout=PREPARE_TIMEOUT)
-                self._prepared = done >= total
-                if not self._prepared:
-                    progress(f"Embedding the training images: {done:,} of {total:,}…")
-            return model.request("neighbours", pixels, K, self.data_path, timeout=QUERY_TIMEOUT)
+        def fetch(model: ModelService, progress: Progress, cancel: threading.Event) -> NearestImages:
+            # The training set is embedded once per model, in the model process's job
+            # thread: a drawing's prediction is answered meanwhile.
+            def embedding(fraction: float, stage: str) -> None:
+                progress(f"{stage}: {fraction:.0%}…")
+
+            found = model.neighbours(pixels, K, progress=embedding, cancel=cancel)
+            self._prepared = True
+            return found
 
         self.want(
             index, fetch, "Embedding the training images (once per model)…" if not self._prepared else "Searching…"
@@ -60,11 +56,10 @@ class NeighboursPanel(ModelPanel):
 
     def build(self, width: int, height: int) -> list[Strip]:
         answer = self.answer
-        if not isinstance(answer, dict):
+        if not isinstance(answer, NearestImages):
             return self.status_lines(width)
         base = self.rich_style
-        images, labels, sims = answer["images"], answer["labels"], answer["similarities"]
-        indices = answer["indices"]
+        images, labels, sims, indices = answer.images, answer.labels, answer.similarities, answer.indices
         gap = Segment(" " * GAP, base)
         strips: list[Strip] = []
         for start in range(0, len(images), COLUMNS):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -10,14 +11,14 @@ from rich.style import Style
 from textual.strip import Strip
 
 from ..analysis import normalise_signed
+from ..datasets import MNIST
+from ..events import ModelService
 from ..render import MAP_LEVELS, signed_halfblock_segments, signed_rgb
 from .model_panel import ModelPanel, Progress
 
-WHY_TIMEOUT = 60.0
-"""Seconds a why-map may take: milliseconds once warm; the first one traces the gradient function."""
 STEPS = 32
 """Integrated-gradients steps from a black image: enough for a ReLU network (the sum stays within a few % of the score change)."""
-MAP_WIDTH = 28
+MAP_WIDTH = MNIST.width
 GAP = 1
 
 
@@ -42,8 +43,8 @@ class WhyPanel(ModelPanel):
         ]
         pixels = np.ascontiguousarray(self.image)
 
-        def fetch(model: Any, progress: Progress) -> np.ndarray:
-            return np.asarray(model.request("why", pixels, classes, STEPS, timeout=WHY_TIMEOUT), np.float32)
+        def fetch(model: ModelService, progress: Progress, cancel: threading.Event) -> np.ndarray:
+            return np.asarray(model.why(pixels, classes, STEPS, cancel=cancel), np.float32)
 
         self.want((index, tuple(classes)), fetch)
 

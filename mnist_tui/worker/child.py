@@ -1,8 +1,11 @@
 """The trainer process's main loop: run the job, report its events, then serve the model.
 
-Started by :mod:`.client` with multiprocessing's ``spawn`` context. Two threads: the
-main one runs the trainer and then answers requests; a reader thread takes every
-message from the parent, so that a stop or a cancel arrives while ``fit()`` runs.
+Started by :mod:`.processes` with multiprocessing's ``spawn`` context. Three threads:
+the main one runs the trainer and then answers quick requests (predict, save, why,
+weights); a job thread answers long ones (the training set's embeddings for the
+nearest images, the map's embeddings and layout), pushing progress as it goes; a
+reader thread takes every message from the parent, so that a stop or a cancel
+arrives while ``fit()`` runs and a prediction is answered while a long job works.
 """
 
 from __future__ import annotations
@@ -15,17 +18,16 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from ..events import Failed, Finished, ModelHandle, RunControl, TrainerEvent, one_line
+from ..training import KerasTrainer, SavedModelScorer
+from .protocol import Cancel, Job, Progress, Request, Response, ScoreJob, ServeJob, Serving, Stop, TrainJob
+from .served import ServedModel
 
-from ..events import Failed, Finished, TrainerEvent, one_line
-from ..training import KerasTrainer, RunControl, SavedModelScorer
-from .protocol import Cancel, Job, Request, Response, ScoreJob, ServeJob, Serving, Stop, TrainJob
-
-EXIT = "exit"  # the request op that ends the server
+MakeServed = Callable[[ModelHandle, Path | None], ServedModel]
+"""``make_served(trained, data_path)``: the served model for a trained one (scripted ones in tests)."""
 
 
 def keras_trainer(job: TrainJob | ScoreJob) -> KerasTrainer | SavedModelScorer:
@@ -35,31 +37,33 @@ def keras_trainer(job: TrainJob | ScoreJob) -> KerasTrainer | SavedModelScorer:
     return KerasTrainer(job.config)
 
 
+def data_path(job: Job) -> Path | None:
+    """Where the job's MNIST is: the training images the served model compares with."""
+    path = job.data if isinstance(job, ServeJob) else job.config.data
+    return None if path is None else Path(path)
+
+
 class Child:
     """One trainer process: its pipe to the parent, the run's control flags and the served model."""
 
-    def __init__(self, conn: Any, make_trainer: Callable[[Job], Any] | None = None) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        make_trainer: Callable[[Job], Any] | None = None,
+        make_served: MakeServed | None = None,
+    ) -> None:
         self.conn = conn
         self.make_trainer = make_trainer or keras_trainer
+        self.make_served = make_served or ServedModel
         self.control = RunControl()
-        self.requests: queue.Queue[Request | None] = queue.Queue()
-        self.model: Any = None  # training.TrainedModel once there is one
+        self.quick: queue.Queue[Request | None] = queue.Queue()
+        self.long: queue.Queue[Request | None] = queue.Queue()
+        self.served: ServedModel | None = None
+        self.data: Path | None = None
         self._send_lock = threading.Lock()
-        self.handlers: dict[str, Callable[..., Any]] = {
-            "predict": lambda images: self.model.predict(np.asarray(images, np.uint8)),
-            "save": lambda path: self.model.save(Path(path)),
-            "ping": lambda: os.getpid(),
-        }
-        # The understanding views' requests: each module's HANDLERS maps an op to
-        # ``handler(model, *args)``, ``model`` being the served ``training.TrainedModel``.
-        from . import explain, learned
-
-        for module in (explain, learned):
-            for op, handler in module.HANDLERS.items():
-                self.handlers[op] = partial(lambda handler, *args: handler(self.model, *args), handler)
 
     def send(self, message: object) -> None:
-        # Keras may call the callback from a helper thread: one writer at a time.
+        # Keras may call the callback from a helper thread, and two threads answer requests: one writer at a time.
         with self._send_lock:
             try:
                 self.conn.send(message)
@@ -67,7 +71,7 @@ class Child:
                 self.control.cancel.set()
 
     def read(self) -> None:
-        """Reader thread: route the parent's messages until the pipe closes."""
+        """Reader thread: route the parent's messages until the pipe closes or the parent cancels."""
         while True:
             try:
                 message = self.conn.recv()
@@ -78,35 +82,38 @@ class Child:
             elif isinstance(message, Cancel):
                 break
             elif isinstance(message, Request):
-                if message.op == EXIT:
-                    break
-                self.requests.put(message)
+                (self.long if message.LONG else self.quick).put(message)
         self.control.cancel.set()
-        self.requests.put(None)
+        self.quick.put(None)
+        self.long.put(None)
 
     def sink(self, event: TrainerEvent) -> None:
         if isinstance(event, Finished):
             # the model stays here; the parent talks to it through requests
-            self.model = event.model
+            if event.model is not None:
+                self.served = self.make_served(event.model, self.data)
             event = dataclasses.replace(event, model=None)
         self.send(event)
 
     def run(self, job: Job) -> None:
+        self.data = data_path(job)
         threading.Thread(target=self.read, name="mnist-tui-pipe", daemon=True).start()
         if isinstance(job, ServeJob):
             if not self.load(job):
                 return
         else:
             self.make_trainer(job).run(self.sink, self.control)
-        if self.model is not None and not self.control.cancel.is_set():
-            self.serve()
+        if self.served is not None and not self.control.cancel.is_set():
+            threading.Thread(target=self.serve, args=(self.long,), name="mnist-tui-jobs", daemon=True).start()
+            self.serve(self.quick)
 
     def load(self, job: ServeJob) -> bool:
         try:
             from .. import models
             from ..training import TrainedModel, load_history
 
-            self.model = TrainedModel(models.load_model(job.model_path), job.name, load_history(job.model_path))
+            trained = TrainedModel(models.load_model(job.model_path), job.name, load_history(job.model_path))
+            self.served = self.make_served(trained, self.data)
         except Exception as exc:
             if type(exc).__name__ == "ModelError":  # models.ModelError, when models imported at all
                 self.send(Failed(str(exc), "Check the model file."))
@@ -116,19 +123,24 @@ class Child:
         self.send(Serving(job.name))
         return True
 
-    def serve(self) -> None:
-        """Answer requests, one at a time, until the parent says exit or goes away."""
-        while (request := self.requests.get()) is not None:
-            handler = self.handlers.get(request.op)
-            if handler is None:
-                self.send(Response(request.id, error=f"unknown request {request.op!r}"))
-                continue
-            try:
-                value = handler(*request.args)
-            except Exception as exc:
-                self.send(Response(request.id, error=getattr(exc, "strerror", None) or one_line(exc)))
-            else:
-                self.send(Response(request.id, value))
+    def serve(self, requests: queue.Queue[Request | None]) -> None:
+        """Answer ``requests`` one at a time until the parent goes away (main thread: quick ones; job thread: long)."""
+        while (request := requests.get()) is not None:
+            self.answer(request)
+
+    def answer(self, request: Request) -> None:
+        """Send exactly one response to ``request`` (after its progress, for a long one)."""
+        assert self.served is not None
+
+        def progress(fraction: float, stage: str) -> None:
+            self.send(Progress(request.id, float(fraction), stage))
+
+        try:
+            value = self.served.answer(request, progress)
+        except Exception as exc:
+            self.send(Response(request.id, error=getattr(exc, "strerror", None) or one_line(exc)))
+        else:
+            self.send(Response(request.id, value))
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -136,8 +148,10 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def main(conn: Any, job: Job, make_trainer: Callable[[Job], Any] | None = None) -> None:
-    """Entry point of the trainer process (``make_trainer``: scripted trainers in tests)."""
+def main(
+    conn: Any, job: Job, make_trainer: Callable[[Job], Any] | None = None, make_served: MakeServed | None = None
+) -> None:
+    """Entry point of the trainer process (``make_trainer``, ``make_served``: scripted stand-ins in tests)."""
     # The parent decides when this process ends: ctrl+c reaches the whole process
     # group, and the UI turns it into an orderly stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -148,6 +162,6 @@ def main(conn: Any, job: Job, make_trainer: Callable[[Job], Any] | None = None) 
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     try:
-        Child(conn, make_trainer).run(job)
+        Child(conn, make_trainer, make_served).run(job)
     finally:
         conn.close()

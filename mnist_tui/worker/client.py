@@ -1,186 +1,70 @@
-"""The UI side of a trainer process: start it, relay its events, ask its model, end it.
+"""The UI side of a trainer process: relay its training events, then ask its model with typed requests.
 
 Imports neither TensorFlow nor Keras (a test checks ``sys.modules``): everything the
-UI needs from a model travels over a pipe as plain data.
+UI needs from a model travels over a pipe as plain data (:mod:`.protocol`).
 """
 
 from __future__ import annotations
 
 import itertools
-import multiprocessing
-import multiprocessing.connection
-import signal
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..events import Failed, Finished, Sink
-from ..training import RunControl, temporary_paths
-from .protocol import (
-    Cancel,
-    Job,
+from ..events import (
+    Failed,
+    Finished,
+    JobProgress,
+    LayerWeights,
+    MapLayout,
     ModelLoading,
     ModelServerError,
+    NearestImages,
+    RunControl,
+    Sink,
+)
+from .processes import Live, describe_exit, died, end_all, live_processes, receive, start
+from .protocol import (
+    Embeddings,
+    Job,
+    Layout,
+    Neighbours,
+    Predict,
+    Progress,
     Request,
     Response,
+    Save,
     ScoreJob,
     ServeJob,
     Serving,
     Stop,
     TrainJob,
+    Weights,
+    Why,
 )
 
-PROCESS_NAME = "mnist-tui-trainer"
+__all__ = ["TIMEOUTS", "ProcessTrainer", "RemoteModel", "describe_exit", "died", "end_all", "live_processes"]
+
 POLL = 0.05  # seconds between looks at the run's stop/cancel flags while no event arrives
-PREDICT_TIMEOUT = 10.0  # a prediction takes milliseconds; this only catches a hung process
-SAVE_TIMEOUT = 300.0
-LOAD_TIMEOUT = 120.0  # importing TensorFlow and loading a model, for a ServeJob
-EXIT_GRACE = 0.25  # seconds a process may take to exit when asked before it is killed
-
-
-def describe_exit(exitcode: int | None) -> str:
-    """How a process ended, in words: ``killed by SIGKILL`` or ``exited with status 3``."""
-    if exitcode is None:
-        return "stopped answering"
-    if exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        return f"was killed by {name}"
-    return f"exited with status {exitcode}"
-
-
-def died(exitcode: int | None, what: str = "training process") -> Failed:
-    """The ``Failed`` event for a trainer process that ended without saying why."""
-    hint = "Earlier results stay open (r); t trains again."
-    if exitcode == -signal.SIGKILL:
-        hint = "It was most likely out of memory: try fewer hidden units or a smaller batch size. " + hint
-    return Failed(f"The {what} {describe_exit(exitcode)}.", hint)
-
-
-@dataclass(eq=False)
-class _Live:
-    """A child process the UI started, and the files it may be half-way through writing."""
-
-    process: Any
-    conn: Any
-    writing: set[Path] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def ask_to_exit(self) -> None:
-        try:
-            self.conn.send(Cancel())
-        except (OSError, ValueError):
-            pass
-
-    def end(self, grace: float = EXIT_GRACE) -> None:
-        """Ask the process to exit, terminate it after ``grace`` seconds, kill it if it still runs.
-
-        One thread at a time reaps a process (``Process.join`` from two threads at once
-        may lose its exit status).
-        """
-        with self.lock:
-            process = self.process
-            if process.exitcode is None:
-                self.ask_to_exit()
-                process.join(grace)
-            if process.exitcode is None:
-                process.terminate()  # SIGTERM: the child unwinds, removing its temporary files
-                process.join(0.1)
-            if process.exitcode is None:
-                process.kill()
-                process.join(1.0)
-            try:
-                self.conn.close()
-            except OSError:
-                pass
-            self.sweep()
-
-    def reap(self, timeout: float) -> None:
-        """Wait up to ``timeout`` seconds for the process to exit (one thread at a time, as in :meth:`end`)."""
-        with self.lock:
-            self.process.join(timeout)
-
-    def sweep(self) -> None:
-        """Remove what a process that is gone left half-written (a kill gives it no time to)."""
-        pid = self.process.pid
-        for target in list(self.writing):  # a save may finish meanwhile
-            for path in temporary_paths(target, pid):
-                path.unlink(missing_ok=True)
-
-
-_live: list[_Live] = []
-_start_lock = threading.Lock()
-_live_lock = threading.Lock()
-
-
-def _register(live: _Live) -> None:
-    with _live_lock:
-        _live[:] = [other for other in _live if other.process.exitcode is None]
-        _live.append(live)
-
-
-def live_processes() -> list[Any]:
-    """The trainer and model processes of this UI that are still running."""
-    with _live_lock:
-        return [live.process for live in _live if live.process.exitcode is None]
-
-
-def end_all(deadline: float | None = None) -> None:
-    """End every process this UI started, all at once, by ``deadline`` (``time.monotonic()``) if given.
-
-    Quitting calls this: every process gets a cancel and a SIGTERM together, and
-    SIGKILL if it is still there at the deadline (an import of TensorFlow does not
-    stop for a signal handler). A process killed in the middle of a save leaves a
-    temporary file, which is removed here: the UI knows what each process was writing.
-    """
-    with _live_lock:
-        lives = list(_live)
-        _live.clear()
-    running = [live for live in lives if live.process.exitcode is None]
-    for live in running:
-        live.ask_to_exit()
-        live.process.terminate()
-    deadline = time.monotonic() + EXIT_GRACE if deadline is None else deadline
-    multiprocessing.connection.wait([live.process.sentinel for live in running], max(deadline - time.monotonic(), 0.0))
-    for live in lives:
-        live.end(grace=0.0)
-
-
-def _start(job: Job, target: Callable[[Any, Job], None] | None, writing: Iterable[Path]) -> _Live:
-    if target is None:
-        from .child import main as target
-    context = multiprocessing.get_context("spawn")  # never fork: the UI has threads
-    parent, child = context.Pipe(duplex=True)
-    process = context.Process(target=target, args=(child, job), name=PROCESS_NAME, daemon=True)
-    with _start_lock:
-        # multiprocessing hands its helper process sys.stderr's descriptor, and inside
-        # Textual sys.stderr is a capture object without one: give it the real stream.
-        captured, sys.stderr = sys.stderr, sys.__stderr__
-        try:
-            process.start()
-        finally:
-            sys.stderr = captured
-    child.close()
-    live = _Live(process, parent, set(writing))
-    _register(live)
-    return live
-
-
-def _receive(live: _Live, timeout: float) -> Any:
-    """The next message, or ``None`` when none came within ``timeout``; raises EOFError when the child is gone."""
-    if live.conn.poll(timeout):
-        return live.conn.recv()  # EOFError / OSError once the child has exited
-    if live.process.exitcode is not None and not live.conn.poll(0):
-        raise EOFError
-    return None
+CANCEL_POLL = 0.05  # seconds between looks at a caller's cancel event while it waits for an answer
+LOAD_TIMEOUT = 120.0
+"""Seconds a :class:`ServeJob` may take to import TensorFlow and load its model."""
+TIMEOUTS: dict[type[Request], float] = {
+    Predict: 10.0,  # milliseconds in fact: this only catches a hung process
+    Save: 300.0,
+    Why: 60.0,  # milliseconds once warm; the first one traces the gradient function
+    Weights: 120.0,
+    # Long jobs report progress: for them this is the longest silence allowed, not the whole job.
+    Neighbours: 300.0,  # embedding a chunk of training images on a busy machine (a CNN is slow)
+    Embeddings: 300.0,
+    Layout: 600.0,  # UMAP's first fit in a process compiles with numba, in silence, for about two minutes
+}
+"""Seconds each request may wait for its answer (or, for a long job, for its next progress message)."""
 
 
 class ProcessTrainer:
@@ -203,7 +87,7 @@ class ProcessTrainer:
 
     def run(self, sink: Sink, control: RunControl) -> None:
         writing = [self.job.config.save] if self.job.config.save is not None else []
-        live = _start(self.job, self.target, writing)
+        live = start(self.job, self.target, writing)
         self.process = live.process
         stop_sent = False
         while True:
@@ -213,11 +97,11 @@ class ProcessTrainer:
             if control.stop.is_set() and not stop_sent:
                 stop_sent = True
                 try:
-                    live.conn.send(Stop())
+                    live.send(Stop())
                 except (OSError, ValueError):
                     pass
             try:
-                message = _receive(live, POLL)
+                message = receive(live, POLL)
             except (EOFError, OSError):
                 live.reap(1.0)
                 live.sweep()
@@ -237,31 +121,86 @@ class ProcessTrainer:
                 return
 
 
-class RemoteModel:
-    """A model served by its own process: the app's ``ModelHandle``, over a pipe.
+class _Pending:
+    """One request on its way: its answer, or why there is none, and its progress callback."""
 
-    Each request gets an id and exactly one response; a request that times out
-    leaves its late answer to be skipped by id. Thread-safe: one request at a time.
+    def __init__(self, timeout: float, progress: JobProgress | None) -> None:
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.progress = progress
+        self.done = threading.Event()
+        self.response: Response | None = None
+        self.error: str | None = None
+
+    def advanced(self, fraction: float, stage: str) -> None:
+        self.deadline = time.monotonic() + self.timeout  # a job that reports is alive
+        if self.progress is not None:
+            try:
+                self.progress(fraction, stage)
+            except Exception:  # a caller's display failing must not stop the reader thread
+                self.progress = None
+
+    def wait(self, cancel: threading.Event | None) -> Response:
+        while not self.done.is_set():
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise ModelServerError(f"The model process did not answer within {self.timeout:g} s.")
+            if cancel is not None and cancel.is_set():
+                raise ModelServerError("The request was cancelled.")
+            self.done.wait(min(left, CANCEL_POLL) if cancel is not None else left)
+        if self.response is None:
+            raise ModelServerError(self.error or "The model process stopped answering.")
+        return self.response
+
+
+class RemoteModel:
+    """A model served by its own process: the app's :class:`~mnist_tui.events.ModelService`, over a pipe.
+
+    Thread-safe, and several requests may be in flight at once: a reader thread routes
+    each response to its request by id, so a drawing's prediction never waits behind a
+    long job (the child answers quick requests while its job thread works). Each
+    request gets exactly one response; one that times out leaves its late answer to be
+    skipped. A process that dies fails every request with how it ended.
     """
 
     def __init__(
-        self, live: _Live, name: str, history: dict[str, list[float]] | None = None, *, loading: bool = False
+        self, live: Live, name: str, history: dict[str, list[float]] | None = None, *, loading: bool = False
     ) -> None:
         self._live = live
-        self._loading = loading  # a ServeJob's process says Serving once its model is loaded
         self.name = name
         self.history = history
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        self._pending: dict[int, _Pending] = {}
+        self._lock = threading.Lock()  # guards _pending and _error
+        self._error: str | None = None  # once set (the process failed or is gone), every request fails with it
         self._closed = False
+        self._loaded = threading.Event()  # set once a ServeJob's process says Serving (or can never say it)
+        if not loading:
+            self._loaded.set()
+        threading.Thread(target=self._read, name="mnist-tui-model-reader", daemon=True).start()
 
     @classmethod
-    def open(cls, model_path: Path, name: str, *, target: Callable[[Any, Job], None] | None = None) -> RemoteModel:
+    def open(
+        cls,
+        model_path: Path,
+        name: str,
+        *,
+        data: Path | None = None,
+        target: Callable[[Any, Job], None] | None = None,
+    ) -> RemoteModel:
         """Start a process serving the saved model at ``model_path``; returns at once.
 
-        The first request waits until the model is loaded (TensorFlow's import takes a few seconds).
+        Args:
+            model_path: The ``.keras`` file.
+            name: What the model is called in the UI.
+            data: Where its run found MNIST (the training images the views compare with).
+            target: The child's entry point (tests run a scripted one).
+
+        Requests wait until the model is loaded (TensorFlow's import takes a few seconds),
+        except :meth:`predict`, which says :class:`~mnist_tui.events.ModelLoading` at once.
         """
-        return cls(_start(ServeJob(Path(model_path), name), target, ()), name, loading=True)
+        job = ServeJob(Path(model_path), name, None if data is None else Path(data))
+        return cls(start(job, target, ()), name, loading=True)
 
     @property
     def pid(self) -> int:
@@ -271,69 +210,89 @@ class RemoteModel:
     def alive(self) -> bool:
         return not self._closed and self._live.process.exitcode is None
 
-    def _dead(self) -> ModelServerError:
-        self._live.reap(0.5)
-        return ModelServerError(f"The model process {describe_exit(self._live.process.exitcode)}.")
-
     @property
     def ready(self) -> bool:
-        """Whether the model is loaded and answers at once (never waits)."""
-        if self._loading and self._lock.acquire(blocking=False):
-            try:
-                self._wait_loaded(timeout=0.0)
-            except ModelServerError:
-                return True  # gone or failed: a request says so at once
-            finally:
-                self._lock.release()
-        return not self._loading
+        """Whether the model is loaded and answers at once (never waits); a failed load is ready to say so."""
+        return self._loaded.is_set()
 
-    def _wait_loaded(self, timeout: float = LOAD_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while self._loading:
-            try:
-                message = _receive(self._live, max(deadline - time.monotonic(), 0.0))
-            except (EOFError, OSError):
-                raise self._dead() from None
-            if message is None:
-                if timeout == 0.0:
-                    return
-                raise ModelServerError(f"The model process did not load the model within {timeout:g} s.")
-            if isinstance(message, Failed):
-                raise ModelServerError(message.message)
-            self._loading = not isinstance(message, Serving)
+    # ------------------------------------------------------------------ the reader thread
 
-    def request(self, op: str, *args: Any, timeout: float = PREDICT_TIMEOUT) -> Any:
-        """Send one request and wait for its response.
+    def _read(self) -> None:
+        """Route every message from the child to the request waiting for it, until the pipe closes."""
+        while True:
+            try:
+                message = self._live.conn.recv()
+            except (EOFError, OSError, ValueError):
+                break
+            if isinstance(message, Serving):
+                self._loaded.set()
+            elif isinstance(message, Failed) and not self._loaded.is_set():
+                self._fail(message.message)  # the saved model could not be loaded
+            elif isinstance(message, Progress):
+                with self._lock:
+                    pending = self._pending.get(message.id)
+                if pending is not None:
+                    pending.advanced(message.fraction, message.stage)
+            elif isinstance(message, Response):
+                with self._lock:
+                    pending = self._pending.pop(message.id, None)
+                if pending is not None:  # else a late answer to a request that gave up: skipped
+                    pending.response = message
+                    pending.done.set()
+        if self._closed:
+            self._fail("The model process has been closed.")
+        else:  # the pipe closes a moment before the process has ended
+            self._fail(f"The model process {self._live.exit_status(0.5)}.")
+
+    def _fail(self, error: str) -> None:
+        with self._lock:
+            self._error = self._error or error
+            pending, self._pending = list(self._pending.values()), {}
+        for waiting in pending:
+            waiting.error = self._error
+            waiting.done.set()
+        self._loaded.set()
+
+    # ------------------------------------------------------------------ one request
+
+    def _ask(
+        self, request: Request, *, progress: JobProgress | None = None, cancel: threading.Event | None = None
+    ) -> Any:
+        """Send ``request`` and wait for its answer.
 
         Raises:
-            ModelServerError: the server answered with an error, did not answer within
-                ``timeout`` seconds, or is gone (with how it ended).
+            ModelServerError: the server answered with an error, did not answer in time
+                (:data:`TIMEOUTS`), is gone (with how it ended), or ``cancel`` was set.
         """
+        if self._closed:
+            raise ModelServerError("The model process has been closed.")
+        if not self._loaded.wait(LOAD_TIMEOUT):
+            raise ModelServerError(f"The model process did not load the model within {LOAD_TIMEOUT:g} s.")
+        pending = _Pending(TIMEOUTS[type(request)], progress)
         with self._lock:
-            if self._closed:
-                raise ModelServerError("The model process has been closed.")
-            self._wait_loaded()
-            request = Request(next(self._ids), op, args)
+            if self._error is not None:
+                raise ModelServerError(self._error)
+            self._pending[request.id] = pending
+        try:
             try:
-                self._live.conn.send(request)
+                self._live.send(request)
             except (OSError, ValueError):
-                raise self._dead() from None
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    message = _receive(self._live, max(deadline - time.monotonic(), 0.0))
-                except (EOFError, OSError):
-                    raise self._dead() from None
-                if message is None:
-                    raise ModelServerError(f"The model process did not answer within {timeout:g} s.")
-                if isinstance(message, Response) and message.id == request.id:
-                    break
-        if message.error is not None:
-            raise ModelServerError(message.error)
-        return message.value
+                raise ModelServerError(f"The model process {self._live.exit_status(0.5)}.") from None
+            response = pending.wait(cancel)
+        finally:
+            with self._lock:
+                self._pending.pop(request.id, None)
+        if response.error is not None:
+            raise ModelServerError(response.error)
+        return response.value
+
+    def _next_id(self) -> int:
+        return next(self._ids)  # itertools.count is atomic under the GIL
+
+    # ------------------------------------------------------------------ what the app asks
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        """``(n, 28, 28)`` uint8 images -> ``(n, 10)`` probabilities.
+        """``(n, height, width)`` uint8 images -> ``(n, classes)`` probabilities.
 
         Raises:
             ModelLoading: the model is still loading (the caller asks again later, and
@@ -342,7 +301,7 @@ class RemoteModel:
         """
         if not self.ready:
             raise ModelLoading("Loading the model…")
-        return np.asarray(self.request("predict", np.ascontiguousarray(images, dtype=np.uint8)))
+        return np.asarray(self._ask(Predict(self._next_id(), np.ascontiguousarray(images, dtype=np.uint8))))
 
     def save(self, path: Path) -> None:
         """Have the model process write the model to ``path`` atomically.
@@ -354,10 +313,53 @@ class RemoteModel:
         path = Path(path)
         self._live.writing.add(path)
         try:
-            self.request("save", str(path), timeout=SAVE_TIMEOUT)
+            self._ask(Save(self._next_id(), path))
         finally:
             if self.alive:
                 self._live.writing.discard(path)
+
+    def why(
+        self, image: np.ndarray, classes: list[int], steps: int, *, cancel: threading.Event | None = None
+    ) -> np.ndarray:
+        """Integrated-gradients maps of one image for each of ``classes``."""
+        request = Why(self._next_id(), np.ascontiguousarray(image, np.uint8), tuple(int(c) for c in classes), steps)
+        return np.asarray(self._ask(request, cancel=cancel), np.float32)
+
+    def neighbours(
+        self,
+        image: np.ndarray,
+        k: int,
+        *,
+        progress: JobProgress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> NearestImages:
+        """The ``k`` training images nearest to ``image``; the first call embeds the training set."""
+        request = Neighbours(self._next_id(), np.ascontiguousarray(image, np.uint8), int(k))
+        return self._ask(request, progress=progress, cancel=cancel)
+
+    def embeddings(
+        self, images: np.ndarray, *, progress: JobProgress | None = None, cancel: threading.Event | None = None
+    ) -> np.ndarray:
+        """``(n, d)`` float32 penultimate-layer embeddings of ``images``."""
+        request = Embeddings(self._next_id(), np.ascontiguousarray(images, np.uint8))
+        return np.asarray(self._ask(request, progress=progress, cancel=cancel), np.float32)
+
+    def layout(
+        self,
+        images: np.ndarray,
+        method: str = "auto",
+        cache_dir: Path | None = None,
+        *,
+        progress: JobProgress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> MapLayout:
+        """A 2-D layout of the images' embeddings, computed (with progress) or read from a cache."""
+        request = Layout(self._next_id(), np.ascontiguousarray(images, np.uint8), method, cache_dir)
+        return self._ask(request, progress=progress, cancel=cancel)
+
+    def weights(self, *, cancel: threading.Event | None = None) -> LayerWeights:
+        """The first layer's weights."""
+        return self._ask(Weights(self._next_id()), cancel=cancel)
 
     def close(self) -> None:
         """End the model process; its memory returns to the operating system."""

@@ -1,16 +1,8 @@
-"""Model-process requests that explain predictions (why-maps, embeddings, nearest training images).
+"""What the served model's layers say: why-maps, the penultimate layer, the first layer's weights.
 
 Runs in the trainer/model process only; Keras (and so TensorFlow) is imported inside
-the functions, never at module level, because the UI process imports :mod:`.child`.
-Each entry of ``HANDLERS`` maps a request op to ``handler(model, *args)``, ``model``
-being the served ``training.TrainedModel``:
-
-- ``why(image, classes, steps=32)``: integrated-gradients maps, ``(len(classes), 28, 28)`` float32.
-- ``embed(images)``: penultimate-layer outputs, ``(n, d)`` float32.
-- ``neighbours_prepare(data_path, chunk=5000)``: embed the next chunk of the training
-  images; returns ``(done, total)``. Small steps keep the pipe free for other requests.
-- ``neighbours(image, k=6, data_path=None)``: the ``k`` nearest training images by cosine
-  similarity, as a dict of ``indices``, ``similarities``, ``labels`` and ``images``.
+the functions, never at module level. :class:`~mnist_tui.worker.served.ServedModel`
+builds these once per model and answers the requests with them.
 
 What a model cannot do (no hidden layer, say) raises :class:`ExplainError`, whose
 message reaches the UI as it is.
@@ -23,11 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis import NeighbourIndex, integrated_gradients
-
-EMBED_BATCH = 1000
-PREPARE_CHUNK = 5000
-ALL = 10**9  # a chunk that takes every training image at once
+from ..analysis import integrated_gradients
+from ..datasets import MNIST
+from ..events import LayerWeights
 
 
 class ExplainError(Exception):
@@ -101,8 +91,82 @@ def gradient_function(score: Callable[[Any], Any], input_shape: tuple[int, ...])
     raise ExplainError(f"Why-maps are not available on the {backend} backend (only tensorflow and jax).")
 
 
+def classifier_head(keras_model: Any) -> tuple[Any, bool]:
+    """The layer that produces the class scores, and whether a softmax follows it inside the model.
+
+    Walks back from the output past a ``Softmax`` layer or a softmax ``Activation``.
+    """
+    import keras
+
+    layer = keras_model.layers[-1]
+    if isinstance(layer, keras.layers.Softmax) or (
+        isinstance(layer, keras.layers.Activation) and getattr(layer.activation, "__name__", "") == "softmax"
+    ):
+        return _inbound_layer(layer), True
+    return layer, getattr(getattr(layer, "activation", None), "__name__", "") == "softmax"
+
+
+def penultimate_model(keras_model: Any) -> Any:
+    """A functional model from the input to the penultimate layer's output (the classifying Dense's input).
+
+    The one embedding the why-maps' neighbours, the nearest training images and the map share.
+
+    Raises:
+        ExplainError: the model has no hidden layer, or its layers are not a graph Keras can cut.
+    """
+    import keras
+
+    try:
+        head, _ = classifier_head(keras_model)
+    except (AttributeError, IndexError, ValueError) as exc:
+        raise ExplainError(f"This model's layers cannot be read as a graph ({type(exc).__name__}).") from None
+    if not isinstance(head, keras.layers.Dense):
+        ends = type(head).__name__ if head is not None else "layers that cannot be traced back"
+        raise ExplainError(
+            f"This model ends with {ends}, not a Dense layer: there is no penultimate layer to compare images in."
+        )
+    layers = keras_model.layers
+    before = layers[: layers.index(head)] if head in layers else []
+    if not any(layer.weights for layer in before):
+        raise ExplainError(
+            "This model has no hidden layer: its output reads the pixels directly, "
+            "so there is no learned space to compare images in."
+        )
+    return keras.Model(keras_model.inputs[0], _layer_input(head))
+
+
+def first_layer_weights(keras_model: Any) -> LayerWeights:
+    """The first Dense layer over the pixels, or the first Conv2D, and the next layer's kernel.
+
+    Raises:
+        ExplainError: no such layer (the message says what the model has instead).
+    """
+    layers = list(getattr(keras_model, "layers", []))
+    kernels: list[tuple[Any, np.ndarray]] = []
+    for layer in layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is not None:
+            kernels.append((layer, np.asarray(kernel)))
+    for i, (layer, kernel) in enumerate(kernels):
+        dense = kernel.ndim == 2 and kernel.shape[0] == MNIST.pixels
+        if dense or kernel.ndim == 4:
+            units = kernel.shape[-1]
+            following = kernels[i + 1][1] if i + 1 < len(kernels) else None
+            fits = following is not None and following.shape[-2 if following.ndim == 4 else 0] == units
+            return LayerWeights(
+                kind="dense" if dense else "conv",
+                layer=layer.name,
+                kernel=kernel.astype(np.float32),
+                next_kernel=following.astype(np.float32) if fits and following is not None else None,
+            )
+    names = ", ".join(type(layer).__name__ for layer in layers) or "no layers"
+    raise ExplainError(
+        f"no Dense layer over the {MNIST.pixels} pixels and no Conv2D layer to show (the model has {names})"
+    )
+
+
 class Explainer:
-    """What the explanation requests need from one model, built when first asked and kept.
+    """Why-maps of one model: its gradient function, traced when first asked and kept.
 
     Args:
         keras_model: the served model; it takes scaled images (``[0, 1]``).
@@ -112,26 +176,6 @@ class Explainer:
         self.model = keras_model
         self.input_shape = tuple(keras_model.inputs[0].shape[1:])
         self._grads: MultiGradientFn | None = None
-        self._embedder: Any = None
-        self.training: tuple[str | None, np.ndarray, np.ndarray] | None = None  # (data path, images, labels)
-        self._train_embeddings: list[np.ndarray] = []
-        self._index: NeighbourIndex | None = None
-
-    # ------------------------------------------------------------------ the model's structure
-
-    def _head(self) -> tuple[Any, bool]:
-        """The layer that produces the class scores, and whether a softmax follows it inside the model.
-
-        Walks back from the output past a ``Softmax`` layer or a softmax ``Activation``.
-        """
-        import keras
-
-        layer = self.model.layers[-1]
-        if isinstance(layer, keras.layers.Softmax) or (
-            isinstance(layer, keras.layers.Activation) and getattr(layer.activation, "__name__", "") == "softmax"
-        ):
-            return _inbound_layer(layer), True
-        return layer, getattr(getattr(layer, "activation", None), "__name__", "") == "softmax"
 
     def score(self) -> Callable[[Any], Any]:
         """The class scores to explain: the logits where the model's softmax can be peeled off.
@@ -142,7 +186,7 @@ class Explainer:
         """
         import keras
 
-        head, softmax = self._head()
+        head, softmax = classifier_head(self.model)
         if not softmax or head is None:
             return lambda x: self.model(x, training=False)
         if isinstance(head, keras.layers.Dense) and head is self.model.layers[-1]:
@@ -161,39 +205,14 @@ class Explainer:
             self._grads = gradient_function(self.score(), self.input_shape)
         return self._grads
 
-    def embedder(self) -> Any:
-        """A functional model from the input to the penultimate layer's output (the final Dense's input).
-
-        Raises:
-            ExplainError: the model has no hidden layer, or its layers are not a graph Keras can cut.
-        """
-        if self._embedder is None:
-            import keras
-
-            head, _ = self._head()
-            if not isinstance(head, keras.layers.Dense):
-                ends = type(head).__name__ if head is not None else "layers that cannot be traced back"
-                raise ExplainError(
-                    f"Nearest training images need a model whose last layer is Dense; this one ends with {ends}."
-                )
-            layers = self.model.layers
-            before = layers[: layers.index(head)] if head in layers else []
-            if not any(layer.weights for layer in before):
-                raise ExplainError(
-                    "This model has no hidden layer: its output reads the pixels directly, "
-                    "so there is no learned space to compare images in."
-                )
-            self._embedder = keras.Model(self.model.inputs[0], _layer_input(head))
-        return self._embedder
-
-    # ------------------------------------------------------------------ requests
-
-    def why(self, image: np.ndarray, classes: list[int], steps: int = 32) -> np.ndarray:
-        x = _scaled(image)
-        if x.shape != (28, 28):
-            raise ExplainError(f"expected one 28x28 image, got shape {np.asarray(image).shape}")
+    def why(self, image: np.ndarray, classes: Sequence[int], steps: int = 32) -> np.ndarray:
+        """Integrated-gradients maps of one uint8 image: ``(len(classes), height, width)`` float32."""
+        x = np.asarray(image, np.float32) / 255.0
+        if x.shape != MNIST.image_shape:
+            raise ExplainError(f"expected one {MNIST.height}x{MNIST.width} image, got shape {np.asarray(image).shape}")
         classes = [int(c) for c in classes]
-        multi, shared = self.grads(), {}
+        multi = self.grads()
+        shared: dict[str, Any] = {}
 
         def grads(batch: np.ndarray, class_index: int) -> np.ndarray:
             # every class walks the same path: its gradients are computed once, for all of them
@@ -202,50 +221,6 @@ class Explainer:
             return shared["grads"][class_index]
 
         return np.stack([integrated_gradients(grads, x, c, steps) for c in classes]).astype(np.float32)
-
-    def embed(self, images: np.ndarray) -> np.ndarray:
-        embedder = self.embedder()
-        x = _scaled(images)
-        out = [
-            np.asarray(embedder(x[i : i + EMBED_BATCH].reshape((-1, *self.input_shape)), training=False))
-            for i in range(0, len(x), EMBED_BATCH)
-        ]
-        flat = [o.reshape(len(o), -1) for o in out]
-        return np.concatenate(flat).astype(np.float32) if flat else np.zeros((0, 0), np.float32)
-
-    def prepare(self, data_path: str | None, chunk: int = PREPARE_CHUNK) -> tuple[int, int]:
-        """Embed the next ``chunk`` training images; ``(done, total)`` afterwards."""
-        self.embedder()  # says why before any data is loaded
-        if self.training is None or self.training[0] != data_path:
-            self.training = (data_path, *_load_training(data_path))
-            self._train_embeddings, self._index = [], None
-        _, images, _ = self.training
-        if self._index is not None:
-            return len(images), len(images)
-        done = sum(len(e) for e in self._train_embeddings)
-        if done < len(images):
-            self._train_embeddings.append(self.embed(images[done : done + max(int(chunk), 1)]))
-            done = sum(len(e) for e in self._train_embeddings)
-        if done >= len(images) and self._index is None:
-            embeddings = self._train_embeddings or [np.zeros((0, 1), np.float32)]
-            self._index = NeighbourIndex(np.concatenate(embeddings))
-            self._train_embeddings = []
-        return done, len(images)
-
-    def neighbours(self, image: np.ndarray, k: int = 6, data_path: str | None = None) -> dict[str, np.ndarray]:
-        if self._index is None or self.training is None or self.training[0] != data_path:
-            self.prepare(data_path, chunk=ALL)
-        if self._index is None:
-            raise ExplainError("There are no training images to compare with.")
-        query = self.embed(np.asarray(image)[None])[0]
-        found = self._index.query(query, int(k))
-        _, images, labels = self.training
-        return {
-            "indices": found.indices,
-            "similarities": found.similarities,
-            "labels": labels[found.indices].astype(np.int64),
-            "images": images[found.indices],
-        }
 
 
 def _inbound_layer(layer: Any) -> Any:
@@ -262,35 +237,3 @@ def _layer_input(layer: Any) -> Any:
         return layer.input
     except (AttributeError, ValueError) as exc:
         raise ExplainError(f"The model's {layer.name} layer has no single input to cut the model at ({exc}).") from None
-
-
-def _scaled(images: np.ndarray) -> np.ndarray:
-    images = np.asarray(images)
-    return images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images.astype(np.float32)
-
-
-def _load_training(data_path: str | None) -> tuple[np.ndarray, np.ndarray]:
-    from ..data import load_mnist
-
-    try:
-        data = load_mnist(data_path)
-    except Exception as exc:
-        raise ExplainError(f"The training images could not be loaded: {exc}") from None
-    return data.x_train, data.y_train
-
-
-def explainer(model: Any) -> Explainer:
-    """The :class:`Explainer` of a served ``TrainedModel``, kept on it."""
-    cached = getattr(model, "explainer", None)
-    if cached is None:
-        cached = Explainer(model.model)
-        model.explainer = cached
-    return cached
-
-
-HANDLERS: dict[str, Callable[..., Any]] = {
-    "why": lambda model, image, classes, steps=32: explainer(model).why(image, list(classes), int(steps)),
-    "embed": lambda model, images: explainer(model).embed(images),
-    "neighbours_prepare": lambda model, data_path=None, chunk=PREPARE_CHUNK: explainer(model).prepare(data_path, chunk),
-    "neighbours": lambda model, image, k=6, data_path=None: explainer(model).neighbours(image, k, data_path),
-}

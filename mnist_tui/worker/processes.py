@@ -1,0 +1,185 @@
+"""The child processes the UI starts: start one, know how it ended, end them all, sweep what they left.
+
+UI side: imports neither TensorFlow nor Keras.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import multiprocessing.connection
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..events import Failed
+from ..files import remove_temporaries
+from .protocol import Cancel, Job
+
+PROCESS_NAME = "mnist-tui-trainer"
+CHILD_MODULE = "mnist_tui.worker.child"
+"""The child's main loop, named rather than imported: it imports the Keras side, which the UI never does."""
+EXIT_GRACE = 0.25  # seconds a process may take to exit when asked before it is killed
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """How a process ended, in words: ``killed by SIGKILL`` or ``exited with status 3``."""
+    if exitcode is None:
+        return "stopped answering"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"was killed by {name}"
+    return f"exited with status {exitcode}"
+
+
+def died(exitcode: int | None, what: str = "training process") -> Failed:
+    """The ``Failed`` event for a trainer process that ended without saying why."""
+    hint = "Earlier results stay open (r); t trains again."
+    if exitcode == -signal.SIGKILL:
+        hint = "It was most likely out of memory: try fewer hidden units or a smaller batch size. " + hint
+    return Failed(f"The {what} {describe_exit(exitcode)}.", hint)
+
+
+@dataclass(eq=False)
+class Live:
+    """A child process the UI started, its end of the pipe, and the files it may be half-way through writing."""
+
+    process: Any
+    conn: Any
+    writing: set[Path] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Held while the process is reaped: ``Process.join`` from two threads at once may lose its exit status."""
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
+    """One writer at a time on the pipe (requests come from several threads)."""
+
+    def send(self, message: object) -> None:
+        """Send ``message`` to the child; raises ``OSError`` or ``ValueError`` when the pipe is closed."""
+        with self.send_lock:
+            self.conn.send(message)
+
+    def ask_to_exit(self) -> None:
+        try:
+            self.send(Cancel())
+        except (OSError, ValueError):
+            pass
+
+    def end(self, grace: float = EXIT_GRACE) -> None:
+        """Ask the process to exit, terminate it after ``grace`` seconds, kill it if it still runs."""
+        with self.lock:
+            process = self.process
+            if process.exitcode is None:
+                self.ask_to_exit()
+                process.join(grace)
+            if process.exitcode is None:
+                process.terminate()  # SIGTERM: the child unwinds, removing its temporary files
+                process.join(0.1)
+            if process.exitcode is None:
+                process.kill()
+                process.join(1.0)
+            try:
+                self.conn.close()
+            except OSError:
+                pass
+            self.sweep()
+
+    def reap(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the process to exit (one thread at a time, as in :meth:`end`)."""
+        with self.lock:
+            self.process.join(timeout)
+
+    def exit_status(self, timeout: float) -> str:
+        """How the process ended, in words, once it has (waiting up to ``timeout`` seconds).
+
+        Waits on the process's sentinel, not under :attr:`lock`: a quit that is ending the
+        process meanwhile never waits for this.
+        """
+        if multiprocessing.connection.wait([self.process.sentinel], timeout):
+            # Its descriptors close a moment before its exit status can be read: a
+            # blocking join, which returns within that moment.
+            self.reap(1.0)
+        return describe_exit(self.process.exitcode)
+
+    def sweep(self) -> None:
+        """Remove what a process that is gone left half-written (a kill gives it no time to)."""
+        pid = self.process.pid
+        for folder in {path.parent for path in list(self.writing)}:  # a save may finish meanwhile
+            remove_temporaries(folder, pid)
+
+
+_live: list[Live] = []
+_start_lock = threading.Lock()
+_live_lock = threading.Lock()
+
+
+def _register(live: Live) -> None:
+    with _live_lock:
+        _live[:] = [other for other in _live if other.process.exitcode is None]
+        _live.append(live)
+
+
+def live_processes() -> list[Any]:
+    """The trainer and model processes of this UI that are still running."""
+    with _live_lock:
+        return [live.process for live in _live if live.process.exitcode is None]
+
+
+def end_all(deadline: float | None = None) -> None:
+    """End every process this UI started, all at once, by ``deadline`` (``time.monotonic()``) if given.
+
+    Quitting calls this: every process gets a cancel and a SIGTERM together, and
+    SIGKILL if it is still there at the deadline (an import of TensorFlow does not
+    stop for a signal handler). A process killed in the middle of a save leaves a
+    temporary file, which is removed here: the UI knows what each process was writing.
+    """
+    with _live_lock:
+        lives = list(_live)
+        _live.clear()
+    running = [live for live in lives if live.process.exitcode is None]
+    for live in running:
+        live.ask_to_exit()
+        live.process.terminate()
+    deadline = time.monotonic() + EXIT_GRACE if deadline is None else deadline
+    multiprocessing.connection.wait([live.process.sentinel for live in running], max(deadline - time.monotonic(), 0.0))
+    for live in lives:
+        live.end(grace=0.0)
+
+
+def run_child(conn: Any, job: Job) -> None:
+    """The child process's entry point: imports :data:`CHILD_MODULE` there, never in the UI process."""
+    importlib.import_module(CHILD_MODULE).main(conn, job)
+
+
+def start(job: Job, target: Callable[[Any, Job], None] | None, writing: Iterable[Path]) -> Live:
+    """Start a child process running ``job`` (``target``: the child's entry point, scripted in tests)."""
+    context = multiprocessing.get_context("spawn")  # never fork: the UI has threads
+    parent, child = context.Pipe(duplex=True)
+    process = context.Process(target=target or run_child, args=(child, job), name=PROCESS_NAME, daemon=True)
+    with _start_lock:
+        # multiprocessing hands its helper process sys.stderr's descriptor, and inside
+        # Textual sys.stderr is a capture object without one: give it the real stream.
+        captured, sys.stderr = sys.stderr, sys.__stderr__
+        try:
+            process.start()
+        finally:
+            sys.stderr = captured
+    child.close()
+    live = Live(process, parent, set(writing))
+    _register(live)
+    return live
+
+
+def receive(live: Live, timeout: float) -> Any:
+    """The next message, or ``None`` when none came within ``timeout``; raises EOFError when the child is gone."""
+    if live.conn.poll(timeout):
+        return live.conn.recv()  # EOFError / OSError once the child has exited
+    if live.process.exitcode is not None and not live.conn.poll(0):
+        raise EOFError
+    return None
