@@ -5,28 +5,37 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
-from textual import on
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
-from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from .config import TrainConfig
+from .data import DataError
 from .events import EpochEnd, Failed, Finished, ModelHandle, one_line
 from .predictions import Predictions
+from .recorded import OpenedRun, RecordingTrainer, open_recorded
+from .runs import RunStore, StoreError
+from .screens.base import ShowLastResults, TrainAgain, bindings
+from .screens.forms import TrainForm
 from .screens.results import ResultsScreen
+from .screens.runs import RunsScreen
 from .screens.training import Trainer, TrainingScreen
+from .session import RunResults, Session
 from .worker import client
 from .worker.client import ProcessTrainer
 from .worker.protocol import ScoreJob, TrainJob
+
+__all__ = ["MnistApp", "OpenedResults", "RunResults", "keras_trainer", "saved_model_scorer"]
 
 TrainerFactory = Callable[[TrainConfig], Trainer]
 # Signals that end the app the way q does (terminal restored, trainer stopped), with
@@ -51,14 +60,13 @@ def saved_model_scorer(path: Path) -> TrainerFactory:
     return make
 
 
-@dataclass(frozen=True)
-class RunResults:
-    """What the results browser of a finished run needs, kept so it can be reopened."""
-
-    predictions: Predictions
-    model: ModelHandle | None
-    title: str
-    run_dir: Path | None = None
+def run_paths(trainer: object) -> tuple[Path | None, Path | None]:
+    """The saved model ``trainer`` scores and the folder its run is recorded in (each ``None`` when it has none)."""
+    if isinstance(trainer, RecordingTrainer):
+        return run_paths(trainer.trainer)[0], trainer.run_dir
+    if isinstance(trainer, ProcessTrainer):
+        return trainer.model_path, None
+    return None, None
 
 
 class MnistApp(App):
@@ -77,16 +85,34 @@ class MnistApp(App):
             sets it; the objects are released to the collector again by a new run or on exit.
         handle_signals: End like ``q`` on SIGTERM, SIGHUP and SIGINT (the real app; tests
             leave the test runner's signals alone).
+        title: The results browser's title for ``predictions``.
+
+    Attributes:
+        session: What the screens share: the options, the last results, the run store,
+            the test set. Screens get the pieces they need when they are made and ask
+            for the rest with messages (:class:`~.screens.base.TrainAgain`, ...).
     """
+
+    class RunOpened(Message):
+        """A recorded run is ready to browse (from the worker that opened it)."""
+
+        def __init__(self, opened: OpenedRun) -> None:
+            super().__init__()
+            self.opened = opened
+
+    class RunNotOpened(Message):
+        """A recorded run could not be opened: ``reason`` says why."""
+
+        def __init__(self, run_id: int, reason: str) -> None:
+            super().__init__()
+            self.run_id = run_id
+            self.reason = reason
 
     END_PROCESSES_ON_EXIT = True
     """End every trainer and model process when the app exits (scripts that reuse a model across apps do not)."""
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so that subclasses elsewhere find it
     TITLE = "mnist-tui"
-    BINDINGS = [
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("R", "runs", "Runs", show=False),
-    ]
+    BINDINGS = bindings("app")
 
     def __init__(
         self,
@@ -103,24 +129,34 @@ class MnistApp(App):
         super().__init__()
         self.freeze_heap = freeze_heap
         self.handle_signals = handle_signals
-        self.config = config or TrainConfig()
+        self.session = Session(config or TrainConfig())
         self.trainer_factory = trainer_factory
         self.initial_predictions = predictions
         self.initial_model = model
         self.initial_title = title
         self.threaded = threaded
         self.trainer: Trainer | None = None
-        self.last_results: RunResults | None = None
         self.exiting = False
         self.exit_signal: int | None = None
-        self._test_set = None  # MNIST, once a recorded run needed its test images
+        self.ending_processes: asyncio.Future[None] | None = None
+        """The trainer and model processes being ended on quit, once ``q`` was pressed."""
+
+    @property
+    def config(self) -> TrainConfig:
+        """The options of the run training now, or of the last one."""
+        return self.session.config
+
+    @config.setter
+    def config(self, config: TrainConfig) -> None:
+        self.session.config = config
 
     def get_default_screen(self) -> Screen:
         # The first screen is the default screen, so no key press is lost to an empty one.
         if self.initial_predictions is not None:
             self.call_after_refresh(self._freeze_heap)
-            self.last_results = RunResults(self.initial_predictions, self.initial_model, self.initial_title)
-            return ResultsScreen(self.initial_predictions, title=self.initial_title, model=self.initial_model)
+            results = RunResults(self.initial_predictions, self.initial_model, self.initial_title)
+            self.session.last_results = results
+            return self._results_screen(results)
         return self._training_screen(self.config)
 
     def on_mount(self) -> None:
@@ -138,7 +174,18 @@ class MnistApp(App):
     def _training_screen(self, config: TrainConfig) -> TrainingScreen:
         self.config = config
         self.trainer = self.trainer_factory(config)
-        return TrainingScreen(self.trainer, threaded=self.threaded)
+        return TrainingScreen(
+            self.trainer, threaded=self.threaded, earlier_results=self.session.last_results is not None
+        )
+
+    @staticmethod
+    def _results_screen(results: RunResults) -> ResultsScreen:
+        return ResultsScreen(
+            results.predictions,
+            title=results.title,
+            model=results.model,
+            run_dir=results.run_dir,
+        )
 
     def start_training(self, config: TrainConfig) -> None:
         """Start a new run on a fresh training screen, letting go of every screen of the last run."""
@@ -146,9 +193,9 @@ class MnistApp(App):
         # after the dialog that asked for the run has left the stack
         self.call_after_refresh(self._replace_screens, config)
 
+    @on(TrainAgain)
     def train_again(self) -> None:
         """Ask for the options of a new run (the last run's are filled in), then start it."""
-        from .screens.forms import TrainForm
 
         def start(config: TrainConfig | None) -> None:
             if config is not None:
@@ -173,24 +220,22 @@ class MnistApp(App):
     @on(TrainingScreen.Done)
     def _training_done(self, message: TrainingScreen.Done) -> None:
         result = message.result
-        model_path = getattr(self.trainer, "model_path", None)
+        model_path, run_dir = run_paths(self.trainer)
         how = "stopped early" if result.stopped_early else "trained"
         name = model_path.name if model_path is not None else f"{self.config.arch} {how}"
         title = f"{name} · test accuracy {result.test_accuracy:.2%}"
-        run_dir = getattr(self.trainer, "run_dir", None)
-        previous, self.last_results = self.last_results, RunResults(result.predictions, result.model, title, run_dir)
+        previous = self.session.last_results
+        self.session.last_results = RunResults(result.predictions, result.model, title, run_dir)
         if previous is not None and previous.model is not result.model:
             close_model(previous.model)  # the new run replaces it: its process ends
         self.show_last_results()
 
+    @on(ShowLastResults)
     def show_last_results(self) -> None:
         """Open the results browser on the latest run that finished."""
-        if self.last_results is None:
+        if self.session.last_results is None:
             return
-        results = self.last_results
-        self.push_screen(
-            ResultsScreen(results.predictions, title=results.title, model=results.model, run_dir=results.run_dir)
-        )
+        self.push_screen(self._results_screen(self.session.last_results))
         self.call_after_refresh(self._freeze_heap)
 
     def cancel_runs(self) -> None:
@@ -203,80 +248,94 @@ class MnistApp(App):
 
     def action_runs(self) -> None:
         """The runs screen: every recorded run, the one training now included."""
-        from .runs import StoreError, open_store
-        from .screens.runs import RunsScreen
-
         if isinstance(self.screen, RunsScreen):
             return
+        store = self._store()
+        if store is not None:
+            self.push_screen(RunsScreen(store, test_set=self.session.test_set))
+
+    def _store(self) -> RunStore | None:
+        """The session's run store; ``None`` when it cannot be opened (said on screen)."""
         try:
-            store = open_store()
+            return self.session.open_store()
         except StoreError as exc:
             self.notify(str(exc), title="Run store", severity="error", timeout=8)
-            return
-        self.push_screen(RunsScreen(store))
+            return None
 
     def on_training_screen_event(self, message: TrainingScreen.Event) -> None:
         # the recorder wrote the event before passing it on: the runs screen can show it
         if isinstance(message.event, (EpochEnd, Finished, Failed)):
-            from .screens.runs import RunsScreen
-
             for screen in self.screen_stack:
                 if isinstance(screen, RunsScreen):
                     screen.reload()
 
-    def on_runs_screen_open_run(self, message) -> None:
-        """Open a recorded run's results (loading MNIST's test images off the UI thread)."""
-        from .screens.runs import RunsScreen
+    @on(RunsScreen.OpenRun)
+    def _open_run(self, message: RunsScreen.OpenRun) -> None:
+        """Open a recorded run's results (MNIST's test images and the run's model load off the UI thread)."""
+        store = self._store()
+        if store is not None:
+            self.notify(f"Opening run {message.run_id}…", timeout=2)
+            self._load_run(store, message.run_id)
 
-        store = next(screen.store for screen in reversed(self.screen_stack) if isinstance(screen, RunsScreen))
-        run_id = message.run_id
-        self.notify(f"Opening run {run_id}…", timeout=2)
-        threading.Thread(target=self._load_run, args=(store, run_id), name="mnist-tui-open-run", daemon=True).start()
-
-    def _load_run(self, store, run_id: int) -> None:
-        from .data import DataError
-        from .recorded import open_recorded
-        from .runs import StoreError
-
+    @work(thread=True, exclusive=True, group="open-run")
+    def _load_run(self, store: RunStore, run_id: int) -> None:
+        """Read the run and the test set, start its model's process; a newer open takes over from this one."""
         try:
-            opened = open_recorded(store, run_id, self._test_set)
+            opened = open_recorded(store, run_id, self.session.test_set.data)
         except (StoreError, DataError, ValueError) as exc:
-            self.call_from_thread(self.notify, f"Cannot open run {run_id}: {exc}", severity="error", timeout=8)
+            self.post_message(self.RunNotOpened(run_id, str(exc)))
             return
         except Exception as exc:  # never lost: said on screen, the details in the log
             traceback.print_exc()
-            self.call_from_thread(
-                self.notify, f"Cannot open run {run_id}: {one_line(exc)}", severity="error", timeout=8
-            )
+            self.post_message(self.RunNotOpened(run_id, one_line(exc)))
             return
-        self._test_set = opened.data
-        self.call_from_thread(self._show_opened, opened)
+        self.session.test_set.keep(opened.data)
+        if get_current_worker().is_cancelled:
+            close_model(opened.model)
+        else:
+            self.post_message(self.RunOpened(opened))
 
-    def _show_opened(self, opened) -> None:
+    @on(RunNotOpened)
+    def _run_not_opened(self, message: RunNotOpened) -> None:
+        self.notify(f"Cannot open run {message.run_id}: {message.reason}", severity="error", timeout=8)
+
+    @on(RunOpened)
+    def _show_opened(self, message: RunOpened) -> None:
+        opened = message.opened
         if self.exiting:
             close_model(opened.model)
             return
         if opened.warning:
             self.notify(opened.warning, severity="warning", timeout=8)
         self.push_screen(
-            OpenedResults(opened.predictions, title=opened.title, model=opened.model, run_dir=opened.run_dir)
+            OpenedResults(
+                opened.predictions,
+                title=opened.title,
+                model=opened.model,
+                run_dir=opened.run_dir,
+            )
         )
 
     # ------------------------------------------------------------------ leaving
 
-    def push_screen(self, screen, callback=None, wait_for_dismiss: bool = False, *, mode=None):  # type: ignore[override]
+    def push_screen(self, screen, callback=None, wait_for_dismiss=False, *, mode=None):
         """Push a screen, unless the app is on its way out (a key typed right after q)."""
         if self.exiting:
             return AwaitComplete.nothing()
         return super().push_screen(screen, callback, wait_for_dismiss, mode=mode)
 
-    def exit(self, result=None, return_code: int = 0, message=None) -> None:  # type: ignore[override]
+    def exit(self, result=None, return_code: int = 0, message=None) -> None:
         """Exit; from now on nothing new is pushed or mounted."""
         self.exiting = True
         self.cancel_runs()
-        if self.END_PROCESSES_ON_EXIT and client.live_processes():
-            # end the trainer and model processes while Textual winds down, not after
-            threading.Thread(target=client.end_all, args=(time.monotonic() + QUIT_GRACE,), daemon=True).start()
+        if self.END_PROCESSES_ON_EXIT and client.live_processes() and self.ending_processes is None:
+            # End the trainer and model processes while Textual winds down, not after. Not a
+            # Textual worker: Textual cancels every worker as the app closes, and one started
+            # here would be cancelled before its thread starts. The event loop's executor
+            # starts the thread now and joins it when the loop closes, which is short:
+            # end_all returns by its deadline (it kills what is left).
+            loop = asyncio.get_running_loop()
+            self.ending_processes = loop.run_in_executor(None, client.end_all, time.monotonic() + QUIT_GRACE)
         super().exit(result, return_code, message)
 
     async def action_quit(self) -> None:
@@ -315,8 +374,14 @@ class OpenedResults(ResultsScreen):
         close_model(self.model)
 
 
+@runtime_checkable
+class Closable(Protocol):
+    """A model served by a process of its own, which ``close`` ends."""
+
+    def close(self) -> None: ...
+
+
 def close_model(model: ModelHandle | None) -> None:
     """End the process serving ``model``, when it is served by one."""
-    close = getattr(model, "close", None)
-    if close is not None:
-        close()
+    if isinstance(model, Closable):
+        model.close()

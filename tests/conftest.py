@@ -40,11 +40,11 @@ def tiny_arrays(n_train: int = 60, n_test: int = 20, seed: int = 0):
 
 def write_idx_dir(directory: Path, arrays=None, *, gz: bool = True, dotted: bool = False) -> Path:
     """Write the four IDX files for ``arrays`` into ``directory``."""
-    from mnist_tui.data import FILES
+    from mnist_tui.datasets import MNIST
 
     directory.mkdir(parents=True, exist_ok=True)
     arrays = arrays or tiny_arrays()
-    for spec, array in zip(FILES, arrays):
+    for spec, array in zip(MNIST.files, arrays):
         name = spec.name.replace("-idx", ".idx") if dotted else spec.name
         raw = idx_bytes(array)
         if gz:

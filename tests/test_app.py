@@ -380,3 +380,132 @@ async def test_an_exception_in_the_worker_shows_the_error_panel(threaded):
         assert "The run crashed: RuntimeError: something broke" in error and "second line" not in error
         await pilot.press("q")
     assert app.return_code == 0
+
+
+# ------------------------------------------------------------------ keys, help, session
+
+
+def help_lines(app: MnistApp) -> list[str]:
+    """The help's lines: the key column and the text, a section's name alone."""
+    assert isinstance(app.screen, HelpScreen)
+    lines: list[str] = []
+    section = None
+    for row in app.screen.rows:
+        if row.group != section:
+            section = row.group
+            lines.append(section)
+        lines.append(f"{row.keys} {row.text}".replace("  ", " "))
+    return lines
+
+
+async def test_the_help_lists_the_keys_the_screen_binds():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        lines = help_lines(app)
+        assert lines[:2] == ["Browse", "→ l j next image"]
+        assert "0 … 9 only images of that true digit" in lines
+        assert "R recorded runs: open, compare, rename, delete" in lines  # the app's key, live here
+        assert "d draw a digit for the model to read" in lines
+
+
+async def test_the_help_leaves_out_what_the_screen_does_not_bind():
+    from textual.binding import Binding
+
+    class Narrow(ResultsScreen, inherit_bindings=False):
+        BINDINGS = [Binding("right", "move(1)", "Next"), Binding("question_mark", "help", "Help")]
+
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.push_screen(Narrow(app.initial_predictions))
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        lines = help_lines(app)
+        assert "→ next image" in lines and "? this help" in lines
+        assert not any(line.startswith(("e ", "d ", "q ", "← ")) for line in lines)
+        assert "click a row select that image" in lines  # the mouse is always there
+
+
+async def test_train_again_is_asked_of_the_app_with_a_message():
+    from mnist_tui.screens.base import TrainAgain
+    from mnist_tui.screens.forms import TrainForm
+
+    seen = []
+    app = results_app()
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, TrainForm)
+    assert any(isinstance(message, TrainAgain) for message in seen)
+
+
+async def test_the_run_store_is_opened_once_a_session(tmp_path, monkeypatch):
+    from mnist_tui import runs
+    from mnist_tui.screens.runs import RunsScreen
+
+    monkeypatch.setenv("MNIST_TUI_HOME", str(tmp_path))
+    opened = []
+    real = runs.open_store
+
+    def counting(*args, **kwargs):
+        opened.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("mnist_tui.session.open_store", counting)
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("R")
+        first = app.screen
+        assert isinstance(first, RunsScreen) and first.store is app.session.store
+        await pilot.press("escape", "R")
+        assert isinstance(app.screen, RunsScreen) and app.screen is not first
+        assert app.screen.store is first.store and len(opened) == 1
+        assert app.screen.test_set is app.session.test_set  # handed on to the comparison
+
+
+async def test_quitting_ends_the_processes_on_a_worker_thread(monkeypatch):
+    from mnist_tui.worker import client
+
+    ended = []
+    monkeypatch.setattr(client, "live_processes", lambda: ["a process"])
+    monkeypatch.setattr(client, "end_all", lambda deadline=None: ended.append(threading.current_thread()))
+    app = results_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+    assert app.ending_processes is not None
+    await app.ending_processes
+    assert len(ended) == 1 and ended[0] is not threading.main_thread()
+
+
+async def test_the_browser_and_the_draw_screen_share_the_prediction_panel():
+    from mnist_tui.screens.draw import DrawScreen
+    from mnist_tui.widgets.prediction import PredictionPanel
+
+    app = MnistApp(predictions=fakes.fake_predictions(), model=fakes.TemplateModel())
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.screen.query_one(PredictionPanel)
+        assert panel.fixed
+        label = str(panel.query_one("#prediction-label").render())
+        assert label.startswith(f"True {app.initial_predictions.labels[0]}")
+        await pilot.press("d")
+        assert isinstance(app.screen, DrawScreen)
+        drawn = app.screen.query_one(PredictionPanel)
+        assert not drawn.fixed and str(drawn.query_one("#prediction-label").render()) == "Draw a digit"
+
+
+async def test_the_confusion_matrix_has_a_row_and_a_column_per_class():
+    from textual.coordinate import Coordinate
+    from textual.widgets import DataTable
+
+    from mnist_tui.datasets import MNIST
+    from mnist_tui.screens import confusion
+
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c")
+        table = app.screen.query_one(DataTable)
+        classes = len(MNIST.classes)
+        assert len(table.columns) == classes + 4 and table.row_count == classes + 2
+        table.cursor_coordinate = Coordinate(7, confusion.RECALL)
+        await pilot.pause()
+        assert f"{MNIST.noun(7, 2)} recognised" in str(app.screen.query_one("#cell-info").render())

@@ -17,9 +17,12 @@ from mnist_tui.app import MnistApp
 from mnist_tui.config import TrainConfig
 from mnist_tui.data import MnistData
 from mnist_tui.runs import Epoch, compare, open_store
-from mnist_tui.screens.compare import CompareHelp, CompareScreen
+from mnist_tui.runs import format as fmt
+from mnist_tui.screens.compare import CompareScreen
+from mnist_tui.screens.dialogs import HelpScreen
 from mnist_tui.screens.flipped import FlippedResults
 from mnist_tui.screens.runs import RunsScreen
+from mnist_tui.session import TestSet
 from mnist_tui.widgets.chart import LineChart
 
 from .fakes import digit_image
@@ -116,12 +119,12 @@ class CompareApp(App):
         super().__init__()
         self.store = open_store(home, clock=lambda: NOW)
         self.run_ids = run_ids
-        self.images = fake_test_set() if images else None
+        self.images = TestSet(fake_test_set() if images else None)  # the session's, as the app hands it on
         self.animation_level = "none"
 
     def get_default_screen(self):
         if self.run_ids is None:
-            return RunsScreen(self.store, now=lambda: NOW)
+            return RunsScreen(self.store, now=lambda: NOW, test_set=self.images)
         return CompareScreen(self.store, self.run_ids, test_set=self.images)
 
 
@@ -165,12 +168,24 @@ def test_options_that_differ_and_the_best_epochs(home):
     one, two, three = (store.get_run(n) for n in (1, 2, 3))
     assert compare.differing_options([one, two]) == ["learning_rate"]
     keys = compare.differing_options([one, two, three])
-    assert keys == ["arch", "epochs", "batch_size", "hidden_units", "learning_rate"]
-    assert compare.apart(three, keys) == "cnn epochs=5 batch=64 lr=0.001"  # no hidden units for a CNN
-    assert compare.format_option(compare.option_value(three, "hidden_units")) == "–"
+    assert keys == ["arch", "epochs", "batch_size", "learning_rate"]  # all three have 128 hidden units
+    assert compare.apart(three, keys) == "cnn epochs=5 batch=64 lr=0.001"
+    assert compare.format_option(compare.option_value(three, "hidden_units")) == "128"  # the CNN's dense layer
     assert compare.lowest_val_loss(two).epoch == 4  # it overfits after that
     assert compare.lowest_val_loss(store.get_run(4)) is None
     assert math.isnan(compare.metric(one, "val_loss")[0]) is False
+
+
+def test_cnn_runs_that_differ_only_in_hidden_units_are_told_apart(tmp_path):
+    # the CNN's dense layer after the convolutions is hidden_units wide: a real difference
+    narrow, usual = TrainConfig(arch="cnn", hidden_units=64), TrainConfig(arch="cnn")
+    assert narrow.describe()["hidden_units"] == 64 and usual.describe()["hidden_units"] == 128
+    store = open_store(tmp_path, clock=lambda: NOW)
+    one, two = (store.get_run(add_run(store, c, curve(3, 1.0, 0.02), wrong=WRONG_1)) for c in (narrow, usual))
+    assert one.options == {"hidden": 64} and fmt.options(one) == "hidden=64" and two.options == {}
+    assert compare.differing_options([one, two]) == ["hidden_units"]
+    assert compare.apart(one, ["hidden_units"]) == "hidden=64"
+    assert compare.format_option(compare.option_value(two, "hidden_units")) == "128"
 
 
 # ---------------------------------------------------------------------- keys
@@ -199,21 +214,20 @@ async def test_comparison_shows_curves_table_and_flipped_counts(home):
         for metric in ("val_accuracy", "val_loss", "loss"):
             assert screen.query_one(f"#chart-{metric}", LineChart).series_names == ["#1", "#2", "#3"]
         legend = str(screen.query_one("#compare-legend", Static).render())
-        assert "#2 mlp-2  mlp epochs=10 batch=32 hidden=128 lr=0.01" in legend
+        assert "#2 mlp-2  mlp epochs=10 batch=32 lr=0.01" in legend
         table = screen.query_one("#compare-table", DataTable)
         assert [str(c.label) for c in table.columns.values()] == [
             "run",
             "arch",
             "epochs",
             "batch",
-            "hidden",
             "lr",
             "best val acc",
             "min val loss",
             "test acc",
             "time",
         ]
-        assert str(table.get_row_at(1)[7]) == f"{curve(10, 1.2, 0.015, 0.012)[3][2]:.4f} @4"
+        assert str(table.get_row_at(1)[6]) == f"{curve(10, 1.2, 0.015, 0.012)[3][2]:.4f} @4"
         flipped = screen.query_one("#flipped", DataTable)
         assert [str(flipped.get_row_at(n)[1]) for n in range(4)] == ["26", "22", "20", "22"]
         chart = screen.query_one("#chart-val_loss", LineChart)
@@ -221,7 +235,7 @@ async def test_comparison_shows_curves_table_and_flipped_counts(home):
         assert chart.log_y and screen.query_one("#chart-loss", LineChart).log_y
         assert not screen.query_one("#chart-val_accuracy", LineChart).log_y
         await pilot.press("question_mark")
-        assert isinstance(app.screen, CompareHelp)
+        assert isinstance(app.screen, HelpScreen)
 
 
 async def test_enter_browses_exactly_the_flipped_images(home):
@@ -276,12 +290,11 @@ async def test_images_load_off_the_ui_thread_when_the_app_has_none(home, monkeyp
 
     monkeypatch.setattr(data, "load_mnist", load)
     app = CompareApp(home, [1, 2], images=False)
-    app._test_set = None
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("enter")
-        for _ in range(50):
-            await pilot.pause(0.02)
-            if isinstance(app.screen, FlippedResults):
-                break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         assert isinstance(app.screen, FlippedResults) and threads and threads[0] is not threading.main_thread()
-        assert app._test_set is not None  # the app's cache: the next browse needs no loading
+        assert app.images.data is not None  # the session's: the next browse needs no loading
+        await pilot.press("escape", "down", "enter")
+        assert isinstance(app.screen, FlippedResults) and len(threads) == 1

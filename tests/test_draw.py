@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from mnist_tui.app import MnistApp
@@ -9,8 +11,11 @@ from mnist_tui.screens.draw import DrawScreen
 from mnist_tui.screens.results import ResultsScreen
 from mnist_tui.widgets.canvas import DrawCanvas
 from mnist_tui.widgets.digit import DigitView
+from mnist_tui.widgets.neighbours import NeighboursPanel
+from mnist_tui.worker.protocol import Neighbours, Predict
 
 from . import fakes
+from .conftest import wait_until
 
 
 def draw_app(model=None) -> MnistApp:
@@ -24,7 +29,16 @@ async def stroke(pilot, points, button: int = 1) -> None:
     for point in points[1:]:
         await pilot.hover(canvas, offset=point)
     await pilot.mouse_up(canvas, offset=points[-1])
-    await pilot.pause(0.1)  # the prediction timer
+    await settled(pilot)
+
+
+async def settled(pilot) -> None:
+    """Wait for the prediction timer, then for the prediction's worker and the message it posts."""
+    await pilot.pause(0.1)
+    predicting = [worker for worker in pilot.app.workers if worker.group == "draw-predict"]
+    if predicting:  # (an empty list would wait for every worker, a held one's too)
+        await pilot.app.workers.wait_for_complete(predicting)
+    await pilot.pause()
 
 
 def vertical(x: int, top: int, bottom: int) -> list[tuple[int, int]]:
@@ -63,7 +77,7 @@ async def test_right_button_erases_and_x_clears():
         await stroke(pilot, vertical(24, 10, 18), button=3)
         assert canvas.canvas.pixels[14, 12] == 0 and canvas.canvas.pixels[14, 4] == 1.0
         await pilot.press("x")
-        await pilot.pause(0.1)
+        await settled(pilot)
         assert canvas.canvas.is_empty and app.screen.guess is None
 
 
@@ -76,7 +90,7 @@ async def test_keyboard_drawing():
         await pilot.press("space")
         assert canvas.canvas.pixels[14, 14] == 1.0
         await pilot.press("p", *["down"] * 8, "p", *["up"] * 12)  # the pen draws down, then is lifted
-        await pilot.pause(0.1)
+        await settled(pilot)
         column = canvas.canvas.pixels[:, 14]
         assert (column[14:23] == 1.0).all() and column[2:12].max() < 1.0 and canvas.cursor == (14, 10)
         assert app.screen.guess is not None
@@ -104,7 +118,7 @@ async def test_a_burst_of_changes_costs_one_prediction():
         for x in range(4, 24):  # twenty pointer events arriving faster than the model is asked
             canvas.canvas.stroke_to(x, 14)
             canvas.post_message(DrawCanvas.Changed())
-        await pilot.pause(0.1)
+        await settled(pilot)
         assert model.calls == 1 and app.screen.guess is not None
 
 
@@ -119,3 +133,52 @@ async def test_escape_returns_to_the_results_and_no_model_is_explained():
         await pilot.pause()
         assert isinstance(app.screen, ResultsScreen)
         assert any("no model" in n.message for n in app._notifications)
+
+
+async def test_the_draw_screen_predicts_and_answers_keys_while_a_neighbours_job_is_held():
+    model = fakes.FakeModelServer()
+    gate = model.hold(Neighbours)  # embedding the training set: seconds to a minute in a real process
+    app = draw_app(model)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("n")
+            await wait_until(pilot, lambda: Neighbours in model.waiting)
+            await pilot.press("d")
+            screen = app.screen
+            await stroke(pilot, vertical(28, 4, 24))
+            assert screen.guess == 1 and Neighbours in model.waiting
+            canvas = screen.query_one(DrawCanvas)
+            x, y = canvas.cursor
+            await pilot.press("x", "space", "right", "space")
+            assert canvas.cursor == (x + 1, y) and canvas.canvas.pixels[y, x + 1] == 1.0
+            await settled(pilot)
+            assert screen.guess is not None and Neighbours in model.waiting
+            gate.set()
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not app.screen.query_one(NeighboursPanel).pending)
+            assert app.screen.query_one(NeighboursPanel).answer is not None
+    finally:
+        gate.set()
+
+
+async def test_a_slow_prediction_never_holds_up_a_key():
+    model = fakes.FakeModelServer()
+    gate = model.hold(Predict)  # a model process that is busy, or slow to answer
+    app = draw_app(model)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("d")
+            screen = app.screen
+            canvas = screen.query_one(DrawCanvas)
+            await pilot.press("space")
+            await wait_until(pilot, lambda: Predict in model.waiting)
+            started = time.monotonic()
+            await pilot.press("p", *["down"] * 6, "p")  # keys go on being answered while the model is asked
+            assert time.monotonic() - started < 2
+            assert canvas.cursor == (14, 20) and canvas.canvas.pixels[20, 14] == 1.0
+            assert screen.guess is None and Predict in model.waiting
+            gate.set()
+            await settled(pilot)
+            await wait_until(pilot, lambda: screen.guess is not None)
+    finally:
+        gate.set()

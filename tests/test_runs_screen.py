@@ -15,7 +15,8 @@ from textual.widgets import Input
 from mnist_tui.app import MnistApp
 from mnist_tui.runs import open_store
 from mnist_tui.runs.model import Epoch
-from mnist_tui.screens.runs import ConfirmDialog, RenameDialog, RunsScreen
+from mnist_tui.screens.dialogs import ConfirmDialog, RenameDialog
+from mnist_tui.screens.runs import RunsScreen
 from mnist_tui.widgets.runs_table import COLUMNS, RunsTable
 
 from .test_runs_store import NOW, fill_store
@@ -205,12 +206,15 @@ async def test_escape_goes_back_and_q_quits(home):
 
 
 async def test_question_mark_lists_the_keys(home):
-    from mnist_tui.screens.runs import RunsHelp
+    from mnist_tui.screens.dialogs import HelpScreen
 
     app = RunsApp(home)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("question_mark")
-        assert isinstance(app.screen, RunsHelp)
+        assert isinstance(app.screen, HelpScreen) and app.screen.over is app.screen_stack[-2]
+        rows = {row.keys: row.text for row in app.screen.rows}
+        # the table takes enter first, but the screen's own open is still listed
+        assert rows["enter / click"] == "open the run's results" and rows["/"].startswith("filter")
         await pilot.press("escape")
         assert isinstance(app.screen, RunsScreen)
 

@@ -1,4 +1,5 @@
-"""What every screen shares: below the smallest usable terminal, a "make it larger" notice.
+"""What every screen shares: its keys from :mod:`mnist_tui.keys`, the messages to the app, and
+below the smallest usable terminal, a "make it larger" notice.
 
 The notice hides the screen's widgets without touching them, so a run keeps training
 and the browser keeps its place; when the terminal grows again the screen is back as it was.
@@ -6,15 +7,43 @@ and the browser keeps its place; when the terminal grows again the screen is bac
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
+from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
+
+from ..keys import SCREENS, HelpRow, Key, help_rows
 
 MIN_WIDTH = 80
 MIN_HEIGHT = 22
 
 ResultType = TypeVar("ResultType")
+
+
+def bindings(screen: str) -> list[BindingType]:
+    """The Textual bindings of ``screen``'s keys in :data:`mnist_tui.keys.SCREENS` (those it binds itself)."""
+    return [
+        Binding(
+            key.keys,
+            key.action,
+            key.label,
+            show=key.show,
+            key_display=key.display or None,
+            priority=key.priority,
+        )
+        for key in SCREENS[screen].keys
+        if key.bound and key.action
+    ]
+
+
+class TrainAgain(Message):
+    """Ask for a new run's options (the last run's filled in), then start it; the app does both."""
+
+
+class ShowLastResults(Message):
+    """Open the results browser on the latest run that finished; the app keeps them."""
 
 
 def too_small(width: int, height: int) -> bool:
@@ -71,9 +100,53 @@ class FitsTerminal:
                 screen.call_after_refresh(screen.set_focus, widget)  # once it is displayed again
 
 
-class AppScreen(FitsTerminal, Screen[ResultType]):
+class KeyedScreen:
+    """Mixin for screens whose keys come from :mod:`mnist_tui.keys`: the help lists those they bind.
+
+    A mixin, not a :class:`Screen` subclass: a screen class ahead of ``ModalScreen`` in
+    a dialog's bases changes how Textual styles the dialog (the help's snapshot did).
+    """
+
+    KEYS: ClassVar[str] = ""
+    """The screen's name in :data:`mnist_tui.keys.SCREENS` (its ``BINDINGS`` are built from it)."""
+
+    def own_bindings(self) -> dict[str, list[str]]:
+        """The actions this screen binds itself, each with its keys (a keymap applied).
+
+        A focused widget may take one of the keys first (``enter`` on a table); the
+        screen still offers the action, so its help lists it.
+        """
+        screen: Screen = self  # type: ignore[assignment]
+        actions: dict[str, list[str]] = {}
+        # Textual has no public accessor for a node's own bindings; these are this screen's.
+        for key, binding in screen._bindings:
+            actions.setdefault(binding.action, []).append(key)
+        return actions
+
+    def live_elsewhere(self) -> dict[str, list[str]]:
+        """The actions the app, Textual or the focused widget bind on this screen now, each with its keys."""
+        screen: Screen = self  # type: ignore[assignment]
+        actions: dict[str, list[str]] = {}
+        for key, active in screen.active_bindings.items():
+            action = active.binding.action
+            if active.node is screen.app and "." not in action:
+                action = f"app.{action}"  # as the screens name the app's actions
+            actions.setdefault(action, []).append(key)
+        return actions
+
+    def help_rows(self) -> list[HelpRow]:
+        """The lines of this screen's help: its keys in :mod:`mnist_tui.keys`, those bound here now."""
+        own, elsewhere = self.own_bindings(), self.live_elsewhere()
+
+        def live(key: Key) -> list[str] | None:
+            return (own if key.bound else elsewhere).get(key.action)
+
+        return help_rows(self.KEYS, live)
+
+
+class AppScreen(KeyedScreen, FitsTerminal, Screen[ResultType]):
     """A full screen of mnist-tui."""
 
 
-class AppModalScreen(FitsTerminal, ModalScreen[ResultType]):
+class AppModalScreen(KeyedScreen, FitsTerminal, ModalScreen[ResultType]):
     """A dialog of mnist-tui."""

@@ -2,43 +2,32 @@
 
 from __future__ import annotations
 
-import threading
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
 
-from ..data import MnistData
+from ..data import DataError, MnistData
+from ..events import one_line
 from ..predictions import Predictions
 from ..runs import Run, RunStore, StoreError, compare
 from ..runs import format as fmt
 from ..runs.model import FINISHED
+from ..session import TestSet
 from ..widgets.chart import PALETTE, SWATCH, LineChart
-from .base import AppScreen
+from .base import AppScreen, bindings
 from .dialogs import HelpScreen
 from .flipped import FlippedResults
 
-COMPARE_KEYS = [
-    (
-        "Compare",
-        [
-            ("↑ ↓", "choose a set of flipped images"),
-            ("enter", "browse that set (both runs' predictions)"),
-            ("y", "log scale on the loss charts (again: linear)"),
-            ("tab", "the next table (scrolls when it is wide)"),
-        ],
-    ),
-    ("Screen", [("?", "this help"), ("escape", "back to the runs"), ("q", "quit")]),
-]
-
-CHARTS = [
+CHARTS: list[tuple[str, str, dict[str, Any]]] = [
     ("val_accuracy", "val accuracy", {"percent": True, "higher_is_better": True}),
     ("val_loss", "val loss", {}),
     ("loss", "train loss", {}),
@@ -58,8 +47,8 @@ class CompareScreen(AppScreen):
         store: The open run store.
         run_ids: The runs, in the order they were marked; the flipped images are
             between the first and each other one.
-        test_set: MNIST's test images for browsing (else the app's, else loaded
-            off the UI thread when first needed).
+        test_set: The session's test images for browsing: read off the UI thread
+            when first needed, then there for every screen of the session.
     """
 
     DEFAULT_CSS = """
@@ -79,18 +68,24 @@ class CompareScreen(AppScreen):
     CompareScreen.short #compare-table, CompareScreen.short #flipped { max-height: 5; }
     """
 
-    BINDINGS = [
-        Binding("enter", "browse", "Browse", priority=True),  # whichever table has focus
-        Binding("y", "log", "Log scale"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("escape", "back", "Back"),
-        Binding("q", "app.quit", "Quit"),
-    ]
+    KEYS = "compare"
+    BINDINGS = bindings(KEYS)
 
-    def __init__(self, store: RunStore, run_ids: Sequence[int], *, test_set: MnistData | None = None) -> None:
+    class TestSetRead(Message):
+        """The test images were read (on the worker's thread): browse the chosen set with them."""
+
+        __test__ = False  # not a pytest test class, despite its name
+
+        def __init__(self, chosen: compare.FlippedSet, data: MnistData | None, error: str = "") -> None:
+            super().__init__()
+            self.chosen = chosen
+            self.data = data
+            self.error = error
+
+    def __init__(self, store: RunStore, run_ids: Sequence[int], *, test_set: TestSet | None = None) -> None:
         super().__init__()
         self.store = store
-        self.test_set = test_set
+        self.test_set = test_set or TestSet()
         self.runs: list[Run] = []
         problems = []
         for run_id in run_ids:
@@ -104,7 +99,6 @@ class CompareScreen(AppScreen):
         self.scored: dict[int, compare.Scored | str] = {run.id: self._scored(run) for run in self.runs}
         self.sets, notes = compare.flipped_sets(self.run_ids, self.scored) if self.runs else ([], [])
         self.notes = problems + notes
-        self._loading = False
         self.sub_title = "Compare runs " + ", ".join(map(str, self.run_ids))
 
     def _scored(self, run: Run) -> compare.Scored | str:
@@ -198,7 +192,7 @@ class CompareScreen(AppScreen):
             ]
             table.add_row(
                 *[
-                    c if isinstance(c, Text) or i < 1 + len(self.keys) else Text(c, justify="right")
+                    c if isinstance(c, Text) or i < 1 + len(self.keys) else Text(str(c), justify="right")
                     for i, c in enumerate(cells)
                 ]
             )
@@ -239,7 +233,7 @@ class CompareScreen(AppScreen):
             self.app.pop_screen()
 
     def action_help(self) -> None:
-        self.app.push_screen(CompareHelp())
+        self.app.push_screen(HelpScreen(self))
 
     @on(DataTable.RowSelected, "#flipped")
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -255,41 +249,34 @@ class CompareScreen(AppScreen):
         if not len(chosen):
             self.notify(f"No images: {chosen.label}.", timeout=3)
             return
-        data = self.test_set or getattr(self.app, "_test_set", None)
+        data = self.test_set.data
         if data is not None:
             self.show_flipped(chosen, data)
-        elif not self._loading:
-            self._loading = True
+        else:
             self.notify("Loading MNIST's test images…", timeout=3)
-            data_path = next((run.config.get("data") for run in self.runs if run.config.get("data")), None)
-            threading.Thread(
-                target=self._load, args=(chosen, data_path), name="mnist-tui-compare-load", daemon=True
-            ).start()
+            self._read_test_set(
+                chosen, next((run.config.get("data") for run in self.runs if run.config.get("data")), None)
+            )
 
-    def _load(self, chosen: compare.FlippedSet, data_path: str | None) -> None:
-        from ..data import DataError, load_mnist
-
+    @work(thread=True, exclusive=True, group="test-set")
+    def _read_test_set(self, chosen: compare.FlippedSet, data_path: str | None) -> None:
+        """Read the test images off the UI thread; an enter meanwhile takes over from this one."""
         try:
-            data = load_mnist(data_path)
+            message = self.TestSetRead(chosen, self.test_set.load(data_path))
         except DataError as exc:
-            self.app.call_from_thread(self._load_failed, str(exc))
+            message = self.TestSetRead(chosen, None, str(exc))
         except Exception as exc:  # never lost: said on screen, the details in the log
             traceback.print_exc()
-            self.app.call_from_thread(self._load_failed, f"{type(exc).__name__}: {exc}")
-        else:
-            self.app.call_from_thread(self._loaded, chosen, data)
+            message = self.TestSetRead(chosen, None, one_line(exc))
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
 
-    def _load_failed(self, message: str) -> None:
-        self._loading = False
-        self.notify(f"Cannot load MNIST's test images: {message}", severity="error", timeout=8)
-
-    def _loaded(self, chosen: compare.FlippedSet, data: MnistData) -> None:
-        self._loading = False
-        self.test_set = data
-        if getattr(self.app, "_test_set", False) is None:
-            self.app._test_set = data  # type: ignore[attr-defined]  # the app's cache: opening a run reuses it
-        if self.app.screen is self:
-            self.show_flipped(chosen, data)
+    @on(TestSetRead)
+    def _test_set_read(self, message: TestSetRead) -> None:
+        if message.data is None:
+            self.notify(f"Cannot load MNIST's test images: {message.error}", severity="error", timeout=8)
+        elif self.app.screen is self:
+            self.show_flipped(message.chosen, message.data)
 
     def show_flipped(self, chosen: compare.FlippedSet, data: MnistData) -> None:
         """Open the results browser on ``chosen``, with ``data``'s test images."""
@@ -321,20 +308,3 @@ class CompareScreen(AppScreen):
                 title=title,
             )
         )
-
-
-class CompareHelp(HelpScreen):
-    """Every key of the comparison."""
-
-    def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold cyan", no_wrap=True)
-        table.add_column()
-        for section, rows in COMPARE_KEYS:
-            table.add_row(f"[b]{section}[/]", "")
-            for key, what in rows:
-                table.add_row(key, what)
-        with Vertical(id="help") as box:
-            box.border_title = "Keys: compare runs"
-            box.border_subtitle = "escape to close"
-            yield Static(table)

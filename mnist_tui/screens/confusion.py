@@ -11,20 +11,23 @@ import numpy as np
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Header, OptionList, Static
 
 from ..analysis import class_metrics, most_confused
-from ..analysis.scatter import DIGIT_PLURALS
+from ..datasets import MNIST
 from ..predictions import Predictions
-from .base import AppScreen
+from .base import AppScreen, bindings
 
 PAIRS = 5
 """How many confused pairs are listed: the ones worth a look, and they fit at 80x24."""
-RECALL, F1 = 12, 13  # the margin columns (0 is the row label, 1-10 the digits, 11 the total)
-TOTAL_ROW, PRECISION_ROW = 10, 11
+CLASSES = MNIST.classes
+# The table's columns: 0 the row label, 1 to the number of classes the predicted ones,
+# then the total, recall and F1; its rows: the true classes, then the totals and precision.
+TOTAL_COLUMN = len(CLASSES) + 1
+RECALL, F1 = TOTAL_COLUMN + 1, TOTAL_COLUMN + 2
+TOTAL_ROW, PRECISION_ROW = len(CLASSES), len(CLASSES) + 1
 
 
 def cell_style(count: int, largest_off_diagonal: int, diagonal: bool) -> str:
@@ -56,14 +59,10 @@ def pair_label(true: int, predicted: int, count: int) -> str:
 
 
 class ConfusionScreen(AppScreen[tuple[int, int] | None]):
-    """A 10x10 table with margins; dismisses with the (true, predicted) cell chosen with enter."""
+    """A classes-by-classes table with margins; dismisses with the (true, predicted) cell chosen with enter."""
 
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", "Back"),
-        Binding("enter", "drill", "Show these images"),
-        Binding("tab", "app.focus_next", "Pairs / matrix"),
-        Binding("q", "app.quit", "Quit"),
-    ]
+    KEYS = "confusion"
+    BINDINGS = bindings(KEYS)
     DEFAULT_CSS = """
     ConfusionScreen #confusion-body { height: 1fr; }
     ConfusionScreen.narrow #confusion-body { layout: vertical; }
@@ -107,22 +106,20 @@ class ConfusionScreen(AppScreen[tuple[int, int] | None]):
         largest = int(off.max())
         table = self.query_one(DataTable)
         table.add_column(" true", key="true")
-        for d in range(10):
+        for d in CLASSES:
             table.add_column(f"{d:>5}", key=str(d))
         table.add_column(" total", key="total")
         table.add_column(" recall", key="recall")
         table.add_column("     F1", key="f1")
-        for t in range(10):
-            cells = [
-                Text(f"{counts[t, p]:>5}", style=cell_style(int(counts[t, p]), largest, t == p)) for p in range(10)
-            ]
+        for t in CLASSES:
+            cells = [Text(f"{counts[t, p]:>5}", style=cell_style(int(counts[t, p]), largest, t == p)) for p in CLASSES]
             margins = [percent(m.recall[t], present[t]), percent(m.f1[t], present[t])]
             table.add_row(Text(f"{t:>5}", style="bold"), *cells, Text(f"{counts[t].sum():>6}", style="bold"), *margins)
         totals = [Text(f"{v:>5}", style="bold") for v in counts.sum(axis=0)]
         table.add_row(
             Text("total", style="bold"), *totals, Text(f"{counts.sum():>6}", style="bold"), Text(""), Text("")
         )
-        precision = [percent(m.precision[p], present[p], 5, sign=False) for p in range(10)]
+        precision = [percent(m.precision[p], present[p], 5, sign=False) for p in CLASSES]
         table.add_row(Text("prec%", style="bold"), *precision, Text(""), Text(""), Text(""))
         true, pred = self.start
         table.cursor_coordinate = Coordinate(true, pred + 1)
@@ -139,7 +136,7 @@ class ConfusionScreen(AppScreen[tuple[int, int] | None]):
         self._describe(event.coordinate)
 
     def _cell(self, coordinate: Coordinate) -> tuple[int, int] | None:
-        if coordinate.row < 10 and 1 <= coordinate.column <= 10:
+        if coordinate.row < TOTAL_ROW and 1 <= coordinate.column < TOTAL_COLUMN:
             return coordinate.row, coordinate.column - 1
         return None
 
@@ -152,14 +149,14 @@ class ConfusionScreen(AppScreen[tuple[int, int] | None]):
             count = int(self.predictions.confusion[true, pred])
             what = "correctly recognised" if true == pred else f"predicted as {pred}"
             info.update(f"{count:,} images of a {true} {what}" + (" · enter to browse them" if count else ""))
-        elif row < 10 and column == RECALL:
+        elif row < TOTAL_ROW and column == RECALL:
             hits, support = int(self.predictions.confusion[row, row]), int(m.support[row])
             info.update(
-                f"Recall of {row}: {m.recall[row]:.1%}: {hits:,} of {support:,} {DIGIT_PLURALS[row]} recognised"
+                f"Recall of {row}: {m.recall[row]:.1%}: {hits:,} of {support:,} {MNIST.noun(row, 2)} recognised"
             )
-        elif row < 10 and column == F1:
+        elif row < TOTAL_ROW and column == F1:
             info.update(f"F1 of {row}: {m.f1[row]:.1%}, the harmonic mean of its precision and recall")
-        elif row == PRECISION_ROW and 1 <= column <= 10:
+        elif row == PRECISION_ROW and 1 <= column < TOTAL_COLUMN:
             d = column - 1
             hits, said = int(self.predictions.confusion[d, d]), int(m.predicted[d])
             info.update(

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Digits, Footer, Header, Static
+from textual.widgets import Footer, Header
+from textual.worker import get_current_worker
 
+from ..datasets import MNIST
 from ..drawing import mnist_style
-from ..events import ModelHandle
+from ..events import ModelHandle, ModelLoading, ModelServerError
 from ..widgets.canvas import DrawCanvas
 from ..widgets.digit import DigitView
-from ..widgets.probabilities import ProbabilityBars
-from ..worker.protocol import ModelLoading, ModelServerError
-from .base import AppScreen
+from ..widgets.prediction import PredictionPanel
+from .base import AppScreen, bindings
 
 # A prediction takes a few milliseconds; asking at most this often keeps a fast
 # stroke smooth while the guess still follows the pen.
@@ -30,18 +31,15 @@ FULL_CANVAS_HEIGHT = 34
 class DrawScreen(AppScreen):
     """A canvas, the drawing as the model sees it (MNIST-style), and the model's guess."""
 
-    BINDINGS = [
-        Binding("up", "move(0, -1)", "Move", key_display="←↑↓→"),
-        Binding("down", "move(0, 1)", "Move", show=False),
-        Binding("left", "move(-1, 0)", "Move", show=False),
-        Binding("right", "move(1, 0)", "Move", show=False),
-        Binding("space", "paint", "Paint"),
-        Binding("backspace,delete", "paint(True)", "Erase", show=False),
-        Binding("p", "pen", "Pen"),
-        Binding("x", "clear", "Clear"),
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("q", "app.quit", "Quit"),
-    ]
+    class Predicted(Message):
+        """The model's answer for drawing number ``asked``: probabilities, or the error it raised."""
+
+        def __init__(self, asked: int, probabilities: np.ndarray | None, error: ModelServerError | None) -> None:
+            super().__init__()
+            self.asked, self.probabilities, self.error = asked, probabilities, error
+
+    KEYS = "draw"
+    BINDINGS = bindings(KEYS)
 
     def __init__(self, model: ModelHandle, *, title: str = "") -> None:
         super().__init__()
@@ -49,6 +47,7 @@ class DrawScreen(AppScreen):
         self.sub_title = f"Draw a digit · {title}" if title else "Draw a digit"
         self.probabilities: np.ndarray | None = None
         self._timer: Timer | None = None
+        self._asked = 0  # drawings sent to the model so far; only the newest one's answer is shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -57,16 +56,11 @@ class DrawScreen(AppScreen):
                 panel.border_title = "Draw here"
                 panel.border_subtitle = "left paint · right erase"
                 yield DrawCanvas(id="canvas")
-            with Vertical(id="guess-panel") as guess:
-                guess.border_title = "Prediction"
-                yield Static(id="guess-label")
-                yield Digits("", id="guess")
-                yield Static(id="guess-confidence")
-                yield ProbabilityBars(id="draw-probabilities")
+            yield PredictionPanel(id="guess-panel")
             with Vertical(id="seen-panel") as seen:
                 seen.border_title = "Model sees"
                 seen.border_subtitle = "20x20, centred"
-                yield DigitView(np.zeros((28, 28), np.uint8), mode="blocks", id="seen")
+                yield DigitView(np.zeros(MNIST.image_shape, np.uint8), mode="blocks", id="seen")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -88,36 +82,42 @@ class DrawScreen(AppScreen):
         canvas = self.query_one(DrawCanvas).canvas
         seen = mnist_style(canvas.image)
         self.query_one("#seen", DigitView).image = seen
+        self._asked += 1  # an answer to an older drawing (or to a canvas since cleared) is dropped
         if canvas.is_empty:
             self._show(None)
             return
+        self._predict(self._asked, seen)
+
+    @work(thread=True, exclusive=True, group="draw-predict")
+    def _predict(self, asked: int, seen: np.ndarray) -> None:
+        """Ask the model on a worker thread: a model process that is busy or slow never holds up a key."""
         try:
-            probabilities = np.asarray(self.model.predict(seen[None]), dtype=np.float64)[0]
+            probabilities, error = np.asarray(self.model.predict(seen[None]), dtype=np.float64)[0], None
         except ModelServerError as exc:  # the model's process is loading, or gone
-            self._show(None)
-            loading = isinstance(exc, ModelLoading)
-            self.query_one("#guess-label", Static).update(Text(str(exc), style="dim" if loading else "bold red"))
-            if loading and self._timer is None:
-                self._timer = self.set_timer(RETRY_LOADING, self.predict_now)
+            probabilities, error = None, exc
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Predicted(asked, probabilities, error))
+
+    @on(Predicted)
+    def _predicted(self, message: Predicted) -> None:
+        if message.asked != self._asked:
             return
-        self._show(probabilities)
+        if message.error is None:
+            self._show(message.probabilities)
+            return
+        self._show(None)
+        loading = isinstance(message.error, ModelLoading)
+        self.query_one(PredictionPanel).say(Text(str(message.error), style="dim" if loading else "bold red"))
+        if loading and self._timer is None:
+            self._timer = self.set_timer(RETRY_LOADING, self.predict_now)
 
     def _show(self, probabilities: np.ndarray | None) -> None:
         self.probabilities = probabilities
-        bars = self.query_one(ProbabilityBars)
+        panel = self.query_one(PredictionPanel)
         if probabilities is None:
-            self.query_one("#guess-label", Static).update(Text("Draw a digit", style="dim"))
-            self.query_one("#guess", Digits).update("?")
-            self.query_one("#guess-confidence", Static).update("")
-            bars.show(np.zeros(10), None, None)
-            return
-        guess = int(np.argmax(probabilities))
-        self.query_one("#guess-label", Static).update(Text("It looks like", style="bold"))
-        self.query_one("#guess", Digits).update(str(guess))
-        confidence = float(probabilities[guess])
-        style = "bold green" if confidence >= 0.9 else "bold yellow" if confidence >= 0.5 else "bold red"
-        self.query_one("#guess-confidence", Static).update(Text(f"{confidence:.1%} sure", style=style))
-        bars.show(probabilities, guess, None)
+            panel.show_nothing(Text("Draw a digit", style="dim"), "?", bars=True)
+        else:
+            panel.show_drawing(probabilities)
 
     @property
     def guess(self) -> int | None:

@@ -8,6 +8,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Static
 
 from ..predictions import Predictions, ViewCache, ViewFilter
+from ..widgets.prediction import PredictionPanel
 from .dialogs import GotoDialog
 from .results import ResultsScreen
 
@@ -33,7 +34,7 @@ class FlippedResults(ResultsScreen):
 
     Args:
         predictions: The main run's predictions (with the test images).
-        other_probabilities: The other run's ``(n, 10)`` probabilities for the same images.
+        other_probabilities: The other run's ``(n, classes)`` probabilities for the same images.
         subset: The dataset indices to browse; no filter or order leaves them.
         run: Names the main run (``run 3``): the prediction panel's title.
         other: Names the other run (``run 5``) in its lines.
@@ -59,7 +60,8 @@ class FlippedResults(ResultsScreen):
         self.other_probabilities = np.asarray(other_probabilities)
         self.run_name = run
         self.other_name = other
-        self.views = SubsetViews(predictions, subset)
+        self.subset = SubsetViews(predictions, subset)
+        self.views = self.subset
         self.indices = self.views.indices(self.view)
         self.position = 0
 
@@ -67,9 +69,9 @@ class FlippedResults(ResultsScreen):
         # runs before the browser's own on_mount (Textual calls the subclass's handler first)
         extra = Static(id="other-run")
         try:
-            panel = self.query_one("#info-panel")
+            panel = self.query_one(PredictionPanel)
             panel.border_title = self.run_name
-            panel.mount(extra, after="#verdict")
+            panel.mount(extra, after="#prediction-verdict")
         except NoMatches:  # the browser's layout changed: the lines go above the summary instead
             self.mount(extra, before=self.query_one("#summary"))
         self.call_after_refresh(self._show_other)
@@ -111,7 +113,7 @@ class FlippedResults(ResultsScreen):
         def go(index: int | None) -> None:
             if index is None:
                 return
-            if not self.views.allowed[index]:
+            if not self.subset.allowed[index]:
                 self.notify(f"#{index} is not among these images.", severity="warning", timeout=3)
                 return
             if not np.any(self.indices == index):

@@ -8,9 +8,8 @@ import numpy as np
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Digits, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
 from ..events import ModelHandle
 from ..predictions import Predictions, ViewCache, ViewFilter
@@ -18,9 +17,9 @@ from ..widgets.digit import DigitView
 from ..widgets.image_list import ImageList
 from ..widgets.model_panel import ModelPanel
 from ..widgets.neighbours import NeighboursPanel
-from ..widgets.probabilities import ProbabilityBars
+from ..widgets.prediction import PredictionPanel
 from ..widgets.why import WhyPanel, legend
-from .base import AppScreen
+from .base import AppScreen, TrainAgain, bindings
 from .confusion import ConfusionScreen
 from .dialogs import GotoDialog, HelpScreen
 from .draw import DrawScreen
@@ -32,31 +31,8 @@ from .weights import WeightsScreen
 class ResultsScreen(AppScreen):
     """Browse predictions: one image large, its confidences, and the list of the current view."""
 
-    BINDINGS = [
-        Binding("right,l,j", "move(1)", "Next", key_display="→"),
-        Binding("left,h,k", "move(-1)", "Prev", key_display="←"),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("e", "toggle_mistakes", "Mistakes"),
-        *[Binding(str(d), f"digit({d})", f"Digit {d}", show=False) for d in range(10)],
-        Binding("a", "show_all", "All", show=False),
-        Binding("o", "toggle_order", "Order", show=False),
-        Binding("w", "toggle_panel('why')", "Why", show=False),
-        Binding("n", "toggle_panel('neighbours')", "Nearest", show=False),
-        Binding("g", "goto", "Go to", show=False),
-        Binding("m", "toggle_mode", "Mode", show=False),
-        Binding("c", "confusion", "Matrix"),
-        Binding("p", "map", "Map", show=False),
-        Binding("L", "learned", "Learned", show=False),
-        Binding("d", "draw", "Draw"),
-        Binding("t", "train_again", "Train"),
-        Binding("s", "save", "Save"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("escape", "back", "Back", show=False),
-        Binding("q", "app.quit", "Quit"),
-    ]
+    KEYS = "results"
+    BINDINGS = bindings(KEYS)
 
     def __init__(
         self,
@@ -90,17 +66,10 @@ class ResultsScreen(AppScreen):
                 why = WhyPanel(self.model, id="why")
                 why.border_title, why.border_subtitle = "Why", legend()
                 yield why
-                config = getattr(self.app, "config", None)
-                data = getattr(config, "data", None)
-                neighbours = NeighboursPanel(self.model, None if data is None else str(data), id="neighbours")
+                neighbours = NeighboursPanel(self.model, id="neighbours")  # its process knows the run's data
                 neighbours.border_title = "Nearest training images"
                 yield neighbours
-            with Vertical(id="info-panel") as info:
-                info.border_title = "Prediction"
-                yield Static(id="true-label")
-                yield Digits("", id="predicted")
-                yield Static(id="verdict")
-                yield ProbabilityBars(id="probabilities")
+            yield PredictionPanel(fixed=True, id="info-panel")
             image_list = ImageList(self.predictions, id="image-list")
             image_list.border_title = "index true pred  conf"
             yield image_list
@@ -142,26 +111,14 @@ class ResultsScreen(AppScreen):
                 self.query_one("#empty", Static).update(
                     f"No images in this view ({self.view.describe()}).\nPress a to show all images."
                 )
-                self.query_one("#true-label", Static).update("")
-                self.query_one("#predicted", Digits).update("")
-                self.query_one("#verdict", Static).update("")
-                self.query_one(ProbabilityBars).display = False
+                self.query_one(PredictionPanel).show_nothing()
                 self._explain()
                 return
-            true, pred = int(p.labels[index]), int(p.predicted[index])
             panel.border_title = f"#{index} / {len(p)}"
             self.query_one(DigitView).image = p.images[index]
-            # fixed-size widgets: a repaint is enough, no layout pass on every key
-            self.query_one("#true-label", Static).update(
-                Text.assemble("True ", (str(true), "bold"), "   Predicted"), layout=False
+            self.query_one(PredictionPanel).show_test_image(
+                p.probabilities[index], int(p.predicted[index]), int(p.labels[index]), float(p.confidence[index])
             )
-            self.query_one("#predicted", Digits).update(str(pred))
-            verdict = Text("✓ correct", style="bold green") if true == pred else Text("✗ wrong", style="bold red")
-            verdict.append(f" · {p.confidence[index]:.1%}", style="")
-            self.query_one("#verdict", Static).update(verdict, layout=False)
-            bars = self.query_one(ProbabilityBars)
-            bars.display = True
-            bars.show(p.probabilities[index], pred, true)
             self._explain()
 
     def _render_summary(self) -> None:
@@ -183,7 +140,7 @@ class ResultsScreen(AppScreen):
         keep = self.current
         self.view = view
         self.indices = self.views.indices(view)
-        found = np.flatnonzero(self.indices == keep) if keep is not None else []
+        found = np.flatnonzero(self.indices == keep) if keep is not None else np.zeros(0, np.int64)
         self.position = int(found[0]) if len(found) else 0
         self._show_view()
 
@@ -308,7 +265,7 @@ class ResultsScreen(AppScreen):
         if self.model is None:
             self.notify("There is no model in this session to draw against.", severity="warning", timeout=3)
             return
-        self.app.push_screen(DrawScreen(self.model, title=self.sub_title))
+        self.app.push_screen(DrawScreen(self.model, title=self.sub_title or ""))
 
     def action_save(self) -> None:
         if self.model is None:
@@ -322,10 +279,10 @@ class ResultsScreen(AppScreen):
         self.app.push_screen(SaveDialog(self.model, Path(f"mnist-{self.model.name}.keras")), saved)
 
     def action_train_again(self) -> None:
-        self.app.train_again()  # type: ignore[attr-defined]
+        self.post_message(TrainAgain())
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self))
 
     def action_back(self) -> None:
         """Back to the training screen (its curves and epoch table), when there is one."""

@@ -5,46 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from ..runs import RUNNING, Run, RunStore, StoreError
 from ..runs import format as fmt
+from ..session import TestSet
 from ..widgets.runs_table import BY_KEY, COLUMNS, NARROW_WIDTH, RunsTable, filter_runs, sort_runs
-from .base import AppModalScreen, AppScreen
+from .base import AppScreen, bindings
 from .compare import CompareScreen
-from .dialogs import HelpScreen
-
-RUNS_KEYS = [
-    (
-        "Runs",
-        [
-            ("↑ ↓  pageup pagedown", "move"),
-            ("enter / click", "open the run's results"),
-            ("space", "mark for comparison (again: unmark)"),
-            ("c", "compare the 2 to 8 marked runs"),
-            ("n", "rename"),
-            ("delete", "delete (asks first)"),
-        ],
-    ),
-    (
-        "Order and filter",
-        [
-            ("s", "sort by the next column"),
-            ("S", "reverse the order"),
-            ("click a header", "sort by it (again: reverse)"),
-            ("/", "filter: type words (name, arch, options, status)"),
-            ("escape", "leave the filter; again: clear it"),
-        ],
-    ),
-    ("Screen", [("?", "this help"), ("escape", "back"), ("q", "quit")]),
-]
+from .dialogs import ConfirmDialog, HelpScreen, RenameDialog
 
 
 class RunsScreen(AppScreen):
@@ -53,6 +26,8 @@ class RunsScreen(AppScreen):
     Args:
         store: The open run store.
         now: Unix time for the "when" column (tests fix it).
+        test_set: The session's test images, handed on to the comparison (a fresh,
+            empty one when the screen is used alone).
 
     Attributes:
         marked: Ids of the marked runs, in the order they were marked.
@@ -68,19 +43,8 @@ class RunsScreen(AppScreen):
     RunsScreen.-empty #runs-table { display: none; }
     """
 
-    BINDINGS = [
-        Binding("enter", "open", "Open"),
-        Binding("space", "mark", "Mark"),
-        Binding("c", "compare", "Compare"),
-        Binding("n", "rename", "Rename"),
-        Binding("delete", "delete", "Delete", key_display="del"),
-        Binding("slash", "filter", "Filter", key_display="/", show=False),  # the filter field says so
-        Binding("s", "sort", "Sort"),
-        Binding("S", "reverse", "Reverse", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("escape", "back", "Back", show=False),
-        Binding("q", "app.quit", "Quit"),
-    ]
+    KEYS = "runs"
+    BINDINGS = bindings(KEYS)
 
     class OpenRun(Message):
         """Open this run's results (posted only for runs that have test predictions)."""
@@ -89,10 +53,13 @@ class RunsScreen(AppScreen):
             super().__init__()
             self.run_id = run_id
 
-    def __init__(self, store: RunStore, *, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: RunStore, *, now: Callable[[], float] = time.time, test_set: TestSet | None = None
+    ) -> None:
         super().__init__()
         self.store = store
         self.now = now
+        self.test_set = test_set or TestSet()
         self.runs: list[Run] = []
         self.marked: list[int] = []
         self.sub_title = "Runs"
@@ -258,7 +225,7 @@ class RunsScreen(AppScreen):
         if not 2 <= len(self.marked) <= 8:
             self.notify(f"Mark 2 to 8 runs with space to compare them ({len(self.marked)} marked).", timeout=4)
             return
-        self.app.push_screen(CompareScreen(self.store, list(self.marked)))
+        self.app.push_screen(CompareScreen(self.store, list(self.marked), test_set=self.test_set))
 
     def action_rename(self) -> None:
         run = self._current()
@@ -305,91 +272,4 @@ class RunsScreen(AppScreen):
         )
 
     def action_help(self) -> None:
-        self.app.push_screen(RunsHelp())
-
-
-class RenameDialog(AppModalScreen[str | None]):
-    """Ask for a run's new name; returns it, or ``None`` when cancelled."""
-
-    DEFAULT_CSS = """
-    RenameDialog { align: center middle; }
-    RenameDialog #rename { width: 50; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
-    RenameDialog #rename-input, RenameDialog #rename-input:focus {
-        height: 1; border: none; padding: 0 1; margin: 1 0; background: $primary 30%;
-    }
-    """
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
-
-    def __init__(self, run: Run) -> None:
-        super().__init__()
-        self.run = run
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="rename") as box:
-            box.border_title = f"Rename run {self.run.id}"
-            yield Label("New name:")
-            yield Input(self.run.name, id="rename-input", max_length=60)
-            yield Label("enter rename · escape cancel", id="rename-message")
-
-    @on(Input.Submitted)
-    def _submit(self, event: Input.Submitted) -> None:
-        name = " ".join(event.value.split())
-        if not name:
-            self.query_one("#rename-message", Label).update("[b red]a name cannot be empty[/]")
-            return
-        self.dismiss(name)
-
-
-class ConfirmDialog(AppModalScreen[bool]):
-    """A yes/no question; ``y`` or the button confirms, ``n`` or escape cancels (the default)."""
-
-    DEFAULT_CSS = """
-    ConfirmDialog { align: center middle; }
-    ConfirmDialog #confirm { width: 60; height: auto; border: thick $error; background: $surface; padding: 0 1; }
-    ConfirmDialog #confirm-buttons { height: auto; align: right middle; margin-top: 1; }
-    ConfirmDialog Button { margin: 0 0 0 1; }
-    """
-    BINDINGS = [
-        Binding("y", "dismiss(True)", "Yes"),
-        Binding("n,escape", "dismiss(False)", "No"),
-    ]
-
-    def __init__(self, question: str, detail: str = "", *, confirm: str = "Delete") -> None:
-        super().__init__()
-        self.question = question
-        self.detail = detail
-        self.confirm = confirm
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm") as box:
-            box.border_title = "Confirm"
-            yield Static(Text(self.question, style="bold"))
-            if self.detail:
-                yield Static(Text(self.detail))
-            with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.confirm} (y)", variant="error", id="yes")
-                yield Button("Cancel (n)", id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-
-class RunsHelp(HelpScreen):
-    """Every key of the runs screen."""
-
-    def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold cyan", no_wrap=True)
-        table.add_column()
-        for section, rows in RUNS_KEYS:
-            table.add_row(f"[b]{section}[/]", "")
-            for key, what in rows:
-                table.add_row(key, what)
-        with Vertical(id="help") as box:
-            box.border_title = "Keys: runs"
-            box.border_subtitle = "escape to close"
-            yield Static(table)
+        self.app.push_screen(HelpScreen(self))

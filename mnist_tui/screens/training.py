@@ -10,7 +10,6 @@ import numpy as np
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
@@ -22,6 +21,7 @@ from ..events import (
     Failed,
     Finished,
     Notice,
+    RunControl,
     Stage,
     Started,
     Stopped,
@@ -29,10 +29,9 @@ from ..events import (
     one_line,
 )
 from ..render import format_duration
-from ..training import RunControl
 from ..widgets.chart import LineChart
 from ..widgets.metric import MetricSpark
-from .base import AppScreen
+from .base import AppScreen, ShowLastResults, TrainAgain, bindings
 
 TRAINER_THREAD = "mnist-tui-trainer"
 # The whole-run chart redraws at most this often (seconds of training) and at each
@@ -68,16 +67,21 @@ class Trainer(Protocol):
 
 
 class TrainingScreen(AppScreen):
-    """Runs a trainer in a worker and shows its events as they arrive."""
+    """Runs a trainer on a thread of its own and shows its events as they arrive.
 
-    BINDINGS = [
-        Binding("s", "stop", "Stop early"),
-        Binding("r", "results", "Results"),
-        Binding("t", "train_again", "Train"),
-        Binding("y", "log_scale", "Log y", show=False),
-        Binding("R", "app.runs", "Runs"),
-        Binding("q", "app.quit", "Quit"),
-    ]
+    Args:
+        trainer: Runs the training job and reports its events.
+        threaded: Run the trainer on a thread. ``False`` runs it on the event loop, for
+            the scripted trainers of the snapshot and Pilot tests: they report every event
+            at once, and inline the screen shows the same frames on every run, with no
+            thread to wait for (DESIGN.md: snapshots run no threads or processes).
+        title: The screen's subtitle until the run starts.
+        earlier_results: A run of this session finished before this one: after a
+            failure, ``r`` opens its results.
+    """
+
+    KEYS = "training"
+    BINDINGS = bindings(KEYS)
 
     class Event(Message):
         """A trainer event, carried from the worker thread to the screen."""
@@ -93,10 +97,13 @@ class TrainingScreen(AppScreen):
             super().__init__()
             self.result = result
 
-    def __init__(self, trainer: Trainer, *, threaded: bool = True, title: str = "Training") -> None:
+    def __init__(
+        self, trainer: Trainer, *, threaded: bool = True, title: str = "Training", earlier_results: bool = False
+    ) -> None:
         super().__init__()
         self.trainer = trainer
         self.threaded = threaded
+        self.earlier_results = earlier_results
         self.control = RunControl()
         self.stages: list[str] = list(PLAN)
         self.current_stage: str | None = None
@@ -174,9 +181,13 @@ class TrainingScreen(AppScreen):
 
     def _start(self) -> None:
         if self.threaded:
-            # A plain daemon thread rather than a Textual thread worker: the event loop
-            # would wait for an executor thread on exit. With the real trainer this thread
-            # only relays a trainer process's events; launch.py ends that process on quit.
+            # A plain daemon thread, not a Textual thread worker: it blocks in the trainer's
+            # run() for the whole run. Thread workers run in asyncio's default executor,
+            # which the event loop joins when the app closes, so a quit would wait for run()
+            # to return (a trainer process being ended, an in-process fit() finishing its
+            # batch), and a trainer that misses the cancel would keep the app alive (Textual
+            # issue #3966); Textual cannot cancel a thread anyway. The run stops through
+            # RunControl: q sets cancel, and launch.py ends the trainer's process.
             thread = threading.Thread(target=self._run_trainer, name=TRAINER_THREAD, daemon=True)
             thread.start()
         else:
@@ -354,7 +365,7 @@ class TrainingScreen(AppScreen):
         body = Text.assemble(("✗ ", "bold red"), (event.message, "bold"))
         if event.hint:
             body.append(f"\n{event.hint}")
-        earlier = "r opens the last results · " if self._last_results() else ""
+        earlier = "r opens the last results · " if self.earlier_results else ""
         body.append(f"\n{earlier}t trains again · q quits", style="dim")
         error = self.query_one("#error", Static)
         error.border_title = "Training failed" if self.current_stage == "Training" else "Something went wrong"
@@ -411,13 +422,10 @@ class TrainingScreen(AppScreen):
         if action == "stop":
             return self.result is None and self.failure is None and not self.control.stop.is_set()
         if action == "results":
-            return self.result is not None or (self.failure is not None and self._last_results())
+            return self.result is not None or (self.failure is not None and self.earlier_results)
         if action == "train_again":
             return self.failure is not None
         return True
-
-    def _last_results(self) -> bool:
-        return getattr(self.app, "last_results", None) is not None
 
     def action_stop(self) -> None:
         self.control.stop.set()
@@ -433,11 +441,11 @@ class TrainingScreen(AppScreen):
     def action_results(self) -> None:
         if self.result is not None:
             self.post_message(self.Done(self.result))
-        elif self._last_results():
-            self.app.show_last_results()  # type: ignore[attr-defined]
+        elif self.earlier_results:
+            self.post_message(ShowLastResults())
 
     def action_train_again(self) -> None:
-        self.app.train_again()  # type: ignore[attr-defined]
+        self.post_message(TrainAgain())
 
     def retire(self) -> None:
         """A newer run replaced this one: drop the trainer and its model so that memory is freed."""

@@ -1,4 +1,4 @@
-"""Confidence of all ten classes as bars."""
+"""Confidence of every class as bars, one line each."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from ..datasets import MNIST
 from ..render import probability_bars
 
 
 class ProbabilityBars(Widget):
-    """Ten bars, the predicted class and the true class highlighted."""
+    """A bar per class, the predicted class and the true class highlighted."""
 
-    DEFAULT_CSS = """
-    ProbabilityBars { height: 10; width: 1fr; }
+    DEFAULT_CSS = f"""
+    ProbabilityBars {{ height: {MNIST.num_classes}; width: 1fr; }}
     """
 
     probabilities: reactive[np.ndarray | None] = reactive(None, always_update=True)

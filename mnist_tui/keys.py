@@ -1,0 +1,349 @@
+"""Every key of every screen, written once: what it runs, its footer label, its help line, its group.
+
+Plain data, no Textual: the screens build their bindings from it
+(:func:`mnist_tui.screens.base.bindings`), the one help screen lists the keys of the screen
+it is opened over from it (those the screen really binds), :func:`epilog` prints them for
+``mnist-tui --help``, and a test holds the README's table of keys to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from .datasets import MNIST
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key (or several keys for one action) of a screen."""
+
+    keys: str
+    """Textual key names, comma-separated (``"right,l,j"``); for what the mouse or a widget
+    does (no ``action``), how the help names it (``"click a row"``)."""
+    action: str = ""
+    """The action the keys run (``"move(1)"``, ``"app.quit"``); empty for the mouse or a widget's own keys."""
+    label: str = ""
+    """The footer's and the command palette's short name."""
+    help: str = ""
+    """The help's line for it; empty: not a line of its own (see ``joins``)."""
+    group: str = ""
+    """The help's section."""
+    show: bool = True
+    """Shown in the footer."""
+    display: str = ""
+    """How the footer writes the key (``"→"``), when not as the help does."""
+    help_keys: str = ""
+    """How the help writes the keys, when not one by one (``"0 … 9"``)."""
+    joins: bool = False
+    """Its keys join the help line above it (``"pagedown / pageup"``, ``"enter / click"``)."""
+    bound: bool = True
+    """The screen binds it itself; ``False``: the app, Textual or a widget does, and the help lists it when it is live."""
+    priority: bool = False
+    """Runs before the focused widget sees the key (``enter`` over a table)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The key names (``("right", "l", "j")``); none for the mouse or a widget's own keys."""
+        return tuple(self.keys.split(",")) if self.action else ()
+
+
+@dataclass(frozen=True)
+class ScreenKeys:
+    """The keys of one screen, in footer and help order."""
+
+    name: str
+    title: str
+    """The help's title."""
+    where: str
+    """Says where the keys work, for :func:`epilog` (``"in the results"``)."""
+    keys: tuple[Key, ...]
+
+
+@dataclass(frozen=True)
+class HelpRow:
+    """One line of a help: its section, the keys as written, what they do."""
+
+    group: str
+    keys: str
+    text: str
+
+
+SYMBOLS = {"right": "→", "left": "←", "up": "↑", "down": "↓", "question_mark": "?", "slash": "/"}
+"""Keys written as the symbol on the keyboard; every other key by its name."""
+
+
+def display(key: str) -> str:
+    """How a key is written for a person: ``"→"`` for ``right``, ``"?"`` for ``question_mark``."""
+    return SYMBOLS.get(key, key)
+
+
+def group(name: str, *keys: Key) -> tuple[Key, ...]:
+    """``keys`` in the help's section ``name``."""
+    return tuple(replace(key, group=name) for key in keys)
+
+
+# Keys several screens share, so that each is written once.
+QUIT = Key("q", "app.quit", "Quit", help="quit")
+HELP = Key("question_mark", "help", "Help", help="this help", display="?")
+RUNS = Key("R", "app.runs", "Runs", help="recorded runs: open, compare, rename, delete", show=False)
+PALETTE = Key("ctrl+p", "app.command_palette", help="command palette: every action by name", bound=False)
+"""Textual binds it on the app; listed so that the helps and the README say it."""
+
+_first, _last = MNIST.classes[0], MNIST.classes[-1]
+CLASS_KEYS = tuple(
+    Key(
+        str(label),
+        f"digit({label})",
+        f"Digit {label}",
+        help="only images of that true digit" if label == _first else "",
+        help_keys=f"{_first} … {_last}" if label == _first else "",
+        show=False,
+    )
+    for label in MNIST.classes
+)
+"""One key per class in the results browser (``0`` to ``9`` for MNIST)."""
+
+SCREENS: dict[str, ScreenKeys] = {
+    screen.name: screen
+    for screen in (
+        ScreenKeys(
+            "app",
+            "Keys",
+            "everywhere",
+            (
+                Key("ctrl+c", "quit", "Quit", help="quit at once", show=False, priority=True),
+                RUNS,
+                PALETTE,
+            ),
+        ),
+        ScreenKeys(
+            "training",
+            "Keys: training",
+            "while training",
+            group(
+                "Training",
+                Key("s", "stop", "Stop early", help="stop early: the model trained so far is kept, scored and browsed"),
+                Key("r", "results", "Results", help="the results once the run ends (after a failure: the last ones)"),
+                Key("t", "train_again", "Train", help="train again with other options, after a failure"),
+                Key("y", "log_scale", "Log y", help="log scale on the loss charts (again: linear)", show=False),
+                replace(RUNS, show=True),
+                QUIT,
+            ),
+        ),
+        ScreenKeys(
+            "results",
+            "Keys",
+            "in the results",
+            group(
+                "Browse",
+                Key("right,l,j", "move(1)", "Next", help="next image", display="→"),
+                Key("left,h,k", "move(-1)", "Prev", help="previous image", display="←"),
+                Key("pagedown", "page(1)", "Page down", help="jump a page", show=False),
+                Key("pageup", "page(-1)", "Page up", show=False, joins=True),
+                Key("home", "jump(0)", "First", help="first / last image", show=False),
+                Key("end", "jump(-1)", "Last", show=False, joins=True),
+                Key("click a row", help="select that image", bound=False),
+            )
+            + group(
+                "Filter and order",
+                Key("e", "toggle_mistakes", "Mistakes", help="mistakes only (toggle)"),
+                *CLASS_KEYS,
+                Key("a", "show_all", "All", help="all images again", show=False),
+                Key("o", "toggle_order", "Order", help="order: index / least confident / suspicious", show=False),
+                Key("g", "goto", "Go to", help="go to an index", show=False),
+            )
+            + group(
+                "Views",
+                Key("w", "toggle_panel('why')", "Why", help="why: which pixels pushed toward / against", show=False),
+                Key("n", "toggle_panel('neighbours')", "Nearest", help="nearest training images", show=False),
+                Key("m", "toggle_mode", "Mode", help="ASCII art / half-block rendering", show=False),
+                Key("c", "confusion", "Matrix", help="confusion matrix (enter drills into a cell)"),
+                Key("p", "map", "Map", help="map of all test images (enter opens the selected ones)", show=False),
+                Key("L", "learned", "Learned", help="what the first layer learned", show=False),
+                Key("d", "draw", "Draw", help="draw a digit for the model to read"),
+                Key("t", "train_again", "Train", help="train again with other options"),
+                Key("s", "save", "Save", help="save the model to a file"),
+                replace(RUNS, bound=False),
+                PALETTE,
+                HELP,
+                Key("escape", "back", "Back", help="back", show=False),
+                QUIT,
+            ),
+        ),
+        ScreenKeys(
+            "confusion",
+            "Keys: confusion matrix",
+            "in the confusion matrix",
+            group(
+                "Confusion matrix",
+                Key("escape", "dismiss(None)", "Back", help="back to the browser"),
+                Key("enter", "drill", "Show these images", help="browse the images of that cell or pair"),
+                Key("tab", "app.focus_next", "Pairs / matrix", help="the most confused pairs / the matrix"),
+                QUIT,
+            ),
+        ),
+        ScreenKeys(
+            "draw",
+            "Keys: draw",
+            "on the draw screen",
+            group(
+                "Draw",
+                Key("up", "move(0, -1)", "Move", help="move the cursor", display="←↑↓→"),
+                Key("down", "move(0, 1)", "Move", show=False, joins=True),
+                Key("left", "move(-1, 0)", "Move", show=False, joins=True),
+                Key("right", "move(1, 0)", "Move", show=False, joins=True),
+                Key("space", "paint", "Paint", help="paint under the cursor"),
+                Key("backspace,delete", "paint(True)", "Erase", help="erase under the cursor", show=False),
+                Key("p", "pen", "Pen", help="pen down: the arrows draw (again: lift it)"),
+                Key("x", "clear", "Clear", help="clear the drawing"),
+                Key("escape", "app.pop_screen", "Back", help="back to the browser"),
+                QUIT,
+            ),
+        ),
+        ScreenKeys(
+            "map",
+            "Keys: map",
+            "on the map",
+            group(
+                "Map",
+                Key("up", "move(-1, 0)", "Move", help="move the selection box", show=False),
+                Key("down", "move(1, 0)", "Move", show=False, joins=True),
+                Key("left", "move(0, -1)", "Move", show=False, joins=True),
+                Key("right", "move(0, 1)", "Move", display="←↑↓→", joins=True),
+                Key("shift+up", "grow(-1, 0)", "Size", help="resize the selection box", show=False),
+                Key("shift+down", "grow(1, 0)", "Size", show=False, joins=True),
+                Key("shift+left", "grow(0, -1)", "Size", show=False, joins=True),
+                Key("shift+right", "grow(0, 1)", "Size", display="⇧+arrows", joins=True),
+                Key("enter", "open", "Open", help="open the selected images in the browser"),
+                Key("k", "colour", "Colour", help="colour by true digit / predicted digit / confidence"),
+                Key("v", "layout", "Layout", help="PCA / islands layout"),
+                Key("escape", "dismiss(None)", "Back", help="back to the browser"),
+                QUIT,
+            ),
+        ),
+        ScreenKeys(
+            "weights",
+            "Keys: learned",
+            "on the learned-weights screen",
+            group(
+                "Learned",
+                Key("pagedown,right,space", "turn(1)", "Next page", help="next page", display="PgDn"),
+                Key("pageup,left", "turn(-1)", "Previous page", help="previous page", display="PgUp"),
+                Key("home", "turn(-1000000)", "First", help="first / last page", show=False),
+                Key("end", "turn(1000000)", "Last", show=False, joins=True),
+                Key("escape", "dismiss(None)", "Back", help="back to the browser"),
+                QUIT,
+            ),
+        ),
+        ScreenKeys(
+            "runs",
+            "Keys: runs",
+            "on the runs screen",
+            group(
+                "Runs",
+                Key("↑ ↓  pageup pagedown", help="move", bound=False),
+                Key("enter", "open", "Open", help="open the run's results"),
+                Key("click", joins=True, bound=False),
+                Key("space", "mark", "Mark", help="mark for comparison (again: unmark)"),
+                Key("c", "compare", "Compare", help="compare the 2 to 8 marked runs"),
+                Key("n", "rename", "Rename", help="rename"),
+                Key("delete", "delete", "Delete", help="delete (asks first)", display="del"),
+            )
+            + group(
+                "Order and filter",
+                Key("s", "sort", "Sort", help="sort by the next column"),
+                Key("S", "reverse", "Reverse", help="reverse the order", show=False),
+                Key("click a header", help="sort by it (again: reverse)", bound=False),
+                # the filter field says so: not in the footer
+                Key("slash", "filter", "Filter", help="filter: type words (name, arch, options, status)", show=False),
+            )
+            + group(
+                "Screen",
+                HELP,
+                Key("escape", "back", "Back", help="leave the filter; again: clear it; then back", show=False),
+                QUIT,
+            ),
+        ),
+        ScreenKeys(
+            "compare",
+            "Keys: compare runs",
+            "when comparing runs",
+            group(
+                "Compare",
+                Key("↑ ↓", help="choose a set of flipped images", bound=False),
+                # whichever table has focus
+                Key("enter", "browse", "Browse", help="browse that set (both runs' predictions)", priority=True),
+                Key("y", "log", "Log scale", help="log scale on the loss charts (again: linear)"),
+                Key("tab", "app.focus_next", help="the next table (scrolls when it is wide)", bound=False),
+            )
+            + group(
+                "Screen",
+                HELP,
+                Key("escape", "back", "Back", help="back to the runs"),
+                QUIT,
+            ),
+        ),
+        ScreenKeys(
+            "goto", "Keys: go to", "in the go-to dialog", (Key("escape", "dismiss(None)", "Cancel", help="cancel"),)
+        ),
+        ScreenKeys(
+            "rename", "Keys: rename", "in the rename dialog", (Key("escape", "dismiss(None)", "Cancel", help="cancel"),)
+        ),
+        ScreenKeys(
+            "confirm",
+            "Keys: confirm",
+            "in a question",
+            (
+                Key("y", "dismiss(True)", "Yes", help="yes"),
+                Key("n,escape", "dismiss(False)", "No", help="no (the default)"),
+            ),
+        ),
+        ScreenKeys(
+            "help", "Keys: help", "in a help", (Key("escape,question_mark,q", "dismiss(None)", "Close", help="close"),)
+        ),
+    )
+}
+"""Every screen's keys, by the name the screen gives (its ``KEYS``)."""
+
+
+def declared(key: Key) -> Sequence[str]:
+    """The keys ``key`` declares: what a help shows when it does not look at a live screen."""
+    return key.names
+
+
+def help_rows(name: str, live: Callable[[Key], Sequence[str] | None] = declared) -> list[HelpRow]:
+    """The lines of screen ``name``'s help, in order.
+
+    Args:
+        name: The screen, as in :data:`SCREENS`.
+        live: The keys that run an entry's action now (``None``: not bound there, so
+            not listed). Entries without an action (the mouse, a widget's own keys) are
+            always listed.
+    """
+    rows: list[HelpRow] = []
+    for key in SCREENS[name].keys:
+        if key.action:
+            names = live(key)
+            if not names:
+                continue
+            written = key.help_keys or "  ".join(display(n) for n in names)
+        else:
+            written = key.keys
+        if key.joins and rows:
+            rows[-1] = replace(rows[-1], keys=f"{rows[-1].keys} / {written}")
+        elif key.help:
+            rows.append(HelpRow(key.group, written, key.help))
+    return rows
+
+
+def epilog(names: Sequence[str] = ("training", "results")) -> str:
+    """The keys of the screens ``names`` as text, for the CLI's ``--help`` epilog."""
+    blocks = []
+    for name in names:
+        rows = help_rows(name)
+        width = max(len(row.keys) for row in rows) + 2
+        lines = [f"keys {SCREENS[name].where}:"]
+        lines += [f"  {row.keys:<{width}}{row.text}" for row in rows]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
