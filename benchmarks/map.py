@@ -47,7 +47,7 @@ def redraw_ms(layout: np.ndarray, labels: np.ndarray, repeats: int = 20) -> tupl
         app = Host()
         async with app.run_test(size=(120, 40)) as pilot:
             plot = app.query_one(ScatterPlot)
-            plot.set_classes(labels, DIGIT_COLOURS)
+            plot.colour_by(labels, DIGIT_COLOURS)
             plot.set_points(layout, labels % 7 == 0, 0)
             await pilot.pause()
             width, height = plot.size

@@ -212,7 +212,7 @@ class MapScreen(AppScreen[np.ndarray | None]):
 
     def _recolour(self) -> None:
         classes, palette, _ = self._colour_classes()
-        self.query_one(ScatterPlot).set_classes(classes, palette)
+        self.query_one(ScatterPlot).colour_by(classes, palette)
         self._show_legend()
 
     def _show_legend(self) -> None:

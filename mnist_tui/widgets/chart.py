@@ -299,8 +299,8 @@ class LineChart(CachedLines):
             runs[row].append((column, number))
         strips = []
         for row in range(rows):
-            label = tick_rows.get(row)
-            segments = [Segment((label or "").rjust(label_width) + ("┤" if label else "│"), styles.axis)]
+            tick = tick_rows.get(row)
+            segments = [Segment((tick or "").rjust(label_width) + ("┤" if tick else "│"), styles.axis)]
             text, row_runs = texts[row].ljust(plot_width), runs[row]
             if not row_runs or row_runs[0][0]:
                 segments.append(Segment(text[: row_runs[0][0] if row_runs else plot_width], styles.text))

@@ -90,7 +90,7 @@ class ScatterPlot(CachedLines):
             self.point_classes = np.zeros(len(self.xs), np.int64)
         self._changed()
 
-    def set_classes(self, classes: np.ndarray, palette: tuple[str, ...]) -> None:
+    def colour_by(self, classes: np.ndarray, palette: tuple[str, ...]) -> None:
         """Colour by these classes (indices into ``palette``)."""
         self.point_classes = np.asarray(classes, np.int64)
         self.palette = palette

@@ -1,0 +1,1 @@
+"""What the tests share: data makers, fakes, scripted runs, app builders and Pilot helpers."""

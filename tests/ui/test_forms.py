@@ -1,0 +1,164 @@
+"""Pilot tests of the train-again form and the save dialog (fakes, no Keras)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+import pytest
+from textual.widgets import Button, Input
+
+from mnist_tui.app import MnistApp
+from mnist_tui.config import TrainConfig
+from mnist_tui.screens.forms import SaveDialog, TrainForm
+from mnist_tui.screens.results import ResultsScreen
+from tests.support import fakes
+
+
+def scripted_app(config: TrainConfig | None = None, models: list | None = None, freeze_heap: bool = False) -> MnistApp:
+    """Every run (the first and each train-again) replays a finished run that returns a model."""
+
+    def trainer(config: TrainConfig) -> fakes.ScriptedTrainer:
+        model = fakes.TemplateModel()
+        if models is not None:
+            models.append(weakref.ref(model))
+        return fakes.ScriptedTrainer(fakes.finished(model=model))
+
+    return MnistApp(config, trainer_factory=trainer, threaded=False, freeze_heap=freeze_heap)
+
+
+async def replace(pilot, selector: str, text: str) -> None:
+    field = pilot.app.screen.query_one(selector, Input)
+    field.value = text
+    await pilot.pause()
+
+
+async def test_form_checks_each_field_as_it_is_typed():
+    app = scripted_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        form = app.screen
+        assert isinstance(form, TrainForm)
+        start = form.query_one("#start", Button)
+        assert not start.disabled and form.errors == {}
+        await pilot.press("backspace", "backspace", "0")  # epochs "10" -> "0"
+        assert "epochs must be at least 1" in form.errors["epochs"] and start.disabled
+        assert form.query_one("#field-epochs").has_class("-invalid")
+        await replace(pilot, "#field-dropout", "1")
+        await replace(pilot, "#field-learning_rate", "fast")
+        assert set(form.errors) == {"epochs", "dropout", "learning_rate"}
+        assert form.errors["learning_rate"] == "expected a number, got 'fast'"
+        await pilot.press("enter")  # refused while anything is wrong
+        assert app.screen is form
+        await replace(pilot, "#field-epochs", "3")
+        await replace(pilot, "#field-dropout", "0.5")
+        await replace(pilot, "#field-learning_rate", "2e-3")
+        assert form.errors == {} and not start.disabled
+
+
+async def test_form_starts_a_new_run_and_lets_go_of_the_old_one(tmp_path):
+    models: list[weakref.ref] = []
+    app = scripted_app(TrainConfig(save=tmp_path / "first.keras"), models)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        first_results = app.screen
+        assert isinstance(first_results, ResultsScreen)
+        await pilot.press("t")
+        await replace(pilot, "#field-epochs", "4")
+        app.screen.query_one("#field-arch").value = "cnn"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.config.epochs == 4 and app.config.arch == "cnn"
+        assert app.config.save is None  # never overwrites the first run's file
+        assert isinstance(app.screen, ResultsScreen) and app.screen is not first_results
+        assert app.screen.model is models[1]()
+
+
+async def test_escape_cancels_the_form():
+    app = scripted_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        results = app.screen
+        await pilot.press("t", "escape")
+        assert app.screen is results and app.config == TrainConfig()
+
+
+@pytest.mark.parametrize("freeze_heap", [False, True])
+async def test_several_runs_leave_nothing_behind(freeze_heap, monkeypatch):
+    import mnist_tui.app
+
+    calls: list[str] = []
+
+    class Recorder:  # the app's gc module, recording freeze/unfreeze
+        def freeze(self) -> None:
+            calls.append("freeze")
+            gc.freeze()
+
+        def unfreeze(self) -> None:
+            calls.append("unfreeze")
+            gc.unfreeze()
+
+    monkeypatch.setattr(mnist_tui.app, "gc", Recorder())
+    models: list[weakref.ref] = []
+    app = scripted_app(models=models, freeze_heap=freeze_heap)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            threads, stack = threading.active_count(), len(app.screen_stack)
+            for _ in range(8):
+                await pilot.press("t", "enter")
+                await pilot.pause()
+                assert isinstance(app.screen, ResultsScreen)
+            # with freeze_heap each run's results are frozen, and thawed when the next run starts
+            assert calls == (["freeze"] + ["unfreeze", "freeze"] * 8 if freeze_heap else [])
+            gc.unfreeze()  # as on exit
+            gc.collect()
+            assert threading.active_count() <= threads
+            assert len(app.screen_stack) <= stack + 1  # the first screen stays, retired
+            alive = [ref() is not None for ref in models]
+            # No growth: the current model, plus at most a couple from closed screens that
+            # Textual's message loops have not let go of yet (which ones varies from run to run).
+            assert alive[-1] and sum(alive) <= 3, alive
+    finally:
+        gc.unfreeze()
+
+
+async def test_save_dialog_writes_and_asks_before_replacing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = scripted_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        dialog = app.screen
+        assert isinstance(dialog, SaveDialog)
+        assert dialog.query_one(Input).value == "mnist-templates.keras"  # in the working directory
+        await pilot.press("enter")
+        assert (tmp_path / "mnist-templates.keras").read_bytes() == b"fake model"
+        assert isinstance(app.screen, ResultsScreen)
+        assert any("Saved the model" in n.message for n in app._notifications)
+
+        (tmp_path / "mnist-templates.keras").write_bytes(b"precious")
+        await pilot.press("s", "enter")  # exists: asks first
+        message = str(app.screen.query_one("#save-message").render())
+        assert "exists: enter again to replace it" in message
+        assert (tmp_path / "mnist-templates.keras").read_bytes() == b"precious"
+        await pilot.press("enter")
+        assert (tmp_path / "mnist-templates.keras").read_bytes() == b"fake model"
+
+
+async def test_save_dialog_refuses_bad_paths(tmp_path):
+    app = scripted_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        for text, expected in [
+            (str(tmp_path / "model.h5"), "must end in .keras"),
+            (str(tmp_path / "missing" / "m.keras"), "directory does not exist"),
+            ("", "type a file name"),
+        ]:
+            await replace(pilot, "#save-path", text)
+            await pilot.press("enter")
+            assert expected in str(app.screen.query_one("#save-message").render())
+        assert isinstance(app.screen, SaveDialog) and list(tmp_path.iterdir()) == []
