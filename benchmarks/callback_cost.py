@@ -12,7 +12,8 @@ from pathlib import Path
 
 from mnist_tui.config import TrainConfig
 from mnist_tui.data import load_path
-from mnist_tui.training import RunControl, make_metrics_callback
+from mnist_tui.events import RunControl
+from mnist_tui.training import make_metrics_callback
 
 
 def main() -> None:

@@ -90,7 +90,8 @@ def child(name: str, data_dir: Path, epochs: int, train_limit: int | None) -> No
 
 
 def fit(keras, tf, data, config, settings: dict) -> float:
-    from mnist_tui.training import RunControl, make_metrics_callback
+    from mnist_tui.events import RunControl
+    from mnist_tui.training import make_metrics_callback
 
     model = seed_model(keras)
     model.compile(

@@ -47,8 +47,7 @@ def rss_mib() -> float:
 def predict(args: argparse.Namespace) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from mnist_tui.config import TrainConfig
-    from mnist_tui.events import Finished
-    from mnist_tui.training import RunControl
+    from mnist_tui.events import Finished, RunControl
     from mnist_tui.worker import client
     from mnist_tui.worker.protocol import TrainJob
 

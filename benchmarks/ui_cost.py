@@ -115,7 +115,7 @@ READY = b"Test accuracy"
 def results_child() -> None:
     """The app on the results screen with 10,000 fake predictions, in whatever terminal this is."""
     sys.path.insert(0, str(ROOT))
-    from tests.fakes import fake_predictions
+    from tests.support.fakes import fake_predictions
 
     MnistApp(predictions=fake_predictions(10_000)).run()
 

@@ -26,7 +26,7 @@ from .predictions import Predictions
 from .recorded import OpenedRun, RecordingTrainer, open_recorded
 from .runs import RunStore, StoreError
 from .screens.base import ShowLastResults, TrainAgain, bindings
-from .screens.forms import TrainForm
+from .screens.dialogs import TrainForm
 from .screens.results import ResultsScreen
 from .screens.runs import RunsScreen
 from .screens.training import Trainer, TrainingScreen

@@ -24,6 +24,7 @@ from .events import (
     Failed,
     Finished,
     Notice,
+    RunControl,
     Sink,
     Stage,
     Started,
@@ -31,7 +32,7 @@ from .events import (
     TrainerEvent,
 )
 from .terminal import stderr_to_log
-from .training import KerasTrainer, RunControl, SavedModelScorer
+from .training import KerasTrainer, SavedModelScorer
 
 
 class HeadlessReporter:

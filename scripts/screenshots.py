@@ -18,9 +18,8 @@ from pathlib import Path
 
 from mnist_tui.app import MnistApp
 from mnist_tui.config import TrainConfig
-from mnist_tui.events import BatchEnd, EpochEnd, Finished
+from mnist_tui.events import BatchEnd, EpochEnd, Finished, RunControl
 from mnist_tui.recorded import RecordingTrainer
-from mnist_tui.training import RunControl
 from mnist_tui.worker import client
 from mnist_tui.worker.protocol import TrainJob
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, keys
 from ..config import DEFAULTS, ConfigError, Option, TrainConfig, cli_options, existing_path
 from . import Parser, argument, at_least
 
@@ -21,10 +21,9 @@ MNIST is looked for in --data (or $MNIST_TUI_DATA), then in Keras's cache
 downloaded there (about 11 MB, checksums verified).
 """
 
-EPILOG = """\
-keys while training:  s stop early (keeps the model)   q quit
-keys in the results:  ←/→ browse  e mistakes  0-9 one digit  a all  o by confidence
-                      g go to  m ASCII/half-block  c confusion matrix  ? help  q quit
+EPILOG = (
+    keys.epilog()
+    + """
 
 every run is recorded in $MNIST_TUI_HOME (else $XDG_DATA_HOME/mnist-tui, else ~/.local/share/mnist-tui):
   mnist-tui runs [--csv | --json]           list the recorded runs
@@ -39,7 +38,8 @@ examples:
   mnist-tui --model model.keras             browse a saved model's predictions
   mnist-tui --run 12                        browse recorded run 12's predictions
 """
-"""The end of ``mnist-tui --help``: the keys, the subcommands and examples."""
+)
+"""The end of ``mnist-tui --help``: the keys (from the keys table), the subcommands and examples."""
 
 
 def existing_file(text: str) -> Path:

@@ -16,7 +16,6 @@ import numpy as np
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
@@ -27,7 +26,7 @@ from ..datasets import MNIST
 from ..events import ModelService
 from ..predictions import Predictions
 from ..widgets.scatter import CONFIDENCE_COLOURS, DIGIT_COLOURS, ScatterPlot
-from .base import AppScreen
+from .base import AppScreen, bindings
 
 COLOUR_MODES = ("true", "predicted", "confidence")
 CONFIDENCE_NAMES = ("below 50%", "50-90%", "90-99%", "99% and up")
@@ -46,21 +45,8 @@ class MapScreen(AppScreen[np.ndarray | None]):
         cache_dir: a recorded run's folder, to keep the nonlinear layout for next time.
     """
 
-    BINDINGS = [
-        Binding("up", "move(-1, 0)", "Move", show=False),
-        Binding("down", "move(1, 0)", "Move", show=False),
-        Binding("left", "move(0, -1)", "Move", show=False),
-        Binding("right", "move(0, 1)", "Move", key_display="←↑↓→"),
-        Binding("shift+up", "grow(-1, 0)", "Size", show=False),
-        Binding("shift+down", "grow(1, 0)", "Size", show=False),
-        Binding("shift+left", "grow(0, -1)", "Size", show=False),
-        Binding("shift+right", "grow(0, 1)", "Size", key_display="⇧+arrows"),
-        Binding("enter", "open", "Open"),
-        Binding("k", "colour", "Colour"),
-        Binding("v", "layout", "Layout"),
-        Binding("escape", "dismiss(None)", "Back"),
-        Binding("q", "app.quit", "Quit"),
-    ]
+    KEYS = "map"
+    BINDINGS = bindings(KEYS)
     DEFAULT_CSS = """
     MapScreen #map-body { height: 1fr; }
     MapScreen #map-plot { border: round $primary; }

@@ -21,9 +21,8 @@ from ..widgets.prediction import PredictionPanel
 from ..widgets.why import WhyPanel, legend
 from .base import AppScreen, TrainAgain, bindings
 from .confusion import ConfusionScreen
-from .dialogs import GotoDialog, HelpScreen
+from .dialogs import GotoDialog, HelpScreen, SaveDialog
 from .draw import DrawScreen
-from .forms import SaveDialog
 from .map import MapScreen
 from .weights import WeightsScreen
 

@@ -8,7 +8,6 @@ import numpy as np
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
@@ -16,7 +15,7 @@ from textual.worker import get_current_worker
 from ..analysis import unit_maps
 from ..events import LayerWeights, ModelService
 from ..widgets.weights import NEGATIVE, POSITIVE, WeightGrid
-from .base import AppScreen
+from .base import AppScreen, bindings
 
 
 class WeightsScreen(AppScreen[None]):
@@ -27,14 +26,8 @@ class WeightsScreen(AppScreen[None]):
             answers with the weights.
     """
 
-    BINDINGS = [
-        Binding("pagedown,right,space", "turn(1)", "Next page", key_display="PgDn"),
-        Binding("pageup,left", "turn(-1)", "Previous page", key_display="PgUp"),
-        Binding("home", "turn(-1000000)", "First", show=False),
-        Binding("end", "turn(1000000)", "Last", show=False),
-        Binding("escape", "dismiss(None)", "Back"),
-        Binding("q", "app.quit", "Quit"),
-    ]
+    KEYS = "weights"
+    BINDINGS = bindings(KEYS)
     DEFAULT_CSS = """
     WeightsScreen #weights-info { height: auto; padding: 0 1; }
     WeightsScreen #weights-grid { padding: 1 1 0 1; }

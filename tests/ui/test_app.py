@@ -427,7 +427,7 @@ async def test_the_help_leaves_out_what_the_screen_does_not_bind():
 
 async def test_train_again_is_asked_of_the_app_with_a_message():
     from mnist_tui.screens.base import TrainAgain
-    from mnist_tui.screens.forms import TrainForm
+    from mnist_tui.screens.dialogs import TrainForm
 
     seen = []
     app = results_app()

@@ -11,7 +11,7 @@ from textual.widgets import Button, Input
 
 from mnist_tui.app import MnistApp
 from mnist_tui.config import TrainConfig
-from mnist_tui.screens.forms import SaveDialog, TrainForm
+from mnist_tui.screens.dialogs import SaveDialog, TrainForm
 from mnist_tui.screens.results import ResultsScreen
 from tests.support import fakes
 

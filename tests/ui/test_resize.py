@@ -17,9 +17,8 @@ from textual.widgets import Footer
 
 from mnist_tui.app import MnistApp
 from mnist_tui.screens.confusion import ConfusionScreen
-from mnist_tui.screens.dialogs import GotoDialog, HelpScreen
+from mnist_tui.screens.dialogs import GotoDialog, HelpScreen, SaveDialog, TrainForm
 from mnist_tui.screens.draw import DrawScreen
-from mnist_tui.screens.forms import SaveDialog, TrainForm
 from mnist_tui.screens.results import ResultsScreen
 from mnist_tui.screens.training import TrainingScreen
 from tests.support import fakes

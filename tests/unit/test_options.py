@@ -18,7 +18,7 @@ from mnist_tui.config import ConfigError, Option, TrainConfig, check_int, whole_
 from mnist_tui.runs import compare, open_store
 from mnist_tui.runs import format as fmt
 from mnist_tui.runs.model import Run
-from mnist_tui.screens.forms import TrainForm
+from mnist_tui.screens.dialogs import TrainForm
 
 STEPS = Option(
     "steps_per_execution",
