@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -138,7 +139,7 @@ class MnistApp(App):
         self.trainer: Trainer | None = None
         self.exiting = False
         self.exit_signal: int | None = None
-        self.ending_processes: asyncio.Future[None] | None = None
+        self.ending_processes: threading.Thread | None = None
         """The trainer and model processes being ended on quit, once ``q`` was pressed."""
 
     @property
@@ -329,13 +330,17 @@ class MnistApp(App):
         self.exiting = True
         self.cancel_runs()
         if self.END_PROCESSES_ON_EXIT and client.live_processes() and self.ending_processes is None:
-            # End the trainer and model processes while Textual winds down, not after. Not a
-            # Textual worker: Textual cancels every worker as the app closes, and one started
-            # here would be cancelled before its thread starts. The event loop's executor
-            # starts the thread now and joins it when the loop closes, which is short:
-            # end_all returns by its deadline (it kills what is left).
-            loop = asyncio.get_running_loop()
-            self.ending_processes = loop.run_in_executor(None, client.end_all, time.monotonic() + QUIT_GRACE)
+            # End the trainer and model processes while Textual winds down, not after, on a
+            # plain daemon thread that nothing waits for. Not a Textual worker: Textual
+            # cancels every worker as the app closes, before its thread would start. Not the
+            # event loop's executor either: the loop joins it on close, and a process slow to
+            # die (a kill is reaped with the relay thread's lock) then held the quit for
+            # 1.3 s (tests/process/test_e2e.py). launch.run_app ends whatever is left after
+            # the app has returned.
+            self.ending_processes = threading.Thread(
+                target=client.end_all, args=(time.monotonic() + QUIT_GRACE,), name="mnist-tui-end-all", daemon=True
+            )
+            self.ending_processes.start()
         super().exit(result, return_code, message)
 
     async def action_quit(self) -> None:

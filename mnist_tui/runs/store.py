@@ -29,6 +29,7 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..datasets import MNIST, Dataset
+from ..files import remove_temporaries
 from . import schema
 from .disk import atomic_write_bytes, default_home, folder_size
 from .model import INTERRUPTED, RUNNING, Epoch, Run, is_alive
@@ -84,9 +85,12 @@ def open_store(home: Path | None = None, *, clock=time.time) -> RunStore:
 
     A file that is not an SQLite database is moved aside as ``runs.db.corrupt-<time>``
     and a fresh store started; :attr:`RunStore.notices` says so. Raises
-    :class:`StoreError` when the store cannot be opened or created.
+    :class:`StoreError` when the store cannot be opened or created. Opening sweeps the
+    run folders of what a killed process left half-written (:meth:`RunStore.sweep_temporaries`).
     """
-    return RunStore(default_home() if home is None else Path(home), clock=clock)
+    store = RunStore(default_home() if home is None else Path(home), clock=clock)
+    store.sweep_temporaries()
+    return store
 
 
 def _journal_mode_wal(db: sqlite3.Connection) -> str:
@@ -338,6 +342,19 @@ class RunStore:
 
     def run_dir(self, run_id: int) -> Path:
         return self.home / "runs" / str(int(run_id))
+
+    def sweep_temporaries(self) -> int:
+        """Remove the temporary files in the run folders whose writing process is gone.
+
+        A save or a cache write killed mid-way leaves ``.NAME.PID.partial…`` beside the
+        file it was replacing (:mod:`mnist_tui.files`); a live writer's files stay.
+        Returns how many were removed; a folder that cannot be read is skipped.
+        """
+        try:
+            folders = [entry for entry in (self.home / "runs").iterdir() if entry.is_dir()]
+        except OSError:
+            return 0
+        return sum(remove_temporaries(folder) for folder in folders)
 
     def model_path(self, run_id: int) -> Path:
         return self.run_dir(run_id) / MODEL_NAME

@@ -472,7 +472,7 @@ async def test_quitting_ends_the_processes_on_a_worker_thread(monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("q")
     assert app.ending_processes is not None
-    await app.ending_processes
+    app.ending_processes.join(5)
     assert len(ended) == 1 and ended[0] is not threading.main_thread()
 
 

@@ -20,8 +20,8 @@ import pytest
 from mnist_tui import backend
 from mnist_tui.backend import BackendError, Choice, resolve_backend
 from mnist_tui.config import ConfigError, TrainConfig
+from tests.support.data import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 BOTH = ("tensorflow", "jax")
 HAS_JAX = "jax" in backend.installed_backends()
 needs_jax = pytest.mark.skipif(not HAS_JAX, reason='jax is not installed (pip install "mnist-tui[jax]")')

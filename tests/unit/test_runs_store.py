@@ -411,3 +411,18 @@ def test_listing_200_runs_is_fast(tmp_path):
     elapsed = time.perf_counter() - start
     assert len(runs) == 200 and runs[0].id == 200 and all(r.best is not None for r in runs)
     assert elapsed < 1.0, f"opening the store and listing 200 runs took {elapsed:.3f} s"
+
+
+def test_opening_the_store_sweeps_what_a_killed_writer_left(tmp_path):
+    from mnist_tui.files import temporary_path
+
+    record(tmp_path, script())
+    folder = tmp_path / "runs" / "1"
+    left = temporary_path(folder / "model.keras", dead_pid())
+    left.write_bytes(b"half a model")
+    writing = temporary_path(folder / "map-islands.npy", os.getpid())  # a live writer's file stays
+    writing.write_bytes(b"being written")
+    kept = folder / "notes.partial.txt"  # not a temporary name: never touched
+    kept.write_text("mine")
+    open_store(tmp_path).close()
+    assert not left.exists() and writing.exists() and kept.exists()
