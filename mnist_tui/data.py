@@ -8,7 +8,9 @@ Search order (first hit wins):
 4. a download into the app's cache directory.
 
 A data path is either a directory with the four IDX files (gzipped or not) or a
-Keras-format ``mnist.npz``. What the files are called, their checksums, the images'
+Keras-format ``mnist.npz``. A caller that needs only the test images (``mnist-tui labels``)
+asks for ``splits=("test",)``: only the test files are then read, looked for and
+downloaded, and the training arrays come back empty. What the files are called, their checksums, the images'
 shape and the number of classes come from a :class:`~mnist_tui.datasets.Dataset`
 (:data:`~mnist_tui.datasets.MNIST` unless told). Nothing here imports TensorFlow.
 """
@@ -192,20 +194,43 @@ def check_split(images: np.ndarray, labels: np.ndarray, split: str, where: str, 
         raise DataError(f"{where}: {split} split has {len(images):,} images, expected {expected:,}")
 
 
-def load_idx_dir(directory: Path, *, check_sizes: bool = True, dataset: Dataset = MNIST) -> MnistData:
-    """Load the dataset's four IDX files from a directory.
+Splits = tuple[str, ...] | None
+"""Which splits to load: ``None`` for all, ``("test",)`` for the test images only."""
+
+
+def wanted_files(dataset: Dataset, splits: Splits) -> tuple[DataFile, ...]:
+    """The dataset's files for ``splits`` (all of them for ``None``)."""
+    return tuple(spec for spec in dataset.files if splits is None or spec.split in splits)
+
+
+def wanted_splits(dataset: Dataset, splits: Splits) -> tuple[str, ...]:
+    return tuple(split for split in dataset.splits if splits is None or split in splits)
+
+
+def empty_split(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """No images and no labels, in the dataset's shape: what a split that was not asked for holds."""
+    return np.zeros((0, *dataset.image_shape), np.uint8), np.zeros((0,), np.uint8)
+
+
+def load_idx_dir(
+    directory: Path, *, check_sizes: bool = True, dataset: Dataset = MNIST, splits: Splits = None
+) -> MnistData:
+    """Load the dataset's four IDX files (or those of ``splits``) from a directory.
 
     Args:
         directory: Where the files are, under any of their spellings.
         check_sizes: Whether each split must have as many images as the published dataset.
         dataset: Which files to read, and the shape and classes they must have.
+        splits: Only these splits (the others come back empty); ``None`` for all.
 
     Raises:
         DataError: a file is missing or fails validation.
     """
     arrays: dict[tuple[str, str], np.ndarray] = {}
+    for split in dataset.splits:
+        arrays[split, "images"], arrays[split, "labels"] = empty_split(dataset)
     missing = []
-    for spec in dataset.files:
+    for spec in wanted_files(dataset, splits):
         path = find_idx_file(directory, spec)
         if path is None:
             missing.append(spec.gz_name)
@@ -213,7 +238,7 @@ def load_idx_dir(directory: Path, *, check_sizes: bool = True, dataset: Dataset 
         arrays[spec.split, spec.kind] = parse_idx(read_maybe_gzip(path), str(path), spec.kind, dataset)
     if missing:
         raise DataError(f"{directory}: missing {', '.join(missing)}")
-    for split in dataset.splits:
+    for split in wanted_splits(dataset, splits):
         expected = dataset.size_of(split) if check_sizes else None
         check_split(arrays[split, "images"], arrays[split, "labels"], split, str(directory), expected)
     return MnistData(
@@ -228,7 +253,7 @@ def load_idx_dir(directory: Path, *, check_sizes: bool = True, dataset: Dataset 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def load_npz(path: Path, *, check_sizes: bool = True, dataset: Dataset = MNIST) -> MnistData:
+def load_npz(path: Path, *, check_sizes: bool = True, dataset: Dataset = MNIST, splits: Splits = None) -> MnistData:
     """Load a Keras-format ``mnist.npz`` without ever unpickling.
 
     Each member's ``.npy`` header is read and checked (dtype, shape, and that the
@@ -240,12 +265,14 @@ def load_npz(path: Path, *, check_sizes: bool = True, dataset: Dataset = MNIST) 
     """
     try:
         with open(path, "rb") as handle:
-            return read_npz(handle, str(path), check_sizes=check_sizes, dataset=dataset)
+            return read_npz(handle, str(path), check_sizes=check_sizes, dataset=dataset, splits=splits)
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def read_npz(handle: BinaryIO, name: str, *, check_sizes: bool = True, dataset: Dataset = MNIST) -> MnistData:
+def read_npz(
+    handle: BinaryIO, name: str, *, check_sizes: bool = True, dataset: Dataset = MNIST, splits: Splits = None
+) -> MnistData:
     """Read a Keras-format ``.npz`` from an open binary file (see :func:`load_npz`).
 
     Args:
@@ -253,21 +280,27 @@ def read_npz(handle: BinaryIO, name: str, *, check_sizes: bool = True, dataset: 
         name: File name used in error messages and as the data's source.
         check_sizes: Whether the splits must have as many images as the published dataset.
         dataset: The shape and classes the arrays must have.
+        splits: Only these splits' arrays are read (the others come back empty); ``None`` for all.
 
     Raises:
         DataError: as :func:`load_npz`.
     """
     path = name
+    keys = tuple(
+        f"{axis}_{'train' if split == 'train' else 'test'}"
+        for split in wanted_splits(dataset, splits)
+        for axis in ("x", "y")
+    )
     if handle.read(4) != b"PK\x03\x04":
         raise DataError(f"{path}: not a valid .npz archive (not a zip file)")
     handle.seek(0)
     try:
         with zipfile.ZipFile(handle) as archive:
             members = {member.removesuffix(".npy"): member for member in archive.namelist()}
-            missing = [key for key in NPZ_KEYS if key not in members]
+            missing = [key for key in keys if key not in members]
             if missing:
                 raise DataError(f"{path}: missing arrays {', '.join(missing)} (expected {', '.join(NPZ_KEYS)})")
-            arrays = {key: read_npy_member(archive, members[key], key, path, dataset) for key in NPZ_KEYS}
+            arrays = {key: read_npy_member(archive, members[key], key, path, dataset) for key in keys}
     except DataError:
         raise
     except MemoryError:
@@ -275,6 +308,10 @@ def read_npz(handle: BinaryIO, name: str, *, check_sizes: bool = True, dataset: 
     except Exception as exc:  # zipfile.BadZipFile, zlib.error, EOFError, ValueError and friends
         raise DataError(f"{path}: not a valid .npz archive ({type(exc).__name__}: {exc})") from None
     for split in dataset.splits:
+        prefix = "train" if split == "train" else "test"
+        if f"x_{prefix}" not in arrays:  # a split not asked for
+            arrays[f"x_{prefix}"], arrays[f"y_{prefix}"] = empty_split(dataset)
+    for split in wanted_splits(dataset, splits):
         prefix = "train" if split == "train" else "test"
         for key in (f"x_{prefix}", f"y_{prefix}"):
             arr = arrays[key]
@@ -324,8 +361,8 @@ def read_npy_member(archive: zipfile.ZipFile, member: str, key: str, path: str, 
         return np.lib.format.read_array(stream, allow_pickle=False)
 
 
-def load_path(path: Path, *, check_sizes: bool = True, dataset: Dataset = MNIST) -> MnistData:
-    """Load a dataset from a directory of IDX files, a directory holding its ``mnist.npz``, or an ``.npz`` file."""
+def load_path(path: Path, *, check_sizes: bool = True, dataset: Dataset = MNIST, splits: Splits = None) -> MnistData:
+    """Load a dataset (or ``splits`` of it) from a directory of IDX files, a directory holding its ``mnist.npz``, or an ``.npz`` file."""
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
@@ -333,10 +370,11 @@ def load_path(path: Path, *, check_sizes: bool = True, dataset: Dataset = MNIST)
     if path.is_dir():
         if not any(path.iterdir()):
             raise DataError(f"{path}: directory is empty (expected the four {dataset.title} IDX files or {npz_name})")
-        if dataset.npz_name and (path / npz_name).is_file() and find_idx_file(path, dataset.files[0]) is None:
-            return load_npz(path / npz_name, check_sizes=check_sizes, dataset=dataset)
-        return load_idx_dir(path, check_sizes=check_sizes, dataset=dataset)
-    return load_npz(path, check_sizes=check_sizes, dataset=dataset)
+        first = wanted_files(dataset, splits)[0]
+        if dataset.npz_name and (path / npz_name).is_file() and find_idx_file(path, first) is None:
+            return load_npz(path / npz_name, check_sizes=check_sizes, dataset=dataset, splits=splits)
+        return load_idx_dir(path, check_sizes=check_sizes, dataset=dataset, splits=splits)
+    return load_npz(path, check_sizes=check_sizes, dataset=dataset, splits=splits)
 
 
 # ----------------------------------------------------------------------------- locations
@@ -360,8 +398,9 @@ def mirrors_from_env(env: Mapping[str, str] = os.environ, dataset: Dataset = MNI
     return mirrors or list(dataset.mirrors)
 
 
-def has_all_files(directory: Path, dataset: Dataset = MNIST) -> bool:
-    return directory.is_dir() and all(find_idx_file(directory, spec) for spec in dataset.files)
+def has_all_files(directory: Path, dataset: Dataset = MNIST, splits: Splits = None) -> bool:
+    """Whether ``directory`` holds every file of the dataset (or of ``splits``)."""
+    return directory.is_dir() and all(find_idx_file(directory, spec) for spec in wanted_files(dataset, splits))
 
 
 def load_mnist(
@@ -372,6 +411,7 @@ def load_mnist(
     env: Mapping[str, str] = os.environ,
     timeout: float = 20.0,
     dataset: Dataset = MNIST,
+    splits: Splits = None,
 ) -> MnistData:
     """Find MNIST (see the module docstring for the order), downloading it if needed.
 
@@ -382,27 +422,29 @@ def load_mnist(
         env: Environment to read ``MNIST_TUI_DATA``, ``KERAS_HOME`` etc. from.
         timeout: Seconds a download may wait for the server before giving up.
         dataset: Which dataset: its files, mirrors, image shape and classes.
+        splits: Only these splits (``("test",)``: the test images): only their files are
+            read or downloaded, and the other splits come back empty. ``None`` for all.
 
     Raises:
         DataError: with a message a person can act on.
     """
     explicit = path if path is not None else env.get(DATA_ENV) or None
     if explicit is not None:
-        return load_path(Path(explicit), dataset=dataset)
+        return load_path(Path(explicit), dataset=dataset, splits=splits)
     keras_file = keras_cache_file(env, dataset)
     if keras_file.is_file():
-        return load_npz(keras_file, dataset=dataset)
+        return load_npz(keras_file, dataset=dataset, splits=splits)
     cache = app_cache_dir(env)
-    if not has_all_files(cache, dataset):
+    if not has_all_files(cache, dataset, splits):
         download_mnist(
             cache,
             mirrors_from_env(env, dataset),
             progress=progress,
             cancel=cancel,
             timeout=timeout,
-            files=dataset.files,
+            files=wanted_files(dataset, splits),
         )
-    return load_idx_dir(cache, dataset=dataset)
+    return load_idx_dir(cache, dataset=dataset, splits=splits)
 
 
 # ----------------------------------------------------------------------------- download

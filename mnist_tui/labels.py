@@ -2,47 +2,83 @@
 
 A recorded run's saved probabilities need no TensorFlow; a model file (or a run whose
 predictions are gone but whose model is kept) is scored on the test set first, which loads
-TensorFlow (``mnist-tui labels`` is a batch command, so that is fine). The ranking itself is
-:func:`~mnist_tui.analysis.suspicious_labels`; the command is :mod:`mnist_tui.commands.labels`.
+TensorFlow (``mnist-tui labels`` is a batch command, so that is fine), with descriptor 2 sent
+to the log file meanwhile so that TensorFlow's start-up lines stay off the terminal. Only
+the test images are read (or downloaded): the ranking needs nothing else. A model file is
+checked before TensorFlow loads (:func:`check_model_file`), so a wrong file is refused at
+once. The ranking itself is :func:`~mnist_tui.analysis.suspicious_labels`; the command is
+:mod:`mnist_tui.commands.labels`.
 """
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+KERAS_MEMBERS = ("config.json", "metadata.json")
+"""What every ``.keras`` archive Keras 3 writes holds (beside the weights)."""
+
+
+def check_model_file(path: Path) -> None:
+    """Raise :class:`LabelsError` unless ``path`` looks like a ``.keras`` file: the checks that need no TensorFlow.
+
+    Keras 3 loads a ``.keras`` name only, and such a file is a zip archive holding
+    ``config.json`` and ``metadata.json``; anything else would be refused after
+    TensorFlow's import (seconds), so it is refused here instead.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LabelsError(f"{path}: no such model file")
+    if path.suffix != ".keras":
+        raise LabelsError(f"{path}: not a Keras model file (its name must end in .keras)")
+    if not zipfile.is_zipfile(path):
+        raise LabelsError(f"{path}: not a Keras model file (a .keras file is a zip archive; this is not one)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise LabelsError(f"{path}: not a Keras model file (unreadable zip archive: {exc})") from None
+    if missing := [name for name in KERAS_MEMBERS if name not in names]:
+        raise LabelsError(f"{path}: not a Keras model file (a zip archive without {' or '.join(missing)})")
 
 
 class LabelsError(Exception):
     """The ranking cannot be made; the message is one line for a person."""
 
 
-def given_test_labels(data_path: Path | None) -> np.ndarray:
+def load_test_split(data_path: Path | None):
+    """MNIST's test images and labels only (its training files are never read nor downloaded)."""
     from .data import load_mnist
 
     try:
-        return load_mnist(data_path).y_test
+        return load_mnist(data_path, splits=("test",))
     except Exception as exc:
         raise LabelsError(f"cannot load MNIST: {exc}") from None
+
+
+def given_test_labels(data_path: Path | None) -> np.ndarray:
+    return load_test_split(data_path).y_test
 
 
 def model_probabilities(model_path: Path, data_path: Path | None) -> tuple[np.ndarray, np.ndarray]:
     """Score the saved model on the test set: ``(probabilities, labels)``."""
-    from .data import load_mnist
+    check_model_file(model_path)
+    data = load_test_split(data_path)
+    from .terminal import stderr_to_log
 
-    try:
-        data = load_mnist(data_path)
-    except Exception as exc:
-        raise LabelsError(f"cannot load MNIST: {exc}") from None
-    from . import models
+    # TensorFlow's C++ start-up lines go straight to descriptor 2: into the log, not the terminal
+    with stderr_to_log():
+        from . import models
 
-    try:
-        model = models.load_model(model_path)
-    except models.ModelError as exc:
-        raise LabelsError(str(exc)) from None
-    predict = models.predictor(model)
-    probabilities = np.concatenate([predict(data.x_test[i : i + 1000]) for i in range(0, len(data.x_test), 1000)])
-    return probabilities.astype(np.float64), data.y_test
+        try:
+            model = models.load_model(model_path)
+        except models.ModelError as exc:
+            raise LabelsError(str(exc)) from None
+        predict = models.predictor(model)
+        batches = [predict(data.x_test[i : i + 1000]) for i in range(0, len(data.x_test), 1000)]
+    return np.concatenate(batches).astype(np.float64), data.y_test
 
 
 def run_probabilities(run_id: int, data_path: Path | None) -> tuple[np.ndarray, np.ndarray]:

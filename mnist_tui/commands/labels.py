@@ -3,8 +3,10 @@
 The ranking is :func:`~mnist_tui.analysis.suspicious_labels` (confident learning's
 self-confidence: the probability the model gives to the dataset's label, lowest
 first) over the 10,000 test images. A recorded run (``--run ID``) is ranked from its
-saved probabilities without TensorFlow; a model file (``--model``) is scored first,
-which loads TensorFlow (this is a batch command, so that is fine).
+saved probabilities without TensorFlow; a model file (``--model``) is checked first
+(a name ending in ``.keras``, a Keras zip archive), then scored, which loads TensorFlow
+(this is a batch command, so that is fine; its start-up lines go to the log file). Only
+the test images are read, or downloaded when MNIST is nowhere.
 """
 
 from __future__ import annotations
@@ -101,8 +103,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.run is not None:
             probabilities, labels = run_probabilities(args.run, args.data)
         else:
-            if not args.model.is_file():
-                raise LabelsError(f"{args.model}: no such model file")
             probabilities, labels = model_probabilities(args.model, args.data)
     except LabelsError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -100,6 +100,11 @@ def build_parser() -> Parser:
         type=at_least("run id", 1),
         help="skip training: open a recorded run's results (with --headless: print its summary)",
     )
+    files.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="let --save replace a file that exists (without it, an existing file is refused before training)",
+    )
     run = parser.add_argument_group("running")
     run.add_argument(
         "--headless", action="store_true", help="no UI: print progress and metrics as plain text (for scripts and CI)"
@@ -129,6 +134,8 @@ class Options:
     """Record the run in the run store (``--no-record`` turns it off)."""
     run: int | None = None
     """Open this recorded run instead of training (``--run``)."""
+    overwrite: bool = False
+    """``--save`` may replace an existing file (``--overwrite``); without it parsing refuses one."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -138,6 +145,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         config = TrainConfig(**{option.name: getattr(args, option.name) for option in cli_options()})
     except ConfigError as exc:  # pragma: no cover - the argument types check first
         parser.error(str(exc))
+    if config.save is not None and config.save.exists() and not args.overwrite:
+        # checked before anything trains: a user's file is never replaced without being asked
+        parser.error(f"{config.save} exists; add --overwrite to replace it, or choose another --save path")
     return Options(
         config=config,
         model=args.model,
@@ -145,4 +155,5 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         log_file=args.log_file,
         record=not args.no_record,
         run=args.run,
+        overwrite=args.overwrite,
     )

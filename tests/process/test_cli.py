@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -115,7 +117,43 @@ def test_config_validates_itself(changes):
 
 
 def run_module(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mnist_tui", *args], capture_output=True, text=True, timeout=60)
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_tui", *args], capture_output=True, text=True, timeout=60, env=env
+    )
+
+
+def test_save_refuses_an_existing_file(tmp_path, capsys):
+    target = tmp_path / "best.keras"
+    target.write_bytes(b"a 96.8% model")
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["--headless", "--save", str(target)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"{target} exists; add --overwrite to replace it" in err
+    with pytest.raises(SystemExit):
+        parse_args(["--save", str(target)])  # the app's --save (no --headless) refuses alike
+    options = parse_args(["--headless", "--save", str(target), "--overwrite"])
+    assert options.config.save == target and options.overwrite
+    assert parse_args(["--save", str(tmp_path / "new.keras")]).config.save == tmp_path / "new.keras"
+
+
+@pytest.mark.parametrize("headless", [True, False])
+def test_save_to_an_existing_file_stops_before_training(tmp_path, headless):
+    target = tmp_path / "best.keras"
+    target.write_bytes(b"a 96.8% model")
+    # no MNIST anywhere and a dead mirror: had anything started, it would fail differently
+    args = ["--save", str(target), "--epochs", "1", "--data", str(tmp_path)] + (["--headless"] if headless else [])
+    started = time.monotonic()
+    result = run_module(*args, env_extra={"MNIST_TUI_HOME": str(tmp_path / "home")})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("mnist-tui: error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "exists; add --overwrite" in result.stderr
+    assert result.stdout == ""
+    assert target.read_bytes() == b"a 96.8% model"
+    assert not (tmp_path / "home").exists()  # no run was recorded
+    assert time.monotonic() - started < 30
 
 
 def test_help_explains_every_option():
@@ -153,3 +191,63 @@ def test_not_a_terminal_suggests_headless():
     result = run_module("--epochs", "1")
     assert result.returncode == 2
     assert "--headless" in result.stderr and "Traceback" not in result.stderr
+
+
+HEADLESS_INTO_A_PIPE = """
+import sys
+from mnist_tui.config import TrainConfig
+from mnist_tui.events import EpochEnd, Failed, Started
+from mnist_tui.headless import HeadlessReporter, line_console
+
+reporter = HeadlessReporter(line_console(), line_console(sys.stderr))
+config = TrainConfig(arch="cnn", learning_rate=0.000123456)
+reporter(Started(config, 10, 1875, 1_234_567, "", 60_000, 10_000, precision="bfloat16 (auto: AMX)", backend="tensorflow (auto)"))
+reporter(EpochEnd(1, 10, 0.123456, 0.987654, 0.0456789, 0.9912345, 123.4, 123.4))
+reporter.stop_bars()
+reporter(Failed("The training process exited with status 3 and said nothing more about why it stopped", hint="Details are in the log file " + "x" * 60))
+"""
+
+
+def test_headless_lines_are_never_wrapped_into_a_pipe():
+    result = subprocess.run(
+        [sys.executable, "-c", HEADLESS_INTO_A_PIPE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "COLUMNS"},
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
+    started = next(line for line in out if line.startswith("Training cnn"))
+    assert started.endswith("learning rate 0.000123456, bfloat16 (auto: AMX) on tensorflow (auto)"), out
+    assert len(started) > 80
+    epoch = next(line for line in out if line.startswith("Epoch 1/10"))
+    assert "val_accuracy 0.9912  (" in epoch and epoch.endswith(")") and len(epoch) > 80, out
+    assert all(line.startswith(("Training ", "Epoch ")) for line in out if line), out  # no continuation lines
+    errors = result.stderr.splitlines()
+    assert len(errors) == 1 and errors[0].endswith("x" * 60), errors
+
+
+def test_a_model_too_large_for_memory_is_refused_at_once(tmp_path):
+    from mnist_tui import footprint
+    from mnist_tui.config import TrainConfig
+
+    available = footprint.available_memory()
+    huge = TrainConfig(epochs=1, hidden_units=3_000_000)
+    if available is None or footprint.estimate(huge).total <= available:
+        pytest.skip("this machine has the memory for 2.4 billion parameters (or does not say how much it has)")
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_TUI_DATA", "MNIST_TUI_MEMORY_CHECK")}
+    env.update(HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"), MNIST_TUI_MIRRORS="http://127.0.0.1:9/")
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "mnist_tui", "--headless", "--epochs", "1", "--hidden-units", "3000000", "--no-record"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "mnist-tui: error: Out of memory while building the model (" in result.stderr
+    assert "GB available). Try fewer hidden units (it was 3,000,000)" in result.stderr
+    assert "could not download" not in result.stderr  # refused before the data was looked for
+    assert time.monotonic() - started < 30

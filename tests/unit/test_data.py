@@ -187,6 +187,52 @@ def test_app_cache_used_before_download(tmp_path):
     assert load_mnist(env=env).source == str(cache)
 
 
+def test_test_split_alone_needs_only_the_test_files(tmp_path, monkeypatch):
+    cache = tmp_path / "xdg" / "mnist-tui"
+    x, y = np.zeros((10_000, 28, 28), np.uint8), np.full(10_000, 7, np.uint8)
+    write_idx_dir(tmp_path / "four", (x[:1], y[:1], x, y))
+    cache.mkdir(parents=True)
+    for spec in MNIST.files:
+        if spec.split == "test":
+            (cache / spec.gz_name).write_bytes((tmp_path / "four" / spec.gz_name).read_bytes())
+    env = {
+        "KERAS_HOME": str(tmp_path / "keras"),
+        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+        data.MIRRORS_ENV: "http://127.0.0.1:9/",  # a download would fail loudly
+    }
+    loaded = load_mnist(env=env, splits=("test",), timeout=2)
+    assert loaded.x_test.shape == (10_000, 28, 28) and loaded.y_test[0] == 7
+    assert loaded.x_train.shape == (0, 28, 28) and loaded.y_train.shape == (0,)
+    with pytest.raises(DataError, match="could not download train-images"):
+        load_mnist(env=env, timeout=2)  # all splits: the training files are missing
+    # with nothing cached, only the test files are downloaded
+    asked = []
+    monkeypatch.setattr(data, "download_mnist", lambda target, mirrors, files, **kw: asked.extend(files))
+    with pytest.raises(DataError):
+        load_mnist(env={**env, "XDG_CACHE_HOME": str(tmp_path / "empty")}, splits=("test",))
+    assert [spec.gz_name for spec in asked] == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+
+def test_test_split_alone_from_a_directory_and_an_npz(tmp_path):
+    arrays = tiny_arrays()
+    directory = write_idx_dir(tmp_path / "mnist", arrays)
+    for spec in MNIST.files:
+        if spec.split == "train":
+            (directory / spec.gz_name).unlink()
+    loaded = load_path(directory, check_sizes=False, splits=("test",))
+    np.testing.assert_array_equal(loaded.x_test, arrays[2])
+    assert len(loaded.x_train) == 0
+    with pytest.raises(DataError, match="missing train-images"):
+        load_path(directory, check_sizes=False)
+    npz = tmp_path / "test-only.npz"
+    np.savez(npz, x_test=arrays[2], y_test=arrays[3])
+    loaded = load_npz(npz, check_sizes=False, splits=("test",))
+    np.testing.assert_array_equal(loaded.y_test, arrays[3])
+    assert loaded.x_train.shape == (0, 28, 28)
+    with pytest.raises(DataError, match="missing arrays x_train, y_train"):
+        load_npz(npz, check_sizes=False)
+
+
 # --------------------------------------------------------------------------- real data
 
 
