@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 from .config import TrainConfig
 from .data import DataError
 from .events import EpochEnd, Failed, Finished, ModelHandle, one_line
+from .keys import command
 from .predictions import Predictions
 from .recorded import OpenedRun, RecordingTrainer, open_recorded
 from .runs import RunStore, StoreError
@@ -68,6 +69,10 @@ def run_paths(trainer: object) -> tuple[Path | None, Path | None]:
     if isinstance(trainer, ProcessTrainer):
         return trainer.model_path, None
     return None, None
+
+
+HIDDEN_SYSTEM_COMMANDS = frozenset({"Maximize", "Minimize"})
+"""Textual's commands that make no sense on mnist-tui's screens (they maximize the focused table or list)."""
 
 
 class MnistApp(App):
@@ -191,8 +196,23 @@ class MnistApp(App):
     def start_training(self, config: TrainConfig) -> None:
         """Start a new run on a fresh training screen, letting go of every screen of the last run."""
         self.cancel_runs()
+        self._close_last_model()
         # after the dialog that asked for the run has left the stack
         self.call_after_refresh(self._replace_screens, config)
+
+    def _close_last_model(self) -> None:
+        """End the last run's model process as a new run starts: two TensorFlow processes would share the cores.
+
+        Its results stay browsable (``r``) without a model: drawing, why-maps and saving
+        then say why. A recorded run's model opens again from the runs screen.
+        """
+        last = self.session.last_results
+        if last is None or last.model is None:
+            return
+        reason = "The model was closed when a new run started."
+        if last.run_id is not None:
+            reason += f" Open run {last.run_id} from the runs screen (R) to use it again."
+        close_model(last.model, reason)
 
     @on(TrainAgain)
     def train_again(self) -> None:
@@ -225,11 +245,19 @@ class MnistApp(App):
         how = "stopped early" if result.stopped_early else "trained"
         name = model_path.name if model_path is not None else f"{self.config.arch} {how}"
         title = f"{name} · test accuracy {result.test_accuracy:.2%}"
+        run_id = self.trainer.run_id if isinstance(self.trainer, RecordingTrainer) else None
         previous = self.session.last_results
-        self.session.last_results = RunResults(result.predictions, result.model, title, run_dir)
+        self.session.last_results = RunResults(result.predictions, result.model, title, run_dir, run_id)
         if previous is not None and previous.model is not result.model:
-            close_model(previous.model)  # the new run replaces it: its process ends
-        self.show_last_results()
+            close_model(previous.model)  # closed when this run started, unless it came another way
+        if isinstance(self.screen, TrainingScreen):
+            self.show_last_results()
+        else:  # the person is looking at something else (the runs screen, a dialog): never move them
+            self.notify(
+                f"{title}. Its results open with r on the training screen.",
+                title="Run finished",
+                timeout=10,
+            )
 
     @on(ShowLastResults)
     def show_last_results(self) -> None:
@@ -354,19 +382,31 @@ class MnistApp(App):
     # ------------------------------------------------------------------ command palette
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's own commands (theme, keys, ...), then every action the current screen offers."""
-        yield from super().get_system_commands(screen)
+        """Every action the current screen offers now, by the name a person would search for, then Textual's own.
+
+        Only the screen's own keys are commands: a focused widget's (a table's "Cursor
+        left", "Page Left") are not what a person looks for here. Textual's "Maximize"
+        (of the focused table) is left out, and a name comes once (the screen's "Quit"
+        stands for Textual's).
+        """
+        names: set[str] = set()
         seen: set[str] = set()
         for node, binding, enabled, tooltip in screen.active_bindings.values():
-            if not enabled or not binding.description or binding.action in seen or node is self:
+            if not enabled or not binding.description or binding.action in seen or node is not screen:
                 continue
             seen.add(binding.action)
-            shown = binding.key_display or self.get_key_display(binding)
-            yield SystemCommand(
+            title, text = command(getattr(screen, "KEYS", ""), binding.action) or (
                 binding.description,
-                f"{tooltip or binding.description} (key: {shown})",
-                partial(self._run_binding, node, binding.action),
+                tooltip or binding.description,
             )
+            shown = binding.key_display or self.get_key_display(binding)
+            names.add(title.lower())
+            yield SystemCommand(title, f"{text} (key: {shown})", partial(self._run_binding, node, binding.action))
+        for system in super().get_system_commands(screen):
+            if system.title in HIDDEN_SYSTEM_COMMANDS or system.title.lower() in names:
+                continue
+            names.add(system.title.lower())
+            yield system
 
     def _run_binding(self, node, action: str) -> None:
         self.call_later(self.run_action, action, node)
@@ -381,12 +421,15 @@ class OpenedResults(ResultsScreen):
 
 @runtime_checkable
 class Closable(Protocol):
-    """A model served by a process of its own, which ``close`` ends."""
+    """A model served by a process of its own, which ``close`` ends (``reason``: what later requests say)."""
 
-    def close(self) -> None: ...
+    def close(self, reason: str | None = None) -> None: ...
 
 
-def close_model(model: ModelHandle | None) -> None:
-    """End the process serving ``model``, when it is served by one."""
+def close_model(model: ModelHandle | None, reason: str | None = None) -> None:
+    """End the process serving ``model``, when it is served by one; ``reason`` is what it says when asked later."""
     if isinstance(model, Closable):
-        model.close()
+        if reason is None:
+            model.close()
+        else:
+            model.close(reason)

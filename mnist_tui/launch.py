@@ -45,7 +45,9 @@ def run_app(options: Options) -> int:
         try:
             app.run()
         finally:
-            client.end_all(deadline=time.monotonic() + QUIT_GRACE)  # usually done already, on quit
+            # Usually under way since q; this waits for every kill and sweep to be done (os._exit
+            # follows), and no process may start after it.
+            client.end_all(deadline=time.monotonic() + QUIT_GRACE, last=True)
     status = app.return_code or 0
     if opened is not None and opened.warning:
         print(f"mnist-tui: warning: {opened.warning}", file=sys.stderr)

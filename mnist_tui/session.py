@@ -27,6 +27,8 @@ class RunResults:
     model: ModelHandle | None
     title: str
     run_dir: Path | None = None
+    run_id: int | None = None
+    """The recorded run these are (``None``: not recorded); its model opens again from the store."""
 
 
 class TestSet:
@@ -79,6 +81,25 @@ class Session:
     test_set: TestSet = field(default_factory=TestSet)
     store: RunStore | None = None
     """The run store, once a screen needed it (see :meth:`open_store`)."""
+    last_save: tuple[str, Path] | None = None
+    """The model last saved in this session (its name) and the absolute path it went to."""
+
+    def save_path_for(self, model_name: str) -> Path:
+        """Where the save dialog suggests saving ``model_name``: always an absolute path.
+
+        The path this model was last saved to; else, after another model was saved, that
+        file's folder; else the current directory. The name is ``mnist-NAME.keras``.
+        """
+        if self.last_save is not None:
+            name, path = self.last_save
+            if name == model_name:
+                return path
+            return path.parent / f"mnist-{model_name}.keras"
+        return Path.cwd() / f"mnist-{model_name}.keras"
+
+    def remember_save(self, model_name: str, path: Path) -> None:
+        """A model was saved to ``path``: the next save dialog starts from there."""
+        self.last_save = (model_name, Path(path).absolute())
 
     def open_store(self) -> RunStore:
         """The run store, opened on first need and then kept.

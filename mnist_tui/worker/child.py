@@ -61,21 +61,42 @@ class Child:
         self.served: ServedModel | None = None
         self.data: Path | None = None
         self._send_lock = threading.Lock()
+        self._closed = False
 
     def send(self, message: object) -> None:
         # Keras may call the callback from a helper thread, and two threads answer requests: one writer at a time.
         with self._send_lock:
+            if self._closed:
+                return
             try:
                 self.conn.send(message)
-            except (OSError, ValueError):  # the parent is gone; the reader thread cancels
+            except (EOFError, OSError, ValueError):  # the parent is gone (BrokenPipeError is an OSError): the run ends
                 self.control.cancel.set()
+
+    def close(self) -> None:
+        """Close the pipe, not under a writer's feet; the reader thread then ends quietly."""
+        # A writer blocked on a full pipe (a parent that stopped reading) must not keep
+        # this process from exiting: after a second, close anyway.
+        locked = self._send_lock.acquire(timeout=1.0)
+        try:
+            self._closed = True
+            self.conn.close()
+        except OSError:
+            pass
+        finally:
+            if locked:
+                self._send_lock.release()
 
     def read(self) -> None:
         """Reader thread: route the parent's messages until the pipe closes or the parent cancels."""
         while True:
             try:
                 message = self.conn.recv()
-            except (EOFError, OSError):
+            except Exception:
+                # The parent going away is normal, and so is this process closing the pipe
+                # while a message is half read (``recv`` then fails with EOFError, OSError,
+                # ValueError or even TypeError, a closed handle being None): either way the
+                # pipe is over, and nothing in the log may look like a crash.
                 break
             if isinstance(message, Stop):
                 self.control.stop.set()
@@ -161,7 +182,8 @@ def main(
     # where nothing of this process may ever appear.
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    child = Child(conn, make_trainer, make_served)
     try:
-        Child(conn, make_trainer, make_served).run(job)
+        child.run(job)
     finally:
-        conn.close()
+        child.close()

@@ -65,6 +65,7 @@ TIMEOUTS: dict[type[Request], float] = {
     Layout: 600.0,  # UMAP's first fit in a process compiles with numba, in silence, for about two minutes
 }
 """Seconds each request may wait for its answer (or, for a long job, for its next progress message)."""
+CLOSED = "The model process has been closed."
 
 
 class ProcessTrainer:
@@ -102,7 +103,7 @@ class ProcessTrainer:
                     pass
             try:
                 message = receive(live, POLL)
-            except (EOFError, OSError):
+            except (EOFError, OSError, ValueError, TypeError):  # the pipe is over (closed under a read: TypeError)
                 live.reap(1.0)
                 live.sweep()
                 if not control.cancel.is_set():
@@ -174,6 +175,7 @@ class RemoteModel:
         self._lock = threading.Lock()  # guards _pending and _error
         self._error: str | None = None  # once set (the process failed or is gone), every request fails with it
         self._closed = False
+        self._closed_why = CLOSED  # what every request says once closed
         self._loaded = threading.Event()  # set once a ServeJob's process says Serving (or can never say it)
         if not loading:
             self._loaded.set()
@@ -222,7 +224,10 @@ class RemoteModel:
         while True:
             try:
                 message = self._live.conn.recv()
-            except (EOFError, OSError, ValueError):
+            except Exception:
+                # The pipe is over: the child went away, or the UI closed it while a message
+                # was half read (then even a TypeError: the closed handle is None). How the
+                # process ended is said below; nothing may look like a crash in the log.
                 break
             if isinstance(message, Serving):
                 self._loaded.set()
@@ -240,7 +245,7 @@ class RemoteModel:
                     pending.response = message
                     pending.done.set()
         if self._closed:
-            self._fail("The model process has been closed.")
+            self._fail(self._closed_why)
         else:  # the pipe closes a moment before the process has ended
             self._fail(f"The model process {self._live.exit_status(0.5)}.")
 
@@ -265,7 +270,7 @@ class RemoteModel:
                 (:data:`TIMEOUTS`), is gone (with how it ended), or ``cancel`` was set.
         """
         if self._closed:
-            raise ModelServerError("The model process has been closed.")
+            raise ModelServerError(self._closed_why)
         if not self._loaded.wait(LOAD_TIMEOUT):
             raise ModelServerError(f"The model process did not load the model within {LOAD_TIMEOUT:g} s.")
         pending = _Pending(TIMEOUTS[type(request)], progress)
@@ -361,7 +366,15 @@ class RemoteModel:
         """The first layer's weights."""
         return self._ask(Weights(self._next_id()), cancel=cancel)
 
-    def close(self) -> None:
-        """End the model process; its memory returns to the operating system."""
+    def close(self, reason: str | None = None) -> None:
+        """End the model process; its memory returns to the operating system.
+
+        Args:
+            reason: What every request says from now on (a new run replaced this one,
+                and where the model can be opened again); by default, that it was closed.
+        """
+        if self._closed:
+            return
+        self._closed_why = reason or CLOSED
         self._closed = True
         threading.Thread(target=self._live.end, name="mnist-tui-end-model", daemon=True).start()

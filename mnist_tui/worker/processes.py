@@ -41,11 +41,18 @@ def describe_exit(exitcode: int | None) -> str:
 
 
 def died(exitcode: int | None, what: str = "training process") -> Failed:
-    """The ``Failed`` event for a trainer process that ended without saying why."""
-    hint = "Earlier results stay open (r); t trains again."
+    """The ``Failed`` event for a trainer process that ended without saying why.
+
+    It says only what is known: a SIGKILL comes from outside or from the system's
+    out-of-memory killer, and nothing here tells which. The keys that work next are the
+    screen's to offer (it knows whether there are earlier results to go back to).
+    """
+    message = f"The {what} {describe_exit(exitcode)}."
+    hint = ""
     if exitcode == -signal.SIGKILL:
-        hint = "It was most likely out of memory: try fewer hidden units or a smaller batch size. " + hint
-    return Failed(f"The {what} {describe_exit(exitcode)}.", hint)
+        message = f"The {what} {describe_exit(exitcode)}: from outside, or by the system when memory ran out."
+        hint = "If memory ran out, fewer hidden units or a smaller batch size need less."
+    return Failed(message, hint)
 
 
 @dataclass(eq=False)
@@ -71,14 +78,17 @@ class Live:
         except (OSError, ValueError):
             pass
 
-    def end(self, grace: float = EXIT_GRACE) -> None:
-        """Ask the process to exit, terminate it after ``grace`` seconds, kill it if it still runs."""
+    def end(self, grace: float = EXIT_GRACE, *, terminated: bool = False) -> None:
+        """Ask the process to exit, terminate it after ``grace`` seconds, kill it if it still runs.
+
+        ``terminated``: it was asked and sent SIGTERM already, and had its time: kill it now.
+        """
         with self.lock:
             process = self.process
-            if process.exitcode is None:
+            if process.exitcode is None and not terminated:
                 self.ask_to_exit()
                 process.join(grace)
-            if process.exitcode is None:
+            if process.exitcode is None and not terminated:
                 process.terminate()  # SIGTERM: the child unwinds, removing its temporary files
                 process.join(0.1)
             if process.exitcode is None:
@@ -117,6 +127,8 @@ class Live:
 _live: list[Live] = []
 _start_lock = threading.Lock()
 _live_lock = threading.Lock()
+_closing = False
+"""Set by the last :func:`end_all` of a UI on its way out: no process may start after it."""
 
 
 def _register(live: Live) -> None:
@@ -131,17 +143,27 @@ def live_processes() -> list[Any]:
         return [live.process for live in _live if live.process.exitcode is None]
 
 
-def end_all(deadline: float | None = None) -> None:
+def end_all(deadline: float | None = None, *, last: bool = False) -> None:
     """End every process this UI started, all at once, by ``deadline`` (``time.monotonic()``) if given.
 
     Quitting calls this: every process gets a cancel and a SIGTERM together, and
     SIGKILL if it is still there at the deadline (an import of TensorFlow does not
     stop for a signal handler). A process killed in the middle of a save leaves a
     temporary file, which is removed here: the UI knows what each process was writing.
+
+    Returns only once every process is gone, even when another thread is ending them
+    at the same time: the app starts ending them on ``q`` on a daemon thread, and
+    ``launch.run_app`` calls this again before ``os._exit``, which would otherwise cut
+    that thread off before its kill (a process slow to die, e.g. mid-save, was left behind).
+    ``last``: the UI is exiting; a process that a worker thread would start after this
+    (a recorded run being opened) is refused, not left running without its parent.
     """
+    global _closing
+    if last:
+        with _start_lock:  # a start under way finishes and is registered first
+            _closing = True
     with _live_lock:
-        lives = list(_live)
-        _live.clear()
+        lives = list(_live)  # they stay listed until ended: a concurrent call ends them too
     running = [live for live in lives if live.process.exitcode is None]
     for live in running:
         live.ask_to_exit()
@@ -149,7 +171,9 @@ def end_all(deadline: float | None = None) -> None:
     deadline = time.monotonic() + EXIT_GRACE if deadline is None else deadline
     multiprocessing.connection.wait([live.process.sentinel for live in running], max(deadline - time.monotonic(), 0.0))
     for live in lives:
-        live.end(grace=0.0)
+        live.end(terminated=True)  # under the process's lock: waits for another thread's kill and sweep
+    with _live_lock:
+        _live[:] = [other for other in _live if other not in lives]
 
 
 def run_child(conn: Any, job: Job) -> None:
@@ -163,6 +187,10 @@ def start(job: Job, target: Callable[[Any, Job], None] | None, writing: Iterable
     parent, child = context.Pipe(duplex=True)
     process = context.Process(target=target or run_child, args=(child, job), name=PROCESS_NAME, daemon=True)
     with _start_lock:
+        if _closing:
+            parent.close()
+            child.close()
+            raise RuntimeError("The app is quitting: no new process starts.")
         # multiprocessing hands its helper process sys.stderr's descriptor, and inside
         # Textual sys.stderr is a capture object without one: give it the real stream.
         captured, sys.stderr = sys.stderr, sys.__stderr__
@@ -170,9 +198,9 @@ def start(job: Job, target: Callable[[Any, Job], None] | None, writing: Iterable
             process.start()
         finally:
             sys.stderr = captured
+        live = Live(process, parent, set(writing))
+        _register(live)  # under the start lock: the last end_all sees every process started before it
     child.close()
-    live = Live(process, parent, set(writing))
-    _register(live)
     return live
 
 

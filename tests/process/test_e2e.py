@@ -123,6 +123,12 @@ def gone(pids: list[int], timeout: float = 2.0) -> bool:
     return False
 
 
+def assert_no_crash_in(log) -> None:
+    """Quitting is normal: nothing in the log may look like a crash (the trainer's pipe reader once printed one)."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    assert "Traceback" not in text and "Exception in thread" not in text, text[-3000:]
+
+
 # q exits within this (0.5 s) plus the test's own polling and a loaded CI machine's slack
 QUIT_SECONDS = 0.75
 
@@ -177,6 +183,29 @@ def test_interrupt_exits_at_once(real_mnist, tmp_path, moment, wait_for, key):
     assert leftovers == []
     if model.exists():
         assert zipfile.is_zipfile(model)
+    assert_no_crash_in(session.log)
+
+
+def test_quit_while_the_trained_model_is_saved_leaves_no_process_and_no_partial_file(real_mnist, tmp_path):
+    # The child's save may be slow to unwind on SIGTERM: the kill at the quit's deadline must
+    # still come before the UI's os._exit (it once came from a thread that os._exit cut off).
+    model = tmp_path / "model.keras"
+    args = ["--data", str(real_mnist), "--epochs", "1", "--train-limit", "3000", "--save", str(model)]
+    session = Session(args, tmp_path)
+    try:
+        session.wait_for("Saving", timeout=120)
+        children = session.children()
+        elapsed = session.press(b"q")
+    finally:
+        session.close()
+    assert session.proc.returncode == 0
+    assert elapsed < QUIT_SECONDS, f"took {elapsed:.2f} s to exit after q while saving"
+    assert gone(children, timeout=0.5), "a process of the app outlived it"
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".") or p.suffix == ".tmp")
+    assert leftovers == [], "a partial file was left"
+    if model.exists():
+        assert zipfile.is_zipfile(model)
+    assert_no_crash_in(session.log)
 
 
 def test_quit_during_download_leaves_no_partial_file(tmp_path, server):

@@ -35,4 +35,5 @@ def test_a_real_run_through_the_trainer_process_keeps_tensorflow_out_of_the_ui(t
     assert report["saved"] and out.stat().st_size > 1000
     assert report["second_pid"] != report["first_pid"]
     assert report["first_ended"], "the replaced run's model process is still running"
+    assert report["first_ended_as_the_second_started"], "two model processes at once during the new run"
     assert report["processes_left"] == 0

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import os
 import signal
+import struct
 import threading
 import time
 
 import numpy as np
 import pytest
 
+from mnist_tui.config import TrainConfig
 from mnist_tui.events import (
     BatchEnd,
     EpochEnd,
@@ -25,7 +28,7 @@ from mnist_tui.events import (
     Stopped,
 )
 from mnist_tui.files import temporary_path
-from mnist_tui.worker import client
+from mnist_tui.worker import client, processes
 from mnist_tui.worker.protocol import Save
 from tests.support import fakes, worker_fakes
 
@@ -37,15 +40,15 @@ def drawn(digit: int) -> np.ndarray:
     return mnist_style(fakes.digit_image(digit))
 
 
-def trainer(script: str) -> client.ProcessTrainer:
-    return client.ProcessTrainer(worker_fakes.ScriptJob(fakes.CONFIG, script=script), target=worker_fakes.main)
+def trainer(script: str, config: TrainConfig = fakes.CONFIG) -> client.ProcessTrainer:
+    return client.ProcessTrainer(worker_fakes.ScriptJob(config, script=script), target=worker_fakes.main)
 
 
 class Run:
     """A scripted run on a thread of its own, its events collected."""
 
-    def __init__(self, script: str) -> None:
-        self.trainer = trainer(script)
+    def __init__(self, script: str, config: TrainConfig = fakes.CONFIG) -> None:
+        self.trainer = trainer(script, config)
         self.control = RunControl()
         self.events: list = []
         self.thread = threading.Thread(target=self.trainer.run, args=(self.events.append, self.control))
@@ -133,8 +136,10 @@ def test_a_child_killed_mid_run_is_reported_with_its_signal():
     os.kill(run.trainer.process.pid, signal.SIGKILL)
     events = run.join()
     assert isinstance(events[-1], Failed)
-    assert events[-1].message == "The training process was killed by SIGKILL."
-    assert "out of memory" in events[-1].hint
+    assert events[-1].message == (
+        "The training process was killed by SIGKILL: from outside, or by the system when memory ran out."
+    )
+    assert "If memory ran out" in events[-1].hint
 
 
 def test_requests_to_a_dead_model_server_fail_clearly():
@@ -275,3 +280,189 @@ def test_a_killed_save_is_swept_by_the_ui(tmp_path, how, ended):
     assert isinstance(outcome[0], ModelServerError) and f"The model process {ended}." == str(outcome[0])
     client.end_all()
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- a parent that goes away is normal
+
+
+class ClosedPipe:
+    """A pipe whose every use fails the way a closed or broken one does."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def recv(self):
+        raise self.error
+
+    def send(self, message) -> None:
+        # a send never races a close (the child closes under its writers' lock): no TypeError there
+        raise BrokenPipeError(32, "Broken pipe") if isinstance(self.error, TypeError) else self.error
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        EOFError(),
+        BrokenPipeError(32, "Broken pipe"),
+        OSError(9, "Bad file descriptor"),
+        ValueError("I/O operation on closed file"),
+        # recv racing this process's own close: the closed handle is None when the body is read
+        TypeError("'NoneType' object cannot be interpreted as an integer"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_the_child_takes_a_broken_pipe_as_the_end_silently(error):
+    from mnist_tui.worker.child import Child
+
+    child = Child(ClosedPipe(error))
+    child.read()  # returns: no exception escapes the reader thread
+    assert child.control.cancel.is_set()
+    assert child.quick.get_nowait() is None and child.long.get_nowait() is None
+    child.send(Stopped(1, 2))  # a send into the broken pipe ends the run, quietly
+    child.close()
+    child.send(Stopped(1, 3))  # and after close, a send is a no-op
+
+
+def start_logged(script: str, log) -> processes.Live:
+    """Start a scripted child whose descriptor 2 (its log file, as in the app) is ``log``."""
+    saved = os.dup(2)
+    os.dup2(log.fileno(), 2)
+    try:
+        return processes.start(worker_fakes.ScriptJob(fakes.CONFIG, script=script), worker_fakes.main, ())
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@pytest.mark.parametrize("how", ["close", "half-message", "terminate"])
+def test_a_parent_that_goes_away_mid_stream_leaves_no_traceback_in_the_log(tmp_path, how):
+    for round in range(6):
+        log_path = tmp_path / f"log-{round}.txt"
+        with open(log_path, "w") as log:
+            live = start_logged("hold", log)
+        assert live.conn.poll(20)
+        live.conn.recv()  # the child is streaming its batches
+        flooding = threading.Event()
+
+        def flood() -> None:
+            # the child's reader is busy with messages when the parent goes: a read is cut mid-message
+            blob = b"x" * (1000 if round % 2 else 200_000)
+            flooding.set()
+            while True:
+                try:
+                    live.send(blob)
+                except (OSError, ValueError, TypeError):
+                    return
+
+        flooder = threading.Thread(target=flood)
+        flooder.start()
+        flooding.wait(5)
+        time.sleep(0.02 * round)
+        if how == "terminate":
+            live.process.terminate()  # what quitting does, with a cancel on its way
+        elif how == "half-message":
+            with live.send_lock:
+                os.write(live.conn.fileno(), struct.pack("!i", 1 << 20) + b"half")
+                live.conn.close()
+        else:
+            live.conn.close()
+        live.process.join(10)
+        try:
+            live.conn.close()
+        except OSError:
+            pass
+        flooder.join(10)
+        live.end()
+        text = log_path.read_text()
+        assert "Traceback" not in text and "Exception in thread" not in text, text
+        assert live.process.exitcode is not None
+
+
+# ---------------------------------------------------------------- quitting while a model is being saved
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has ended: only its status is left)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("deaf", [False, True], ids=["unwinds", "deaf-to-sigterm"])
+def test_quitting_mid_save_leaves_no_process_and_no_partial_file(tmp_path, monkeypatch, deaf):
+    from mnist_tui.app import QUIT_GRACE
+
+    if deaf:  # a save that SIGTERM does not end in time: only the kill at the deadline does
+        monkeypatch.setenv("MNIST_TUI_TEST_SAVE_DEAF", "1")
+    target = tmp_path / "m.keras"
+    run = Run("save-at-end", dataclasses.replace(fakes.CONFIG, save=target))
+    run.wait_for(Stage)
+    pid = run.trainer.process.pid
+    deadline = time.monotonic() + 10
+    while not temporary_path(target, pid).exists():
+        assert time.monotonic() < deadline, "the save never started"
+        time.sleep(0.01)
+    # What q does: the app cancels the run and ends every process on a daemon thread while
+    # Textual winds down; launch.run_app then ends whatever is left, and os._exit follows,
+    # cutting that daemon thread off wherever it is.
+    run.control.cancel.set()
+    threading.Thread(target=client.end_all, args=(time.monotonic() + QUIT_GRACE,), daemon=True).start()
+    time.sleep(0.02)
+    start = time.monotonic()
+    client.end_all(deadline=time.monotonic() + QUIT_GRACE)
+    assert time.monotonic() - start < 2
+    assert not running(pid), "the trainer process outlived the quit"
+    assert list(tmp_path.iterdir()) == [], "a partial file was left"
+    run.join(5)
+
+
+def test_a_closed_model_says_why_when_asked(tmp_path):
+    model = Run("finish").join()[-1].model
+    reason = "The model was closed when a new run started."
+    model.close(reason)
+    model.close()  # a second close changes nothing, the reason included
+    assert not model.alive
+    with pytest.raises(ModelServerError, match=f"^{reason}$"):
+        model.predict(drawn(1)[None])
+    with pytest.raises(ModelServerError, match=f"^{reason}$"):
+        model.save(tmp_path / "m.keras")
+    assert list(tmp_path.iterdir()) == []
+
+
+class EndedProcess:
+    """A process that has ended (killed), as ``Live`` sees one."""
+
+    pid = 0
+    exitcode = -signal.SIGKILL
+
+    def __init__(self) -> None:
+        self.sentinel, write = os.pipe()
+        os.close(write)  # the sentinel is readable: the process is gone
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+
+def test_the_ui_side_takes_a_pipe_closed_under_a_read_as_the_end_silently(monkeypatch):
+    escaped: list = []
+    monkeypatch.setattr(threading, "excepthook", escaped.append)
+    process = EndedProcess()
+    closed_mid_read = ClosedPipe(TypeError("'NoneType' object cannot be interpreted as an integer"))
+    model = client.RemoteModel(processes.Live(process, closed_mid_read), "m")
+    with pytest.raises(ModelServerError, match="^The model process was killed by SIGKILL.$"):
+        model.predict(drawn(1)[None])
+    os.close(process.sentinel)
+    assert escaped == []
+
+
+def test_no_process_starts_after_the_last_end_all(monkeypatch):
+    monkeypatch.setattr(processes, "_closing", False)  # restored afterwards: later tests start processes
+    processes.end_all(last=True)
+    with pytest.raises(RuntimeError, match="quitting"):
+        processes.start(worker_fakes.ScriptJob(fakes.CONFIG), worker_fakes.main, ())
+    assert client.live_processes() == []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +28,16 @@ class ScriptJob(TrainJob):
 
 
 class SlowSavingModel(fakes.TemplateModel):
-    """Writes its temporary file, then takes its time before renaming it into place."""
+    """Writes its temporary file, then takes its time before renaming it into place.
+
+    ``MNIST_TUI_TEST_SAVE_SECONDS`` (default 30) is how long; with
+    ``MNIST_TUI_TEST_SAVE_DEAF`` set, SIGTERM is ignored meanwhile (a save deep in C code,
+    or slow to unwind, that only a kill ends).
+    """
 
     def save(self, path) -> None:
+        if os.environ.get("MNIST_TUI_TEST_SAVE_DEAF") and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         with atomic_path(Path(path)) as tmp:
             tmp.write_bytes(b"half a model")
             time.sleep(float(os.environ.get("MNIST_TUI_TEST_SAVE_SECONDS", "30")))
@@ -45,6 +54,9 @@ class Script:
         if script == "crash":
             sys.stderr.flush()
             os._exit(3)
+        if script == "save-at-end":  # as --save does: the trained model is written before Finished
+            sink(Stage("Saving", str(self.job.config.save)))
+            SlowSavingModel().save(self.job.config.save)
         if script == "fail":
             sink(Failed("The data is bad.", "Fix it."))
             return

@@ -14,10 +14,12 @@ from mnist_tui.predictions import ViewFilter
 from mnist_tui.screens.confusion import ConfusionScreen
 from mnist_tui.screens.dialogs import GotoDialog, HelpScreen
 from mnist_tui.screens.results import ResultsScreen
+from mnist_tui.screens.runs import RunsScreen
 from mnist_tui.screens.training import TrainingScreen
 from mnist_tui.widgets.digit import DigitView
 from mnist_tui.widgets.image_list import ImageList
 from tests.support import fakes
+from tests.support.pilot import wait_until
 
 
 def results_app() -> MnistApp:
@@ -320,12 +322,12 @@ async def test_too_small_terminal_shows_notice_and_recovers():
         assert too_small_shown(app)
         assert not screen.query_one(DigitView).region.area  # the browser is hidden, not gone
         assert "40x12" in str(screen.query_one("#too-small").render())
-        await pilot.press("right", "right")  # keys still work behind the notice
+        await pilot.press("right", "right")  # keys do not act on the screen the notice hides
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert not too_small_shown(app)
         assert screen.query_one(DigitView).region.area > 0
-        assert screen.current == 2
+        assert screen.current == 0
 
 
 async def test_too_small_notice_follows_the_size_while_training():
@@ -350,12 +352,15 @@ async def test_too_small_covers_dialogs_and_the_screen_below_recovers():
         await pilot.resize_terminal(50, 15)
         await pilot.pause()
         assert too_small_shown(app)
-        await pilot.press("escape")  # closes the help; the browser below is still too small
+        await pilot.press("escape")  # swallowed: the help it would close is hidden
         await pilot.pause()
-        assert isinstance(app.screen, ResultsScreen) and too_small_shown(app)
+        assert isinstance(app.screen, HelpScreen) and too_small_shown(app)
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert not too_small_shown(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultsScreen) and not too_small_shown(app)
 
 
 class CrashingTrainer:
@@ -508,3 +513,109 @@ async def test_the_confusion_matrix_has_a_row_and_a_column_per_class():
         table.cursor_coordinate = Coordinate(7, confusion.RECALL)
         await pilot.pause()
         assert f"{MNIST.noun(7, 2)} recognised" in str(app.screen.query_one("#cell-info").render())
+
+
+# ------------------------------------------------------------------ a new run ends the last run's model process
+
+
+class ClosableModel(fakes.FakeModelServer):
+    """A served model whose ``close`` is recorded; closed, it answers every request with the reason, as RemoteModel does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed: list[str | None] = []
+
+    def close(self, reason: str | None = None) -> None:
+        from mnist_tui.worker.protocol import Predict, Save, Why
+
+        self.closed.append(reason)
+        self.errors = dict.fromkeys((Predict, Save, Why), reason or "The model process has been closed.")
+
+
+def two_runs(first_trainer) -> tuple[MnistApp, list]:
+    """An app whose first run is ``first_trainer`` and whose second fails (``r`` then reopens the first's results)."""
+    trainers = [first_trainer, fakes.ScriptedTrainer(fakes.FAILED)]
+    made: list = []
+
+    def factory(config):
+        made.append(trainers[len(made)])
+        return made[-1]
+
+    return MnistApp(fakes.CONFIG, trainer_factory=factory, threaded=False), made
+
+
+async def test_a_new_run_ends_the_last_runs_model_and_its_results_stay_browsable():
+    from mnist_tui.widgets.why import WhyPanel
+
+    model = ClosableModel()
+    app, made = two_runs(fakes.ScriptedTrainer(fakes.finished(model=model)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ResultsScreen) and model.closed == []
+        app.start_training(fakes.CONFIG)
+        # ended as the new run starts, not when it finishes: two TensorFlow processes never share the cores
+        assert model.closed == ["The model was closed when a new run started."]
+        await pilot.pause()
+        await pilot.pause()
+        assert len(made) == 2 and isinstance(app.screen, TrainingScreen) and app.screen.failure is not None
+        await pilot.press("r")  # the last results are still there to browse
+        assert isinstance(app.screen, ResultsScreen) and app.screen.model is model
+        await pilot.press("w")  # and asking the model says what became of it
+        for _ in range(100):
+            await pilot.pause()
+            if app.screen.query_one(WhyPanel).status:
+                break
+        assert app.screen.query_one(WhyPanel).status == "The model was closed when a new run started."
+    assert model.closed[0] is not None
+
+
+async def test_a_recorded_runs_model_is_closed_with_where_to_open_it_again(tmp_path, monkeypatch):
+    from mnist_tui.recorded import RecordingTrainer
+
+    monkeypatch.setenv("MNIST_TUI_HOME", str(tmp_path))
+    model = ClosableModel()
+    app, made = two_runs(RecordingTrainer(fakes.ScriptedTrainer(fakes.finished(model=model)), fakes.CONFIG))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ResultsScreen)
+        run_id = app.session.last_results.run_id
+        assert run_id is not None
+        app.start_training(fakes.CONFIG)
+        await pilot.pause()
+    assert model.closed[0] == (
+        f"The model was closed when a new run started. Open run {run_id} from the runs screen (R) to use it again."
+    )
+
+
+class GatedTrainer:
+    """A run that reaches its last epoch, then finishes only when ``gate`` is set."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+
+    def run(self, sink, control) -> None:
+        events = fakes.finished()
+        for event in events[:-1]:
+            sink(event)
+        self.gate.wait(10)
+        sink(events[-1])
+
+
+async def test_a_run_finishing_under_the_runs_screen_announces_itself_and_stays_put():
+    trainer = GatedTrainer()
+    app = MnistApp(trainer_factory=lambda c: trainer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen))
+        trainer.gate.set()
+        await wait_until(pilot, lambda: app.session.last_results is not None)
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, RunsScreen)  # not moved to the results
+        assert any(
+            "Run finished" in (n.title or "") and "r on the training screen" in n.message for n in app._notifications
+        )
+        await pilot.press("escape")
+        assert isinstance(app.screen, TrainingScreen)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ResultsScreen))
