@@ -316,6 +316,7 @@ OPTIONS: tuple[Option, ...] = (
         parse=whole_number,
         check=_at_least("seed", 0),
         metavar="N",
+        label="Seed",
         column="seed",
     ),
     Option(
@@ -325,6 +326,7 @@ OPTIONS: tuple[Option, ...] = (
         check=_at_least("train limit", 1),
         metavar="N",
         group="data",
+        label="Training limit",
         column="limit",
     ),
     Option(

@@ -226,10 +226,29 @@ class EpochEnd:
 
 @dataclass(frozen=True)
 class Stopped:
-    """The person asked to stop; training ends after the current batch and the model is kept."""
+    """The person asked to stop; training ends after the current batch and the model is kept.
 
-    epoch: int
-    step: int
+    It carries the batches reported since the last :class:`BatchEnd` (``losses``,
+    ``accuracies``, the last of them ``loss`` and ``accuracy``), so the screen and the
+    record show the run up to the batch it stopped at, not up to the last throttled event.
+    Keras then ends the epoch early: the :class:`EpochEnd` that follows, for ``epoch``,
+    covers ``step`` of its ``steps`` batches.
+    """
+
+    epoch: int  # 1-based
+    step: int  # 1-based, batches done in this epoch
+    steps: int = 0
+    """Batches in a whole epoch (0 from trainers that do not say)."""
+    loss: float = float("nan")
+    accuracy: float = float("nan")
+    elapsed: float = 0.0
+    losses: tuple[float, ...] = ()
+    accuracies: tuple[float, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        """Whether the stop cut its epoch short."""
+        return 0 < self.step < self.steps
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -31,6 +32,7 @@ from .events import (
     Stopped,
     TrainerEvent,
 )
+from .runs.format import duration
 from .terminal import stderr_to_log
 from .training import KerasTrainer, SavedModelScorer
 
@@ -92,7 +94,7 @@ class HeadlessReporter:
                 val = f"  val_loss {event.val_loss:.4f}  val_accuracy {event.val_accuracy:.4f}"
             self.console.print(
                 f"Epoch {event.epoch}/{event.epochs}  loss {event.loss:.4f}  accuracy {event.accuracy:.4f}{val}  "
-                f"({event.seconds:.1f} s)"
+                f"({duration(event.seconds)})"
             )
             if self._epoch_task is not None:
                 self.progress.reset(self._epoch_task)
@@ -121,6 +123,15 @@ class HeadlessReporter:
                 bars.stop()
 
 
+def line_console(file: TextIO | None = None) -> Console:
+    """A Console for ``file`` (stdout by default): wrapped to the terminal's width on a terminal,
+    never wrapped into a file or a pipe, where a line must stay one line for ``grep``."""
+    console = Console(file=file, highlight=False)
+    if not console.is_terminal:
+        console.soft_wrap = True  # Rich would otherwise wrap at 80 columns, its width for a non-terminal
+    return console
+
+
 def plural(n: int, word: str) -> str:
     """``1 epoch``, ``3 epochs``."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
@@ -138,7 +149,7 @@ def run_headless(
     trainer = SavedModelScorer(model_path, config) if model_path else KerasTrainer(config)
     control = RunControl()
     with stderr_to_log(log_file) as (terminal, _log):
-        reporter = HeadlessReporter(Console(highlight=False), Console(file=terminal, highlight=False))
+        reporter = HeadlessReporter(line_console(), line_console(terminal))
         recorder = None
         sink: Sink = reporter
         if record and model_path is None:

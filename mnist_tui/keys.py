@@ -24,7 +24,10 @@ class Key:
     action: str = ""
     """The action the keys run (``"move(1)"``, ``"app.quit"``); empty for the mouse or a widget's own keys."""
     label: str = ""
-    """The footer's and the command palette's short name."""
+    """The footer's short name (and the command palette's, without ``command``)."""
+    command: str = ""
+    """The command palette's name when the footer's is too short to be found by (``"Confusion matrix"``):
+    the palette matches what is typed against this name only."""
     help: str = ""
     """The help's line for it; empty: not a line of its own (see ``joins``)."""
     group: str = ""
@@ -85,8 +88,10 @@ def group(name: str, *keys: Key) -> tuple[Key, ...]:
 
 # Keys several screens share, so that each is written once.
 QUIT = Key("q", "app.quit", "Quit", help="quit")
-HELP = Key("question_mark", "help", "Help", help="this help", display="?")
-RUNS = Key("R", "app.runs", "Runs", help="recorded runs: open, compare, rename, delete", show=False)
+HELP = Key("question_mark", "help", "Help", help="this help", display="?", command="Help: keys of this screen")
+RUNS = Key(
+    "R", "app.runs", "Runs", help="recorded runs: open, compare, rename, delete", show=False, command="Recorded runs"
+)
 PALETTE = Key("ctrl+p", "app.command_palette", help="command palette: every action by name", bound=False)
 """Textual binds it on the app; listed so that the helps and the README say it."""
 
@@ -123,11 +128,37 @@ SCREENS: dict[str, ScreenKeys] = {
             "while training",
             group(
                 "Training",
-                Key("s", "stop", "Stop early", help="stop early: the model trained so far is kept, scored and browsed"),
-                Key("r", "results", "Results", help="the results once the run ends (after a failure: the last ones)"),
-                Key("t", "train_again", "Train", help="train again with other options, after a failure"),
-                Key("y", "log_scale", "Log y", help="log scale on the loss charts (again: linear)", show=False),
+                Key(
+                    "s",
+                    "stop",
+                    "Stop early",
+                    help="stop early: the model trained so far is kept, scored and browsed",
+                    command="Stop training early",
+                ),
+                Key(
+                    "r",
+                    "results",
+                    "Results",
+                    help="the results once the run ends (after a failure: the last ones)",
+                    command="Results: browse the test images",
+                ),
+                Key(
+                    "t",
+                    "train_again",
+                    "Train",
+                    help="train again with other options, once the run has ended",
+                    command="Train again",
+                ),
+                Key(
+                    "y",
+                    "log_scale",
+                    "Log y",
+                    help="log scale on the loss charts (again: linear)",
+                    show=False,
+                    command="Log scale on the loss charts",
+                ),
                 replace(RUNS, show=True),
+                HELP,
                 QUIT,
             ),
         ),
@@ -147,23 +178,71 @@ SCREENS: dict[str, ScreenKeys] = {
             )
             + group(
                 "Filter and order",
-                Key("e", "toggle_mistakes", "Mistakes", help="mistakes only (toggle)"),
+                Key("e", "toggle_mistakes", "Mistakes", help="mistakes only (toggle)", command="Mistakes only"),
                 *CLASS_KEYS,
-                Key("a", "show_all", "All", help="all images again", show=False),
-                Key("o", "toggle_order", "Order", help="order: index / least confident / suspicious", show=False),
-                Key("g", "goto", "Go to", help="go to an index", show=False),
+                Key("a", "show_all", "All", help="all images again", show=False, command="All images"),
+                Key(
+                    "o",
+                    "toggle_order",
+                    "Order",
+                    help="order: index / least confident / suspicious",
+                    show=False,
+                    command="Order: index, least confident, suspicious labels",
+                ),
+                Key("g", "goto", "Go to", help="go to an index", show=False, command="Go to an image"),
             )
             + group(
                 "Views",
-                Key("w", "toggle_panel('why')", "Why", help="why: which pixels pushed toward / against", show=False),
-                Key("n", "toggle_panel('neighbours')", "Nearest", help="nearest training images", show=False),
-                Key("m", "toggle_mode", "Mode", help="ASCII art / half-block rendering", show=False),
-                Key("c", "confusion", "Matrix", help="confusion matrix (enter drills into a cell)"),
-                Key("p", "map", "Map", help="map of all test images (enter opens the selected ones)", show=False),
-                Key("L", "learned", "Learned", help="what the first layer learned", show=False),
-                Key("d", "draw", "Draw", help="draw a digit for the model to read"),
-                Key("t", "train_again", "Train", help="train again with other options"),
-                Key("s", "save", "Save", help="save the model to a file"),
+                Key(
+                    "w",
+                    "toggle_panel('why')",
+                    "Why",
+                    help="why: which pixels pushed toward / against",
+                    show=False,
+                    command="Why: the pixels behind the prediction",
+                ),
+                Key(
+                    "n",
+                    "toggle_panel('neighbours')",
+                    "Nearest",
+                    help="nearest training images",
+                    show=False,
+                    command="Nearest training images",
+                ),
+                Key(
+                    "m",
+                    "toggle_mode",
+                    "Mode",
+                    help="ASCII art / half-block rendering",
+                    show=False,
+                    command="Rendering: ASCII art / half blocks",
+                ),
+                Key(
+                    "c",
+                    "confusion",
+                    "Matrix",
+                    help="confusion matrix (enter drills into a cell)",
+                    command="Confusion matrix",
+                ),
+                Key(
+                    "p",
+                    "map",
+                    "Map",
+                    help="map of all test images (enter opens the selected ones)",
+                    show=False,
+                    command="Map of all test images",
+                ),
+                Key(
+                    "L",
+                    "learned",
+                    "Learned",
+                    help="what the first layer learned",
+                    show=False,
+                    command="Learned weights of the first layer",
+                ),
+                Key("d", "draw", "Draw", help="draw a digit for the model to read", command="Draw a digit"),
+                Key("t", "train_again", "Train", help="train again with other options", command="Train again"),
+                Key("s", "save", "Save", help="save the model to a file", command="Save the model"),
                 replace(RUNS, bound=False),
                 PALETTE,
                 HELP,
@@ -305,6 +384,15 @@ SCREENS: dict[str, ScreenKeys] = {
     )
 }
 """Every screen's keys, by the name the screen gives (its ``KEYS``)."""
+
+
+def command(name: str, action: str) -> tuple[str, str] | None:
+    """The command palette's name and help for screen ``name``'s ``action``, or ``None`` if it has no such key."""
+    screen = SCREENS.get(name)
+    for key in screen.keys if screen is not None else ():
+        if key.action == action and key.label:
+            return key.command or key.label, key.help or key.label
+    return None
 
 
 def declared(key: Key) -> Sequence[str]:

@@ -178,16 +178,6 @@ def probability_bars(
     return text
 
 
-def format_duration(seconds: float | None) -> str:
-    """``75`` -> ``1:15``; ``3725`` -> ``1:02:05``; ``None`` -> ``--:--``."""
-    if seconds is None or not np.isfinite(seconds) or seconds < 0:
-        return "--:--"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 # ---------------------------------------------------------------------- signed maps (why-maps)
 
 WARM = ((150, 40, 20), (255, 220, 90))

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import footprint
 from .backend import BackendError
 from .config import TrainConfig
 from .data import DataError, DownloadCancelled, MnistData, load_mnist
@@ -51,6 +52,10 @@ VALIDATION_BATCH = 1000
 
 class Cancelled(Exception):
     """The run was abandoned because the app is quitting."""
+
+
+class ModelTooLarge(Exception):
+    """The model's estimated needs exceed the memory available; the message says both (``footprint.too_large``)."""
 
 
 class TrainingDiverged(Exception):
@@ -118,7 +123,19 @@ def make_metrics_callback(
                     self.trained.stop_training = True
                     if self.stopped_at is None and not control.cancel.is_set():
                         self.stopped_at = (self._epoch + 1, step)
-                        sink(Stopped(self._epoch + 1, step))
+                        losses, accuracies = tuple(self._losses), tuple(self._accuracies)
+                        self._losses, self._accuracies = [], []
+                        stopped = Stopped(
+                            self._epoch + 1,
+                            min(step, steps_per_epoch),
+                            steps=steps_per_epoch,
+                            loss=loss,
+                            accuracy=accuracy,
+                            elapsed=clock() - self._fit_start,
+                            losses=losses,
+                            accuracies=accuracies,
+                        )
+                        sink(stopped)
                     return
                 now = clock()
                 if now - self._last_emit < interval and step < steps_per_epoch:
@@ -201,6 +218,8 @@ class KerasTrainer:
             sink(Failed(str(exc), "Check the data path, or pass --data DIR with the four MNIST files."))
         except TrainingDiverged as exc:
             sink(Failed(str(exc), f"Try a smaller learning rate (it was {self.config.learning_rate:g})."))
+        except ModelTooLarge as exc:
+            sink(Failed(f"Out of memory while building the model ({exc}).", memory_hint(self.config)))
         except BackendError as exc:
             sink(Failed(str(exc), "Choose another --backend, or unset KERAS_BACKEND."))
         except Exception as exc:  # the UI must show any failure, never lose it
@@ -217,6 +236,10 @@ class KerasTrainer:
             if control.cancel.is_set():
                 raise Cancelled
 
+        # A model that cannot fit is refused before anything loads: growing into the kernel's
+        # out-of-memory killer would take the machine (and everything else on it) down with it.
+        if (too_large := footprint.too_large(config, VALIDATION_BATCH)) is not None:
+            raise ModelTooLarge(too_large)
         # The data first: finding it needs no TensorFlow, and a missing file is said at once.
         data = self.data or load_reporting(config, sink, control)
         checkpoint()
@@ -343,11 +366,17 @@ def out_of_memory(exc: BaseException, phase: str, config: TrainConfig) -> Failed
         )
     doing = phase if phase in ("building", "training", "evaluating") else "loading"
     what = "the data" if doing == "loading" else "the model"
-    hint = (
+    return Failed(
+        f"Out of memory while {doing} {what}{needed}.", memory_hint(config), "".join(traceback.format_exception(exc))
+    )
+
+
+def memory_hint(config: TrainConfig) -> str:
+    """What to change when a run does not fit in memory."""
+    return (
         f"Try fewer hidden units (it was {config.hidden_units:,}), a smaller batch size "
         f"(it was {config.batch_size:,}) or --train-limit."
     )
-    return Failed(f"Out of memory while {doing} {what}{needed}.", hint, "".join(traceback.format_exception(exc)))
 
 
 def load_reporting(config: TrainConfig, sink: Sink, control: RunControl) -> MnistData:

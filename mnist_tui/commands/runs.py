@@ -15,6 +15,11 @@ def build_runs_parser() -> Parser:
         "--csv", action="store_true", help="every run as a CSV row: configuration, final and best metrics"
     )
     output.add_argument("--json", action="store_true", help="every run as a JSON object, in one JSON array")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="the table lists runs that never trained too (ended before their first epoch); --csv and --json always do",
+    )
     commands = parser.add_subparsers(dest="command", metavar="{show,rm}")
     show = commands.add_parser("show", help="one run with its epoch table")
     show.add_argument("id", type=at_least("run id", 1))
@@ -55,7 +60,12 @@ def runs_main(argv: Sequence[str]) -> int:
         if args.csv or args.json:
             write_records([run.to_record() for run in runs], as_json=args.json)
         else:
-            print_runs_table(runs)
+            shown = runs if args.all else [run for run in runs if not run.never_trained]
+            if shown or not runs:
+                print_runs_table(shown)
+            if hidden := len(runs) - len(shown):
+                noun = "run that never trained is" if hidden == 1 else "runs that never trained are"
+                print(f"({hidden} {noun} not listed: mnist-tui runs --all lists them)")
         return 0
     except StoreError as exc:
         return fail(str(exc))

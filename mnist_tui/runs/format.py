@@ -31,15 +31,22 @@ def stamp(timestamp: float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """``42.0s``, ``3m05s``, ``1h02m``."""
-    if seconds is None or not math.isfinite(seconds):
+    """A time span, the one way the app writes one: ``5.2 s``, ``18 s``, ``1 min 05 s``, ``1 h 02 min``.
+
+    Every screen (training, the runs table, the comparison) and ``--headless`` write
+    durations with this; ``–`` when there is none (or it is negative or not finite).
+    """
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
         return DASH
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    if seconds < 9.95:
+        return f"{seconds:.1f} s"
+    total = int(round(seconds))
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
     if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    return f"{minutes // 60}h{minutes % 60:02d}m"
+        return f"{minutes} min {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def size(n: int) -> str:
@@ -83,10 +90,25 @@ def best(run: Run) -> str:
     return DASH if epoch is None else f"{percent(epoch.val_accuracy)} @{epoch.epoch}"
 
 
-def epochs(run: Run) -> str:
-    """Epochs done of those planned: ``3/10``."""
+def epochs(run: Run, width: int | None = None) -> str:
+    """Epochs done of those planned: ``3/10``.
+
+    A last epoch cut short by a stop counts in tenths, rounded down (``0.1/1``: stopped at
+    batch 100 of 938); where that is wider than ``width``, the whole epochs and a ``+``
+    (``2+/10``).
+    """
     planned = run.epochs_planned
-    return f"{run.epochs_done}/{planned}" if planned else str(run.epochs_done)
+    last = run.last
+
+    def text(done: str) -> str:
+        return f"{done}/{planned}" if planned else done
+
+    if last is None or not last.partial:
+        return text(str(run.epochs_done))
+    tenths = text(f"{math.floor(run.epochs_trained * 10) / 10:.1f}")
+    if width is None or len(tenths) <= width:
+        return tenths
+    return text(f"{run.epochs_done - 1}+")
 
 
 def status(run: Run) -> str:

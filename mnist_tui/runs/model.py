@@ -37,6 +37,12 @@ class Epoch:
     val_accuracy: float | None
     seconds: float | None
     elapsed: float | None
+    steps: int | None = None
+    """Batches trained when a stop cut this epoch short; ``None`` for a whole epoch."""
+
+    @property
+    def partial(self) -> bool:
+        return self.steps is not None
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,25 @@ class Run:
     batch_losses: np.ndarray | None = None  # only from RunStore.get_run
 
     @property
+    def never_trained(self) -> bool:
+        """Ended before its first epoch (a failed download, a quit while TensorFlow loaded).
+
+        Such runs stay in the store but out of the default lists: a filter shows them.
+        """
+        return self.status in (FAILED, INTERRUPTED) and not self.epochs and not self.has_predictions
+
+    @property
     def epochs_done(self) -> int:
+        """Epochs trained, a last one cut short by a stop included (see :attr:`epochs_trained`)."""
         return len(self.epochs)
+
+    @property
+    def epochs_trained(self) -> float:
+        """Epochs trained as a number: ``0.1`` for a run stopped at batch 100 of its first epoch's 938."""
+        last = self.last
+        if last is None or last.steps is None or not self.steps_per_epoch:
+            return float(self.epochs_done)
+        return self.epochs_done - 1 + last.steps / self.steps_per_epoch
 
     @property
     def best(self) -> Epoch | None:

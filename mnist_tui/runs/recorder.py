@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import TrainConfig
-from ..events import BatchEnd, EpochEnd, Failed, Finished, Notice, Sink, Started, TrainerEvent
+from ..events import BatchEnd, EpochEnd, Failed, Finished, Notice, Sink, Started, Stopped, TrainerEvent
 from .model import FAILED, FINISHED, INTERRUPTED, STOPPED, Epoch
 from .store import RunStore, StoreError, library_versions, open_store, reason
 
@@ -90,6 +90,8 @@ class Recorder:
         self.config = config
         self.run_id: int | None = None
         self.losses = Downsampler()
+        self.stopped: Stopped | None = None
+        """Where the person stopped the run: the epoch that ends next may be cut short."""
         self._lock = threading.Lock()
         self._ended = False
         self._notices: list[str] = list(store.notices) if store is not None else []
@@ -174,7 +176,13 @@ class Recorder:
         elif isinstance(event, BatchEnd):
             for loss in event.losses or (event.loss,):
                 self.losses.add(float(loss))
+        elif isinstance(event, Stopped):
+            self.stopped = event
+            for loss in event.losses:  # the batches since the last batch event
+                self.losses.add(float(loss))
         elif isinstance(event, EpochEnd):
+            stopped = self.stopped
+            partial = stopped is not None and stopped.epoch == event.epoch and stopped.partial
             epoch = Epoch(
                 event.epoch,
                 event.loss,
@@ -183,6 +191,7 @@ class Recorder:
                 event.val_accuracy,
                 event.seconds,
                 event.elapsed,
+                steps=stopped.step if partial and stopped is not None else None,
             )
             store.record_epoch(run_id, epoch, self.losses.values(), self.losses.every)
         elif isinstance(event, Finished):

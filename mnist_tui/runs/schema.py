@@ -59,7 +59,12 @@ def _v0_to_v1(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v0_to_v1]
+def _v1_to_v2(db: sqlite3.Connection) -> None:
+    # batches trained in an epoch a stop cut short (NULL: the whole epoch)
+    db.execute("ALTER TABLE epochs ADD COLUMN steps INTEGER")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v0_to_v1, _v1_to_v2]
 """``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``."""
 
 

@@ -268,8 +268,9 @@ class RunStore:
         """An epoch's metrics and the batch-loss curve so far, in one transaction."""
         with self._write() as db:
             db.execute(
-                "INSERT OR REPLACE INTO epochs (run_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds, elapsed)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO epochs"
+                " (run_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds, elapsed, steps)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     epoch.epoch,
@@ -279,6 +280,7 @@ class RunStore:
                     epoch.val_accuracy,
                     epoch.seconds,
                     epoch.elapsed,
+                    epoch.steps,
                 ),
             )
             db.execute(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar, TypeVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -18,6 +19,8 @@ from ..keys import SCREENS, HelpRow, Key, help_rows
 
 MIN_WIDTH = 80
 MIN_HEIGHT = 22
+KEYS_WHEN_TOO_SMALL = frozenset({"q", "ctrl+c"})
+"""The keys that still work while the "make it larger" notice hides the screen: leaving."""
 
 ResultType = TypeVar("ResultType")
 
@@ -80,6 +83,24 @@ class FitsTerminal:
     def on_resize(self) -> None:
         self._fit()
 
+    def on_key(self, event: events.Key) -> None:
+        """While the notice hides the screen, swallow the keys (but q) that would act on it unseen.
+
+        Otherwise a key of the screen that does nothing in its present state says why.
+        """
+        screen: Screen = self  # type: ignore[assignment]
+        if screen.has_class("-too-small"):
+            if event.key not in KEYS_WHEN_TOO_SMALL:
+                event.stop()
+                event.prevent_default()
+            return
+        why_not = getattr(self, "why_not", None)
+        reason = why_not(event.key) if why_not is not None else None
+        if reason:
+            event.stop()
+            event.prevent_default()
+            screen.notify(reason, timeout=4)
+
     def on_screen_resume(self) -> None:
         self._fit()
 
@@ -109,6 +130,24 @@ class KeyedScreen:
 
     KEYS: ClassVar[str] = ""
     """The screen's name in :data:`mnist_tui.keys.SCREENS` (its ``BINDINGS`` are built from it)."""
+
+    def unavailable(self, action: str) -> str | None:
+        """Why the screen's ``action`` does nothing now, for a person; ``None`` when it does something.
+
+        A screen whose keys depend on its state says so here, and its ``check_action`` hides
+        those keys from the footer and the palette while this gives a reason.
+        """
+        return None
+
+    def why_not(self, key: str) -> str | None:
+        """Why ``key`` does nothing now, when it is one of this screen's keys whose action is unavailable."""
+        screen: Screen = self  # type: ignore[assignment]
+        for bound, binding in screen._bindings:
+            if bound == key:
+                reason = self.unavailable(binding.action)
+                if reason:
+                    return reason
+        return None
 
     def own_bindings(self) -> dict[str, list[str]]:
         """The actions this screen binds itself, each with its keys (a keymap applied).

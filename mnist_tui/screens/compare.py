@@ -152,7 +152,10 @@ class CompareScreen(AppScreen):
         """
         lines = []
         for run in self.runs:
-            line = Text.assemble((SWATCH, self.colours[run.id]), " ", (f"#{run.id} {run.name}", "bold"))
+            # Each styled part ends with its space and none starts with one: an SVG export
+            # draws every part as its own text, and viewers drop a part's leading spaces
+            # ("#2 mlp-2hidden=128" in the README's screenshot).
+            line = Text.assemble((f"{SWATCH} ", self.colours[run.id]), (f"#{run.id} {run.name} ", "bold"))
             lacks = []
             if run.status != FINISHED:
                 lacks.append(run.status)
@@ -161,10 +164,11 @@ class CompareScreen(AppScreen):
             elif run.best is None:
                 lacks.append("no validation")
             if lacks:  # before the options: a line cut at the right edge keeps it
-                line.append(f" ({', '.join(lacks)})", style="yellow")
+                line.append(f"({', '.join(lacks)}) ", style="yellow")
             apart = compare.apart(run, self.keys)
             if apart:
-                line.append(f"  {apart}")
+                line.append(f"· {apart}")
+            line.rstrip()
             lines.append(line)
         if not lines:
             return Text("None of these runs is in the store any more.", style="yellow")
@@ -182,7 +186,7 @@ class CompareScreen(AppScreen):
             table.add_column(Text(label, justify="right"))
         for run in self.runs:
             lowest = compare.lowest_val_loss(run)
-            cells: list[object] = [Text.assemble((SWATCH[0], self.colours[run.id]), f" #{run.id} {run.name[:16]}")]
+            cells: list[object] = [Text.assemble((f"{SWATCH[0]} ", self.colours[run.id]), f"#{run.id} {run.name[:16]}")]
             cells += [compare.format_option(compare.option_value(run, key)) for key in self.keys]
             cells += [
                 fmt.best(run),
@@ -202,14 +206,21 @@ class CompareScreen(AppScreen):
         table.add_column("flipped images", key="set")
         table.add_column(Text("count", justify="right"), key="count")
         for n, flipped in enumerate(self.sets):
+            # the spaces end the parts before them (see _legend): "run 1 right, run 2 wrong" as typed
+            # (the cell's padding is a part of its own: the label's first part starts the text)
             label = Text.assemble(
-                ("run ", ""),
-                (str(flipped.right), f"bold {self.colours[flipped.right]}"),
-                (" right, run ", ""),
-                (str(flipped.wrong), f"bold {self.colours[flipped.wrong]}"),
-                (" wrong", ""),
+                (f"run {flipped.right} ", f"bold {self.colours[flipped.right]}"),
+                ("right, ", ""),
+                (f"run {flipped.wrong} ", f"bold {self.colours[flipped.wrong]}"),
+                ("wrong", ""),
             )
             table.add_row(label, Text(f"{len(flipped):,}", justify="right"), key=str(n))
+        self._show_notes()
+        if not self.sets:
+            table.display = False
+
+    def _show_notes(self) -> None:
+        """Beside the flipped images: what is missing, else what they are and what enter does."""
         notes = self.query_one("#flipped-notes", Static)
         notes.set_class(bool(self.notes), "-warning")
         if self.notes:
@@ -219,8 +230,6 @@ class CompareScreen(AppScreen):
                 "The test images one run gets right and the other wrong. "
                 "enter browses the chosen ones with both runs' predictions."
             )
-        if not self.sets:
-            table.display = False
 
     # ------------------------------------------------------------------ actions
 
@@ -253,7 +262,8 @@ class CompareScreen(AppScreen):
         if data is not None:
             self.show_flipped(chosen, data)
         else:
-            self.notify("Loading MNIST's test images…", timeout=3)
+            # said on this screen, not in a toast: a toast outlived the read and sat over the images
+            self.query_one("#flipped-notes", Static).update("Loading MNIST's test images…")
             self._read_test_set(
                 chosen, next((run.config.get("data") for run in self.runs if run.config.get("data")), None)
             )
@@ -273,6 +283,7 @@ class CompareScreen(AppScreen):
 
     @on(TestSetRead)
     def _test_set_read(self, message: TestSetRead) -> None:
+        self._show_notes()
         if message.data is None:
             self.notify(f"Cannot load MNIST's test images: {message.error}", severity="error", timeout=8)
         elif self.app.screen is self:

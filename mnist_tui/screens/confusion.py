@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
@@ -112,12 +112,12 @@ class ConfusionScreen(AppScreen[tuple[int, int] | None]):
         table.add_column(" recall", key="recall")
         table.add_column("     F1", key="f1")
         for t in CLASSES:
-            cells = [Text(f"{counts[t, p]:>5}", style=cell_style(int(counts[t, p]), largest, t == p)) for p in CLASSES]
+            cells = [Text(f"{counts[t, p]:>5,}", style=cell_style(int(counts[t, p]), largest, t == p)) for p in CLASSES]
             margins = [percent(m.recall[t], present[t]), percent(m.f1[t], present[t])]
-            table.add_row(Text(f"{t:>5}", style="bold"), *cells, Text(f"{counts[t].sum():>6}", style="bold"), *margins)
-        totals = [Text(f"{v:>5}", style="bold") for v in counts.sum(axis=0)]
+            table.add_row(Text(f"{t:>5}", style="bold"), *cells, Text(f"{counts[t].sum():>6,}", style="bold"), *margins)
+        totals = [Text(f"{v:>5,}", style="bold") for v in counts.sum(axis=0)]
         table.add_row(
-            Text("total", style="bold"), *totals, Text(f"{counts.sum():>6}", style="bold"), Text(""), Text("")
+            Text("total", style="bold"), *totals, Text(f"{counts.sum():>6,}", style="bold"), Text(""), Text("")
         )
         precision = [percent(m.precision[p], present[p], 5, sign=False) for p in CLASSES]
         table.add_row(Text("prec%", style="bold"), *precision, Text(""), Text(""), Text(""))
@@ -174,8 +174,22 @@ class ConfusionScreen(AppScreen[tuple[int, int] | None]):
     def _pair_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if not event.option_list.has_focus:
             return  # the list highlights its first pair when it mounts; the cursor stays where it starts
-        true, pred, _ = self.pairs[event.option_index]
-        self.query_one(DataTable).cursor_coordinate = Coordinate(true, pred + 1)
+        self._show_pair(event.option_index)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Tab onto the pairs: the matrix's cursor and the hint line follow the pair highlighted at once.
+
+        The list highlighted its first pair when it mounted, so focusing it posts no
+        ``OptionHighlighted``; without this the hint kept describing the matrix's cell.
+        """
+        if isinstance(event.widget, OptionList) and event.widget.highlighted is not None:
+            self._show_pair(event.widget.highlighted)
+
+    def _show_pair(self, option_index: int) -> None:
+        true, pred, _ = self.pairs[option_index]
+        coordinate = Coordinate(true, pred + 1)
+        self.query_one(DataTable).cursor_coordinate = coordinate
+        self._describe(coordinate)
 
     @on(OptionList.OptionSelected)
     def _pair_selected(self, event: OptionList.OptionSelected) -> None:
@@ -185,5 +199,11 @@ class ConfusionScreen(AppScreen[tuple[int, int] | None]):
 
     def action_drill(self) -> None:
         cell = self._cell(self.query_one(DataTable).cursor_coordinate)
-        if cell is not None:
-            self.dismiss(cell)
+        if cell is None:
+            return
+        true, pred = cell
+        if not self.predictions.confusion[true, pred]:
+            what = "correctly recognised" if true == pred else f"predicted as {pred}"
+            self.notify(f"No images: no {true} was {what}; nothing to browse.", timeout=3)
+            return
+        self.dismiss(cell)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -13,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from ..config import ConfigError, Option, TrainConfig, check_save_path, form_options
+from ..config import UNSET_BY_DEFAULT, ConfigError, Option, TrainConfig, check_save_path, form_options
 from ..events import ModelHandle, ModelServerError, one_line
 from ..keys import SCREENS, HelpRow
 from ..runs import Run
@@ -42,7 +43,7 @@ class GotoDialog(AppModalScreen[int | None]):
         text = event.value.strip()
         message = self.query_one("#goto-message", Label)
         try:
-            index = int(text)
+            index = int(text.replace(",", ""))  # "1,234" as well as 1234
         except ValueError:
             message.update(f"[b red]'{text}' is not a whole number[/]" if text else "[b red]type a number[/]")
             return
@@ -154,15 +155,20 @@ class ConfirmDialog(AppModalScreen[bool]):
 
 
 class SaveDialog(AppModalScreen[Path | None]):
-    """Ask for a path and save the model there; an existing file needs a second enter."""
+    """Ask for a path and save the model there.
+
+    The path shows absolute. A name without ``.keras`` gets it; a folder that does not
+    exist is created after a second enter, and an existing file is replaced only after one.
+    """
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, model: ModelHandle, suggested: Path) -> None:
         super().__init__()
         self.model = model
-        self.suggested = suggested
+        self.suggested = suggested.expanduser().absolute()
         self._confirmed: Path | None = None
+        self._create: Path | None = None
         self._saving = False
 
     def compose(self) -> ComposeResult:
@@ -178,7 +184,14 @@ class SaveDialog(AppModalScreen[Path | None]):
     @on(Input.Changed)
     def _typed(self) -> None:
         self._confirmed = None
+        self._create = None
         self._say("enter save · escape cancel")
+
+    @staticmethod
+    def target(text: str) -> Path:
+        """What a typed path means: ``~`` expanded, absolute (from the current directory), ending in ``.keras``."""
+        path = Path(text).expanduser().absolute()
+        return path if path.suffix == ".keras" else path.with_name(path.name + ".keras")
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
@@ -186,23 +199,38 @@ class SaveDialog(AppModalScreen[Path | None]):
         if not text:
             self._say("[b red]type a file name[/]")
             return
-        path = Path(text).expanduser()
+        path = self.target(text)
+        for typed in {Path(text).expanduser().absolute(), path}:
+            if typed.is_dir():
+                self._say(f"[b red]{escape(str(typed))} is a folder: add a file name[/]")
+                return
+        folder = path.parent
+        if not folder.is_dir():
+            if folder.exists() or any(p.exists() and not p.is_dir() for p in folder.parents):
+                self._say(f"[b red]{escape(str(folder))} is not a folder[/]")
+                return
+            if self._create != folder:
+                self._create = folder
+                self._say(f"[b yellow]{escape(str(folder))} does not exist: enter again to create it[/]")
+                return
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                self._say(f"[b red]could not create {escape(str(folder))}: {escape(exc.strerror or str(exc))}[/]")
+                return
         try:
             check_save_path(path)
         except ConfigError as exc:
-            self._say(f"[b red]{exc}[/]")
-            return
-        if path.is_dir():
-            self._say(f"[b red]{path} is a directory[/]")
+            self._say(f"[b red]{escape(str(exc))}[/]")
             return
         if path.exists() and self._confirmed != path:
             self._confirmed = path
-            self._say(f"[b yellow]{path.name} exists: enter again to replace it[/]")
+            self._say(f"[b yellow]{escape(path.name)} exists: enter again to replace it[/]")
             return
         if self._saving:
             return
         self._saving = True
-        self._say("saving…")
+        self._say(f"saving to {escape(str(path))}…")
         self._save(path)
 
     @work(thread=True, exclusive=True, group="save")
@@ -227,10 +255,16 @@ class SaveDialog(AppModalScreen[Path | None]):
             self.dismiss(path)
 
 
+UNSET_TEXT = {"seed": "blank: a new one each run", "train_limit": "blank: all training images"}
+"""What a blank field means for the options that may stay unset (shown in the empty field)."""
+
+
 class TrainForm(AppModalScreen[TrainConfig | None]):
     """The main options of a new run, each checked as it is typed; returns the new configuration."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    # eight fields fill 80x24: with several errors shown the form scrolls instead of running off the screen
+    DEFAULT_CSS = "TrainForm #train-form { max-height: 100%; overflow-y: auto; }"
 
     def __init__(self, config: TrainConfig) -> None:
         super().__init__()
@@ -255,11 +289,12 @@ class TrainForm(AppModalScreen[TrainConfig | None]):
                 yield Button("Cancel", id="cancel")
 
     def _field(self, option: Option) -> Input | Select:
-        """A select for a choice, else a text field checked as it is typed."""
+        """A select for a choice, else a text field checked as it is typed (blank: not set, where that is allowed)."""
         value = getattr(self.config, option.name)
         if option.choices:
             return Select([(c, c) for c in option.choices], value=value, allow_blank=False, id=f"field-{option.name}")
-        return Input(f"{value:g}", id=f"field-{option.name}")
+        text = "" if value is None else f"{value:g}"
+        return Input(text, placeholder=UNSET_TEXT.get(option.name, ""), id=f"field-{option.name}")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -272,8 +307,12 @@ class TrainForm(AppModalScreen[TrainConfig | None]):
             if option.choices:
                 values[option.name] = self.query_one(f"#field-{option.name}", Select).value
                 continue
+            text = self.query_one(f"#field-{option.name}", Input).value
+            if not text.strip() and UNSET_BY_DEFAULT.get(option.name):
+                values[option.name] = None  # a seed or a training limit left blank: not set
+                continue
             try:
-                values[option.name] = option.read(self.query_one(f"#field-{option.name}", Input).value)
+                values[option.name] = option.read(text)
             except ConfigError as exc:
                 self.errors[option.name] = str(exc)
         return values

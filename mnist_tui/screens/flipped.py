@@ -59,18 +59,24 @@ class FlippedResults(ResultsScreen):
         super().__init__(predictions, title=title)
         self.other_probabilities = np.asarray(other_probabilities)
         self.run_name = run
+        self.info_title = run  # the prediction panel is the main run's
         self.other_name = other
         self.subset = SubsetViews(predictions, subset)
         self.views = self.subset
         self.indices = self.views.indices(self.view)
         self.position = 0
 
+    @property
+    def total_images(self) -> int:
+        """The flipped images' count, as the screen's title and the footer say it (not the test set's)."""
+        return int(self.subset.allowed.sum())
+
     def on_mount(self) -> None:
         # runs before the browser's own on_mount (Textual calls the subclass's handler first)
         extra = Static(id="other-run")
         try:
             panel = self.query_one(PredictionPanel)
-            panel.border_title = self.run_name
+            panel.border_title = self.info_title
             panel.mount(extra, after="#prediction-verdict")
         except NoMatches:  # the browser's layout changed: the lines go above the summary instead
             self.mount(extra, before=self.query_one("#summary"))
@@ -102,8 +108,8 @@ class FlippedResults(ResultsScreen):
                 (f"{self.other_name} says ", ""),
                 (str(guess), "bold"),
                 "\n",
-                ("✓ correct" if right else "✗ wrong", "bold green" if right else "bold red"),
-                f" · {probabilities[guess]:.1%}",
+                ("✓ correct " if right else "✗ wrong ", "bold green" if right else "bold red"),
+                f"· {probabilities[guess]:.1%}",  # the space ends the styled part (see PredictionPanel)
             )
         )
 
@@ -114,7 +120,7 @@ class FlippedResults(ResultsScreen):
             if index is None:
                 return
             if not self.subset.allowed[index]:
-                self.notify(f"#{index} is not among these images.", severity="warning", timeout=3)
+                self.notify(f"Index {index} is not among these images.", severity="warning", timeout=3)
                 return
             if not np.any(self.indices == index):
                 self.set_view(ViewFilter().with_order(self.view.order))

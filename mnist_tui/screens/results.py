@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Static
 from ..events import ModelHandle
 from ..predictions import Predictions, ViewCache, ViewFilter
 from ..widgets.digit import DigitView
-from ..widgets.image_list import ImageList
+from ..widgets.image_list import LEGENDS, ImageList, list_title
 from ..widgets.model_panel import ModelPanel
 from ..widgets.neighbours import NeighboursPanel
 from ..widgets.prediction import PredictionPanel
@@ -25,6 +25,17 @@ from .dialogs import GotoDialog, HelpScreen, SaveDialog
 from .draw import DrawScreen
 from .map import MapScreen
 from .weights import WeightsScreen
+
+
+def image_title(index: int, total: int) -> str:
+    """The image panel's title: the image's dataset index, said as such, and how many images there are.
+
+    One convention across the browser: an image is named by its dataset index (``index 0``, as
+    in the list, the go-to dialog, tags and the CLI; an identifier, so no thousands
+    separator), while positions in the view count from 1 (``1 of 10,000``) and counts carry
+    a thousands separator.
+    """
+    return f"index {index} · {total:,} images"
 
 
 class ResultsScreen(AppScreen):
@@ -53,6 +64,14 @@ class ResultsScreen(AppScreen):
         self.mode = mode
         self.sub_title = title
 
+    info_title = PredictionPanel.TITLE
+    """The prediction panel's title (a subclass names whose prediction it is)."""
+
+    @property
+    def total_images(self) -> int:
+        """How many images this browser browses (a subset's own count in a subclass): the image title's count."""
+        return len(self.predictions)
+
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
@@ -70,7 +89,7 @@ class ResultsScreen(AppScreen):
                 yield neighbours
             yield PredictionPanel(fixed=True, id="info-panel")
             image_list = ImageList(self.predictions, id="image-list")
-            image_list.border_title = "index true pred  conf"
+            image_list.border_title, image_list.border_subtitle = list_title(self.view.order), LEGENDS[self.view.order]
             yield image_list
         yield Static(id="summary")
         yield Footer()
@@ -81,6 +100,7 @@ class ResultsScreen(AppScreen):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 110, "narrow")
+        self._render_summary()
         self.set_class(self.size.height < 34, "short")
         self._position_note()
 
@@ -94,7 +114,7 @@ class ResultsScreen(AppScreen):
     def _show_view(self) -> None:
         """The view changed: refresh the list, then the current image."""
         self.set_class(len(self.indices) == 0, "-empty")
-        self.query_one(ImageList).show(self.indices, self.position)
+        self.query_one(ImageList).show(self.indices, self.position, self.view.order)
         self._show_current()
 
     def _show_current(self) -> None:
@@ -113,7 +133,7 @@ class ResultsScreen(AppScreen):
                 self.query_one(PredictionPanel).show_nothing()
                 self._explain()
                 return
-            panel.border_title = f"#{index} / {len(p)}"
+            panel.border_title = image_title(index, self.total_images)
             self.query_one(DigitView).image = p.images[index]
             self.query_one(PredictionPanel).show_test_image(
                 p.probabilities[index], int(p.predicted[index]), int(p.labels[index]), float(p.confidence[index])
@@ -121,16 +141,33 @@ class ResultsScreen(AppScreen):
             self._explain()
 
     def _render_summary(self) -> None:
+        """Accuracy, mistakes and the per-digit accuracies, broken between entries, never inside one.
+
+        Spaces end the styled part before them rather than start the next one: an SVG
+        export draws each part on its own, and viewers drop a part's leading spaces.
+        """
         p = self.predictions
-        text = Text.assemble(
+        parts: list[tuple[str, str]] = [
             ("Test accuracy ", "bold"),
-            (f"{p.accuracy:.2%}", "bold green"),
-            f" · {p.mistakes:,} mistakes of {len(p):,} · per digit:",
-        )
+            (f"{p.accuracy:.2%} ", "bold green"),
+            (f"· {p.mistakes:,} mistakes of {len(p):,} · per digit:", ""),
+        ]
+        width = max(self.size.width - 2, 20)  # the summary's padding takes one column each side
+        line = sum(len(part) for part, _ in parts)
         for digit, accuracy in enumerate(p.per_digit_accuracy()):
-            text.append(f"  {digit} ", style="bold")
-            text.append("–" if accuracy is None else f"{accuracy:.1%}", style="red" if (accuracy or 1) < 0.97 else "")
-        self.query_one("#summary", Static).update(text)
+            value = "–" if accuracy is None else f"{accuracy:.1%}"
+            entry = [(f"{digit} ", "bold"), (value, "red" if accuracy is not None and accuracy < 0.97 else "")]
+            size = len(entry[0][0]) + len(value)
+            if line + 2 + size > width:
+                parts.append(("\n", ""))
+                line = 0
+            else:
+                last, style = parts[-1]
+                parts[-1] = (last + "  ", style)
+                line += 2
+            parts += entry
+            line += size
+        self.query_one("#summary", Static).update(Text.assemble(*parts))
 
     # ------------------------------------------------------------------ view changes
 
@@ -211,8 +248,14 @@ class ResultsScreen(AppScreen):
         """Where the digit panel gives way to the explaining panels, the prediction panel says which image this is."""
         index = self.current
         hidden = self.has_class("-explain") and self.has_class("narrow") and index is not None
-        note = f"#{index} · {self.position + 1:,} of {len(self.indices):,}" if hidden else ""
-        self.query_one("#info-panel").border_subtitle = note
+        panel = self.query_one("#info-panel")
+        if not hidden:
+            panel.border_title, panel.border_subtitle = self.info_title, ""
+            return
+        # the panel is narrow (18 columns at 80x24): the index in its title, the position below
+        named = self.info_title != PredictionPanel.TITLE
+        panel.border_title = f"{self.info_title} · index {index}" if named else f"index {index}"
+        panel.border_subtitle = f"{self.position + 1:,} of {len(self.indices):,}"
 
     def action_toggle_mode(self) -> None:
         self.mode = "blocks" if self.mode == "ascii" else "ascii"
@@ -224,7 +267,7 @@ class ResultsScreen(AppScreen):
                 return
             if not np.any(self.indices == index):
                 self.set_view(ViewFilter().with_order(self.view.order))
-                self.notify(f"#{index} is not in the filtered view; showing all images", timeout=3)
+                self.notify(f"Index {index} is not in the filtered view; showing all images", timeout=3)
             self.move_to(int(np.flatnonzero(self.indices == index)[0]))
 
         self.app.push_screen(GotoDialog(len(self.predictions)), go)
@@ -271,11 +314,17 @@ class ResultsScreen(AppScreen):
             self.notify("There is no model in this session to save.", severity="warning", timeout=3)
             return
 
+        name = self.model.name
+        session = getattr(self.app, "session", None)  # the app's Session; a bare test app has none
+        suggested = session.save_path_for(name) if session is not None else Path.cwd() / f"mnist-{name}.keras"
+
         def saved(path: Path | None) -> None:
             if path is not None:
+                if session is not None:
+                    session.remember_save(name, path)
                 self.notify(f"Saved the model to {path}", timeout=4)
 
-        self.app.push_screen(SaveDialog(self.model, Path(f"mnist-{self.model.name}.keras")), saved)
+        self.app.push_screen(SaveDialog(self.model, suggested), saved)
 
     def action_train_again(self) -> None:
         self.post_message(TrainAgain())

@@ -106,7 +106,10 @@ class RunsScreen(AppScreen):
         shown = sort_runs(filter_runs(self.runs, text), table.sort_key, table.descending)
         table.show(shown, self.marked, now=self.now(), narrow=self.size.width < NARROW_WIDTH)
         self.set_class(not self.runs, "-empty")
-        count = f"{len(shown)} of {len(self.runs)} runs" if text.strip() else f"{len(self.runs)} runs"
+        hidden = 0 if text.strip() else sum(run.never_trained for run in self.runs)
+        count = f"{len(shown)} of {len(self.runs)} runs" if text.strip() or hidden else f"{len(self.runs)} runs"
+        if hidden:
+            count += f" ({hidden} that never trained: / failed shows them)"
         marked = f" · {len(self.marked)} marked" if self.marked else ""
         self.sub_title = f"Runs · {count}{marked}"
         self._show_details()

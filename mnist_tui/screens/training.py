@@ -10,7 +10,7 @@ import numpy as np
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
@@ -28,15 +28,17 @@ from ..events import (
     TrainerEvent,
     one_line,
 )
-from ..render import format_duration
+from ..runs.format import duration as format_duration
 from ..widgets.chart import LineChart
 from ..widgets.metric import MetricSpark
 from .base import AppScreen, ShowLastResults, TrainAgain, bindings
+from .dialogs import HelpScreen
 
 TRAINER_THREAD = "mnist-tui-trainer"
 # The whole-run chart redraws at most this often (seconds of training) and at each
-# epoch's end; its few milliseconds per redraw then cost well under 1% of a core.
-RUN_CHART_EVERY = 1.0
+# epoch's end: it keeps up with the status line (batch events come about 10 a second)
+# within a quarter second, and its few milliseconds per redraw cost about 1% of a core.
+RUN_CHART_EVERY = 0.25
 RUN_CHART_POINTS = 400  # about the braille dots across a wide chart
 PLAN = ("Loading data", "Loading TensorFlow", "Building model", "Training", "Evaluating")
 SHORT = {
@@ -111,6 +113,8 @@ class TrainingScreen(AppScreen):
         self.result: Finished | None = None
         self.failure: Failed | None = None
         self.epochs: list[EpochEnd] = []
+        self.stopped: Stopped | None = None
+        """Where the run stopped, once the trainer said so."""
         self.batch_losses: list[float] = []
         self.batch_accuracies: list[float] = []
         self.run_x: list[float] = []  # every batch loss of the run, x in epochs
@@ -140,9 +144,10 @@ class TrainingScreen(AppScreen):
                     chart.border_title = "This epoch"
                     yield MetricSpark("loss", id="batch-loss")
                     yield MetricSpark("accuracy", id="batch-accuracy", higher_is_better=True, percent=True)
-                model = Static(id="model", markup=False)
-                model.border_title = "Model"
-                yield model
+                # all the layers first, the count in the title: the options below scroll
+                with VerticalScroll(id="model") as model:
+                    model.border_title = "Model"
+                    yield Static(id="model-text", markup=False)
             with Vertical(id="loss-panel", classes="chart") as chart:
                 chart.border_title = "Loss per epoch"
                 yield LineChart(y_label="loss", id="epoch-loss")
@@ -228,8 +233,7 @@ class TrainingScreen(AppScreen):
             elif isinstance(event, EpochEnd):
                 self._on_epoch(event)
             elif isinstance(event, Stopped):
-                self.status = Text(f"Stopping after epoch {event.epoch}, batch {event.step:,}…", style="yellow")
-                self._render_status()
+                self._on_stopped(event)
             elif isinstance(event, Finished):
                 self._on_finished(event)
             elif isinstance(event, Failed):
@@ -265,11 +269,12 @@ class TrainingScreen(AppScreen):
         self.query_one("#epoch-progress", ProgressBar).update(total=event.steps_per_epoch, progress=0)
         self.query_one("#run-progress", ProgressBar).update(total=event.epochs * event.steps_per_epoch, progress=0)
         config = event.config
-        lines = [event.summary, "", f"{'parameters':<14}{event.params:,}", f"{'train images':<14}{event.train_size:,}"]
+        lines = [event.summary, "", f"{'train images':<14}{event.train_size:,}"]
         lines += [
             f"{key.replace('_', ' '):<14}{value}" for key, value in config.describe().items() if value is not None
         ]
-        self.query_one("#model", Static).update("\n".join(lines))
+        self.query_one("#model").border_title = f"Model · {event.params:,} parameters"
+        self.query_one("#model-text", Static).update("\n".join(lines))
         self.sub_title = f"Training {config.arch}"
 
     def _on_batch(self, event: BatchEnd) -> None:
@@ -304,8 +309,51 @@ class TrainingScreen(AppScreen):
         )
         self._render_status()
 
+    def _on_stopped(self, event: Stopped) -> None:
+        """Show the batches up to the stop (they came after the last throttled batch event)."""
+        self.stopped = event
+        steps = event.steps or (self.started.steps_per_epoch if self.started else 0)
+        if event.losses and steps:
+            self._on_batch(
+                BatchEnd(
+                    event.epoch,
+                    event.step,
+                    steps,
+                    event.loss,
+                    event.accuracy,
+                    event.elapsed,
+                    losses=event.losses,
+                    accuracies=event.accuracies,
+                )
+            )
+            self._draw_run_chart()
+        self.query_one("#eta", Label).update("")
+        self.status = Text(f"Stopping at {self._stop_point()}…", style="yellow")
+        self._render_status()
+
+    def _stop_point(self) -> str:
+        """``batch 100 of 938`` (``(epoch 4)`` after it when there are several), or ``the end of epoch 3 of 10``."""
+        stopped = self.stopped
+        if stopped is None:
+            return "this batch"
+        steps = stopped.steps or (self.started.steps_per_epoch if self.started else 0)
+        epochs = self.started.epochs if self.started else 0
+        if steps and stopped.step >= steps:
+            return f"the end of epoch {stopped.epoch} of {epochs}" if epochs else f"the end of epoch {stopped.epoch}"
+        where = f"batch {stopped.step:,} of {steps:,}" if steps else f"batch {stopped.step:,}"
+        return f"{where} (epoch {stopped.epoch})" if epochs > 1 else where
+
+    def _partial_steps(self, event: EpochEnd) -> int | None:
+        """The batches an epoch cut short by a stop trained (``None`` for a whole epoch)."""
+        stopped = self.stopped
+        if stopped is None or stopped.epoch != event.epoch or self.started is None:
+            return None
+        steps = stopped.steps or self.started.steps_per_epoch
+        return stopped.step if stopped.step < steps else None
+
     def _on_epoch(self, event: EpochEnd) -> None:
         self.epochs.append(event)
+        partial = self._partial_steps(event)
 
         def series(name: str) -> list[float]:
             return [getattr(e, name) for e in self.epochs if getattr(e, name) is not None]
@@ -326,15 +374,21 @@ class TrainingScreen(AppScreen):
 
         table = self.query_one("#epochs", DataTable)
         table.add_row(
-            f"{event.epoch}/{event.epochs}",
+            f"{event.epoch}/{event.epochs}" + (" part" if partial is not None else ""),
             fmt(event.loss),
             fmt(event.accuracy, True),
             fmt(event.val_loss),
             fmt(event.val_accuracy, True),
-            f"{event.seconds:.1f} s",
+            format_duration(event.seconds),
         )
         table.move_cursor(row=table.row_count - 1)
-        if self.started is not None:
+        if self.started is not None and partial is not None:
+            # a stop cut this epoch short: the bars stay where the training stopped
+            steps = self.started.steps_per_epoch
+            self.query_one("#run-progress", ProgressBar).update(progress=(event.epoch - 1) * steps + partial)
+            self.query_one("#epoch-progress", ProgressBar).update(progress=partial)
+            self.query_one("#eta", Label).update("")
+        elif self.started is not None:
             self.query_one("#run-progress", ProgressBar).update(progress=event.epoch * self.started.steps_per_epoch)
             remaining = event.elapsed / event.epoch * (event.epochs - event.epoch)
             self.query_one("#eta", Label).update(f"ETA {format_duration(remaining)}")
@@ -344,7 +398,9 @@ class TrainingScreen(AppScreen):
         self.result = event
         self.current_stage = None
         self._render_stages(done=True)
-        how = "Stopped early" if event.stopped_early else "Finished"
+        how = "Finished"
+        if event.stopped_early:
+            how = f"Stopped at {self._stop_point()}" if self.stopped is not None else "Stopped early"
         saved = f" · saved to {event.saved_to}" if event.saved_to else ""
         self.status = Text.assemble(
             (f"✓ {how}", "bold green"),
@@ -418,14 +474,28 @@ class TrainingScreen(AppScreen):
 
     # ------------------------------------------------------------------ actions
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def unavailable(self, action: str) -> str | None:
+        """Why ``action`` does nothing in the run's present state (a key pressed then says it)."""
+        running = self.result is None and self.failure is None
         if action == "stop":
-            return self.result is None and self.failure is None and not self.control.stop.is_set()
-        if action == "results":
-            return self.result is not None or (self.failure is not None and self.earlier_results)
-        if action == "train_again":
-            return self.failure is not None
-        return True
+            if self.result is not None:
+                return "The run has ended: there is nothing to stop."
+            if self.failure is not None:
+                return "The run failed: there is nothing to stop."
+            if self.control.stop.is_set():
+                return "Already stopping: the run ends after this batch."
+        elif action == "results":
+            if running:
+                return "The results open when the run ends (s stops it early)."
+            if self.result is None and not self.earlier_results:
+                return "No results to open: this run failed, and no run finished before it."
+        elif action == "train_again" and running:
+            return "A new run can start once this one ends (s stops it early)."
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # the footer and the palette offer only what works now; the key says why it does not
+        return self.unavailable(action) is None
 
     def action_stop(self) -> None:
         self.control.stop.set()
@@ -446,6 +516,9 @@ class TrainingScreen(AppScreen):
 
     def action_train_again(self) -> None:
         self.post_message(TrainAgain())
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self))
 
     def retire(self) -> None:
         """A newer run replaced this one: drop the trainer and its model so that memory is freed."""

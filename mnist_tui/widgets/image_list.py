@@ -11,9 +11,23 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..predictions import Predictions
+from ..predictions import CONFIDENCE, DATASET, SUSPICIOUS, Predictions
 
 HEADER = "  index true pred   conf"
+
+COLUMN_TITLES = {DATASET: "conf", CONFIDENCE: "conf", SUSPICIOUS: "p(true)"}
+"""The last column's name in each order: the suspicious order sorts by the given label's probability."""
+
+LEGENDS = {DATASET: "", CONFIDENCE: "sorted by conf ↑", SUSPICIOUS: "sorted by p(true) ↑"}
+"""What the rows are sorted by, shown under the list (short: the list is 30 columns wide).
+
+p(true) is the probability the model gives the image's given label.
+"""
+
+
+def list_title(order: str) -> str:
+    """The list's header (its border title) in ``order``: the columns, with the last one's name."""
+    return f"index true pred  {COLUMN_TITLES[order]}"
 
 
 class ImageList(ScrollView):
@@ -43,10 +57,27 @@ class ImageList(ScrollView):
         super().__init__(**kwargs)
         self.predictions = predictions
         self.indices = np.arange(0)
+        self.order = DATASET
 
-    def show(self, indices: np.ndarray, cursor: int) -> None:
-        """Show a new view with the cursor on row ``cursor``."""
+    def score(self, index: int) -> float:
+        """The last column's value for one image: what the current order sorts by.
+
+        In the suspicious-labels order that is the probability of the given label (the
+        prediction's confidence would make the sorted list look unsorted); otherwise the
+        prediction's confidence.
+        """
+        p = self.predictions
+        if self.order == SUSPICIOUS:
+            return float(p.probabilities[index, int(p.labels[index])])
+        return float(p.confidence[index])
+
+    def show(self, indices: np.ndarray, cursor: int, order: str = DATASET) -> None:
+        """Show a new view, in ``order``, with the cursor on row ``cursor``."""
         self.indices = indices
+        if order != self.order:
+            self.order = order
+            self.border_title = list_title(order)
+            self.border_subtitle = LEGENDS[order]
         # Assigning `virtual_size` would lay out the whole screen (about 30 ms at 120x40),
         # yet the list keeps its size: only the scroll range changes. Update that alone;
         # the scrollbar still triggers a layout itself when it appears or disappears.
@@ -83,7 +114,7 @@ class ImageList(ScrollView):
         p = self.predictions
         true, pred = int(p.labels[index]), int(p.predicted[index])
         wrong = true != pred
-        text = f"{'✗' if wrong else ' '} {index:>5}    {true}    {pred}  {p.confidence[index]:6.1%}"
+        text = f"{'✗' if wrong else ' '} {index:>5}    {true}    {pred}  {self.score(index):6.1%}"
         style = self.rich_style
         if wrong:
             style += self.get_component_rich_style("image-list--wrong")

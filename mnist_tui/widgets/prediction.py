@@ -32,10 +32,12 @@ class PredictionPanel(Vertical):
     PredictionPanel.-fixed > #prediction-label, PredictionPanel.-fixed > #prediction-verdict { height: 1; }
     """
 
+    TITLE = "Prediction"
+
     def __init__(self, *, fixed: bool = False, id: str | None = None) -> None:
         super().__init__(id=id, classes="-fixed" if fixed else "")
         self.fixed = fixed
-        self.border_title = "Prediction"
+        self.border_title = self.TITLE
 
     def compose(self) -> ComposeResult:
         yield Static(id="prediction-label")
@@ -48,9 +50,10 @@ class PredictionPanel(Vertical):
     ) -> None:
         """A labelled image: its true label, the prediction, right or wrong and how sure, the bars."""
         confidence = float(probabilities[predicted]) if confidence is None else confidence
-        verdict = Text("✓ correct", style="bold green") if true == predicted else Text("✗ wrong", style="bold red")
-        verdict.append(f" · {confidence:.1%}", style="")
-        self._lines(Text.assemble("True ", (str(true), "bold"), "   Predicted"), str(predicted), verdict)
+        # a styled part ends with its spaces, none starts with one: SVG viewers drop leading spaces
+        verdict = Text("✓ correct ", style="bold green") if true == predicted else Text("✗ wrong ", style="bold red")
+        verdict.append(f"· {confidence:.1%}", style="")
+        self._lines(Text.assemble("True ", (f"{true}   ", "bold"), "Predicted"), str(predicted), verdict)
         self._bars(probabilities, predicted, true)
 
     def show_drawing(self, probabilities: np.ndarray) -> None:

@@ -44,7 +44,7 @@ COLUMNS = [
     Column("when", "When", 10, lambda r, now: fmt.when(r.started_at, now), lambda r: r.started_at, descending=True),
     Column("arch", "Arch", 6, lambda r, now: r.arch, lambda r: r.arch, wide_only=True),
     Column("options", "Options", 16, lambda r, now: fmt.options(r), lambda r: fmt.options(r), wide_only=True),
-    Column("epochs", "Ep", 5, lambda r, now: fmt.epochs(r), lambda r: r.epochs_done, right=True, descending=True),
+    Column("epochs", "Ep", 5, lambda r, now: fmt.epochs(r, 5), lambda r: r.epochs_trained, right=True, descending=True),
     Column("best", "Best val", 10, lambda r, now: fmt.best(r), best_value, right=True, descending=True),
     Column(
         "test",
@@ -92,9 +92,15 @@ def sort_runs(runs: list[Run], key: str, descending: bool) -> list[Run]:
 
 
 def filter_runs(runs: list[Run], text: str) -> list[Run]:
-    """Runs whose id, name, architecture, options or status contain every word of ``text``."""
+    """Runs whose id, name, architecture, options or status contain every word of ``text``.
+
+    Without a filter, runs that never trained (:attr:`Run.never_trained`) are left out; any
+    filter searches them too (``failed`` lists them).
+    """
     words = text.lower().split()
-    return [run for run in runs if all(word in fmt.search_text(run) for word in words)] if words else list(runs)
+    if not words:
+        return [run for run in runs if not run.never_trained]
+    return [run for run in runs if all(word in fmt.search_text(run) for word in words)]
 
 
 class RunsTable(DataTable):

@@ -307,3 +307,14 @@ def test_a_run_killed_with_sigkill_reads_as_interrupted(tmp_path):
         child.wait()
         child.stdout.close()
     assert json.loads(mnist_tui("runs", "--json", home=tmp_path).stdout)[0]["status"] == "interrupted"
+
+
+def test_runs_that_never_trained_are_listed_with_all(home):
+    record(home, script(outcome="failed", epochs=0))  # run 9: failed before its first epoch
+    listed = mnist_tui("runs", home=home)
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split()[0] for line in listed.stdout.splitlines()[1:-1]] == ["8", "7", "6", "5", "4", "3", "2", "1"]
+    assert listed.stdout.splitlines()[-1] == "(1 run that never trained is not listed: mnist-tui runs --all lists them)"
+    everything = mnist_tui("runs", "--all", home=home)
+    assert everything.stdout.splitlines()[1].split()[0] == "9"
+    assert len(json.loads(mnist_tui("runs", "--json", home=home).stdout)) == 9  # exports keep every run

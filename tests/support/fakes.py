@@ -107,6 +107,36 @@ def batches(epoch_number: int, upto: int) -> list[BatchEnd]:
     ]
 
 
+def stopped_at(epoch_number: int, step: int) -> Stopped:
+    """The stop at ``step``, with the batches since the last :func:`batches` event (every 100th)."""
+    first = step - step % 100 + 1 if step % 100 else step - 99
+    losses = tuple(0.5 / (1 + s / 300) / epoch_number for s in range(first, step + 1))
+    accuracies = tuple(0.85 + 0.1 * s / STEPS for s in range(first, step + 1))
+    elapsed = 2.1 * (epoch_number - 1) + step / 900
+    return Stopped(epoch_number, step, STEPS, losses[-1], accuracies[-1], elapsed, losses, accuracies)
+
+
+CNN_SUMMARY = "\n".join(
+    [
+        "Reshape      (28, 28, 1)           0",
+        "Conv2D       (28, 28, 32)        832",
+        "MaxPooling2D (14, 14, 32)          0",
+        "Conv2D       (14, 14, 64)     51,264",
+        "MaxPooling2D (7, 7, 64)            0",
+        "Flatten      (3136,)               0",
+        "Dense        (128,)          401,536",
+        "Dropout      (128,)                0",
+        "Dense        (10,)             1,290",
+    ]
+)
+"""The CNN's summary as ``models.summary_text`` writes it (9 layers)."""
+
+
+def started_cnn() -> Started:
+    config = TrainConfig(arch="cnn", epochs=3)
+    return Started(config, config.epochs, STEPS, 454_922, CNN_SUMMARY, 60_000, 10_000)
+
+
 LOADING = [Stage("Loading data", "/data/mnist"), Stage("Loading TensorFlow")]
 PREFIX = [
     Stage("Loading data"),
@@ -121,7 +151,11 @@ MID_TRAINING = [*PREFIX, epoch(1), epoch(2), *batches(3, 1200)]
 def finished(stopped: bool = False, epochs_done: int = 10, model=None) -> list:
     predictions = fake_predictions()
     history = {"loss": [epoch(i).loss for i in range(1, epochs_done + 1)]}
-    tail = [Stopped(epochs_done + 1, 700)] if stopped else []
+    tail: list = []
+    if stopped:  # as Keras does it: the stop's batches, then the epoch it cut short ends
+        cut = epochs_done + 1
+        tail = [*batches(cut, 600), stopped_at(cut, 700), epoch(cut)]
+        history["loss"].append(epoch(cut).loss)
     return [
         *PREFIX,
         *[epoch(i) for i in range(1, epochs_done + 1)],

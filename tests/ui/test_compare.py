@@ -117,7 +117,8 @@ async def test_comparison_shows_curves_table_and_flipped_counts(home):
         for metric in ("val_accuracy", "val_loss", "loss"):
             assert screen.query_one(f"#chart-{metric}", LineChart).series_names == ["#1", "#2", "#3"]
         legend = str(screen.query_one("#compare-legend", Static).render())
-        assert "#2 mlp-2  mlp epochs=10 batch=32 lr=0.01" in legend
+        assert "#2 mlp-2 · mlp epochs=10 batch=32 lr=0.01" in legend
+        assert_no_part_starts_with_a_space(screen._legend())
         table = screen.query_one("#compare-table", DataTable)
         assert [str(c.label) for c in table.columns.values()] == [
             "run",
@@ -201,3 +202,76 @@ async def test_images_load_off_the_ui_thread_when_the_app_has_none(home, monkeyp
         assert app.images.data is not None  # the session's: the next browse needs no loading
         await pilot.press("escape", "down", "enter")
         assert isinstance(app.screen, FlippedResults) and len(threads) == 1
+
+
+async def test_browsing_flipped_images_counts_them_one_way_and_says_loading_in_place(home, monkeypatch):
+    import threading
+
+    from mnist_tui import data
+
+    release = threading.Event()
+
+    def load(path=None, **kwargs):
+        release.wait(5)
+        return fake_test_set()
+
+    monkeypatch.setattr(data, "load_mnist", load)
+    app = CompareApp(home, [1, 2], images=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        compare_screen = app.screen
+        await pilot.press("down", "enter")  # run 2 right, run 1 wrong
+        await pilot.pause()
+        notes = compare_screen.query_one("#flipped-notes", Static)
+        assert "Loading MNIST's test images" in str(notes.render())  # said while it reads
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        browser = app.screen
+        assert isinstance(browser, FlippedResults)
+        count = len(np.flatnonzero(WRONG_1 & ~WRONG_2))
+        panel = browser.query_one("#digit-panel")
+        assert browser.sub_title.endswith(f"· {count:,} images")
+        assert str(panel.border_subtitle) == f"all · 1 of {count:,}"
+        assert str(panel.border_title) == f"index {browser.current} · {count:,} images"
+        for _ in range(3):  # no loading notice turns up once the images are on screen
+            await pilot.pause(0.05)
+            assert not any("Loading" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        assert "Loading" not in str(notes.render())  # the notes are back
+
+
+def assert_no_part_starts_with_a_space(text) -> None:
+    """Every differently styled part of ``text`` starts with a character, not a space.
+
+    An SVG export (the README's screenshots) writes each part as its own text element, and
+    viewers drop an element's leading spaces: "#2 mlp-2  hidden=128" showed as "mlp-2hidden=128".
+    """
+    from rich.console import Console
+
+    parts: list[list] = []
+    for segment in Console(width=400).render(text):
+        if segment.text == "\n":
+            parts.append([None, ""])
+            continue
+        if parts and parts[-1][0] == segment.style:
+            parts[-1][1] += segment.text
+        else:
+            parts.append([segment.style, segment.text])
+    starts = [text for n, (_, text) in enumerate(parts) if n and parts[n - 1][1] and text[:1] == " "]
+    assert not starts, [text for _, text in parts]
+
+
+async def test_the_flipped_table_and_the_legend_read_as_written(home):
+    app = CompareApp(home, [1, 2])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#flipped", DataTable)
+        labels = [table.get_cell_at((row, 0)) for row in range(table.row_count)]
+        assert [label.plain for label in labels] == ["run 1 right, run 2 wrong", "run 2 right, run 1 wrong"]
+        for label in labels:
+            assert_no_part_starts_with_a_space(label)
+        runs = app.screen.query_one("#compare-table", DataTable)
+        assert_no_part_starts_with_a_space(runs.get_cell_at((0, 0)))
+        legend = app.screen._legend()
+        assert legend.plain.splitlines()[1].startswith("━━ #2 mlp-2 · ")
+        assert_no_part_starts_with_a_space(legend)

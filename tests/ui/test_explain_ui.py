@@ -127,7 +127,8 @@ async def test_both_panels_and_the_narrow_layout():
         await pilot.press("w", "n")
         await settle(pilot, screen)
         assert not screen.query_one("#digit-panel").display or screen.query_one("#digit-panel").region.width == 0
-        assert "#0 · 1 of 200" in str(screen.query_one("#info-panel").border_subtitle)
+        info = screen.query_one("#info-panel")
+        assert (str(info.border_title), str(info.border_subtitle)) == ("index 0", "1 of 200")
         why = screen.query_one(WhyPanel)
         assert why.region.right <= 80 and screen.query_one("#info-panel").region.right <= 80
         await pilot.resize_terminal(120, 40)

@@ -133,7 +133,9 @@ async def test_save_dialog_writes_and_asks_before_replacing(tmp_path, monkeypatc
         await pilot.press("s")
         dialog = app.screen
         assert isinstance(dialog, SaveDialog)
-        assert dialog.query_one(Input).value == "mnist-templates.keras"  # in the working directory
+        assert dialog.query_one(Input).value == str(
+            tmp_path / "mnist-templates.keras"
+        )  # the working directory, absolute
         await pilot.press("enter")
         assert (tmp_path / "mnist-templates.keras").read_bytes() == b"fake model"
         assert isinstance(app.screen, ResultsScreen)
@@ -149,16 +151,77 @@ async def test_save_dialog_writes_and_asks_before_replacing(tmp_path, monkeypatc
 
 
 async def test_save_dialog_refuses_bad_paths(tmp_path):
+    (tmp_path / "a-file").write_bytes(b"")
     app = scripted_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("s")
         for text, expected in [
-            (str(tmp_path / "model.h5"), "must end in .keras"),
-            (str(tmp_path / "missing" / "m.keras"), "directory does not exist"),
+            (str(tmp_path / "a-file" / "m.keras"), "is not a folder"),
+            (str(tmp_path), "is a folder"),
             ("", "type a file name"),
         ]:
             await replace(pilot, "#save-path", text)
             await pilot.press("enter")
             assert expected in str(app.screen.query_one("#save-message").render())
-        assert isinstance(app.screen, SaveDialog) and list(tmp_path.iterdir()) == []
+        assert isinstance(app.screen, SaveDialog) and [p.name for p in tmp_path.iterdir()] == ["a-file"]
+
+
+async def test_save_dialog_adds_keras_creates_a_folder_when_asked_and_remembers_the_path(tmp_path, monkeypatch):
+    start = tmp_path / "start"
+    start.mkdir()
+    monkeypatch.chdir(start)
+    app = scripted_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await replace(pilot, "#save-path", "models/best")  # relative, no .keras, a folder to make
+        await pilot.press("enter")
+        message = str(app.screen.query_one("#save-message").render())
+        assert f"{start / 'models'} does not exist: enter again to create it" in message
+        assert not (start / "models").exists()
+        await pilot.press("enter")  # again: create it, and save
+        await pilot.pause()
+        assert (start / "models" / "best.keras").read_bytes() == b"fake model"
+        assert isinstance(app.screen, ResultsScreen)
+        assert app.session.last_save == ("templates", start / "models" / "best.keras")
+
+        monkeypatch.chdir(tmp_path)  # the session's last path wins over the directory
+        await pilot.press("s")
+        assert app.screen.query_one(Input).value == str(start / "models" / "best.keras")
+        await pilot.press("escape")
+
+
+def test_the_suggested_save_path_is_absolute_and_follows_the_last_save(tmp_path, monkeypatch):
+    from mnist_tui.session import Session
+
+    monkeypatch.chdir(tmp_path)
+    session = Session(TrainConfig())
+    assert session.save_path_for("run-3") == tmp_path / "mnist-run-3.keras"
+    session.remember_save("run-3", tmp_path / "kept" / "mine.keras")
+    assert session.save_path_for("run-3") == tmp_path / "kept" / "mine.keras"
+    assert session.save_path_for("run-4") == tmp_path / "kept" / "mnist-run-4.keras"
+    assert all(session.save_path_for(name).is_absolute() for name in ("run-3", "run-4"))
+
+
+async def test_form_sets_the_training_limit_and_the_seed():
+    app = scripted_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        form = app.screen
+        assert isinstance(form, TrainForm)
+        labels = [str(label.render()) for label in form.query(".field-label")]
+        assert "Seed" in labels and "Training limit" in labels
+        limit, seed = form.query_one("#field-train_limit", Input), form.query_one("#field-seed", Input)
+        assert limit.value == seed.value == ""  # not set: all images, a new seed
+        assert "all training images" in limit.placeholder
+        await replace(pilot, "#field-train_limit", "0")
+        assert form.query_one("#field-train_limit").has_class("-invalid")
+        assert form.query_one("#start", Button).disabled
+        await replace(pilot, "#field-train_limit", "2000")
+        await replace(pilot, "#field-seed", "7")
+        assert not form.query_one("#start", Button).disabled
+        assert form.values()["train_limit"] == 2000 and form.values()["seed"] == 7
+        await replace(pilot, "#field-seed", "")
+        assert form.values()["seed"] is None and not form.errors

@@ -238,6 +238,55 @@ async def test_moving_onto_a_margin_explains_it():
         assert app.screen.query_one("#cell-info") is not None  # enter on a margin stays on the matrix
 
 
+async def test_tab_to_the_pairs_updates_the_hint_at_once():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConfusionScreen)
+        true, pred, count = screen.pairs[0]
+        before = str(screen.query_one("#cell-info").render())
+        await pilot.press("tab")
+        await pilot.pause()
+        info = str(screen.query_one("#cell-info").render())
+        assert info != before
+        assert info == f"{count:,} images of a {true} predicted as {pred} · enter to browse them"
+        assert screen.query_one("#confusion").cursor_coordinate == (true, pred + 1)
+
+
+async def test_enter_on_an_empty_cell_says_no_images_and_stays():
+    app = results_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        screen = app.screen
+        counts = screen.predictions.confusion
+        true, pred = (int(v) for v in np.argwhere(counts == 0)[0])
+        screen.query_one("#confusion").cursor_coordinate = (true, pred + 1)
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen  # no empty view opened
+        messages = [n.message for n in app._notifications]
+        assert any(m.startswith("No images") for m in messages), messages
+
+
+async def test_the_matrix_writes_thousands_with_a_separator():
+    class Host(MnistApp):
+        pass
+
+    big = np.zeros((10, 10), np.int64)
+    big[0, 0], big[1, 1], big[1, 0] = 1200, 30, 2
+    app = Host(predictions=predictions_for(big))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.push_screen(ConfusionScreen(predictions_for(big)))
+        await pilot.pause()
+        table = app.screen.query_one("#confusion")
+        assert str(table.get_cell_at((0, 1))).strip() == "1,200"
+        assert str(table.get_cell_at((10, 11))).strip() == "1,232"  # the total of totals
+
+
 # ------------------------------------------------------------------ the weight grid
 
 

@@ -200,3 +200,27 @@ async def test_a_run_keeps_training_behind_the_notice():
         assert app.screen is screen and not notice_shown(app)
         assert screen.query_one("#epochs").row_count == 3
         assert screen.query_one("#epochs").region.area > 0
+
+
+async def test_keys_typed_under_the_notice_do_not_act_on_the_hidden_screen():
+    app = MnistApp(predictions=fakes.fake_predictions(), model=fakes.TemplateModel())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ResultsScreen)
+        view, current, mode = screen.view, screen.current, screen.mode
+        await pilot.resize_terminal(60, 15)
+        await pilot.pause()
+        assert screen.has_class("-too-small")
+        await pilot.press("right", "right", "e", "o", "m", "c", "d", "question_mark", "escape")
+        await pilot.pause()
+        assert app.screen is screen  # nothing opened, nothing closed
+        assert (screen.view, screen.current, screen.mode) == (view, current, mode)
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        await pilot.press("right")  # back at its size, the keys work again
+        assert screen.current == current + 1
+        await pilot.resize_terminal(60, 15)
+        await pilot.pause()
+        await pilot.press("q")  # and q still quits from under the notice
+    assert app.return_code == 0

@@ -18,7 +18,7 @@ from mnist_tui.runs.model import Epoch
 from mnist_tui.screens.dialogs import ConfirmDialog, RenameDialog
 from mnist_tui.screens.runs import RunsScreen
 from mnist_tui.widgets.runs_table import COLUMNS, RunsTable
-from tests.support.store import NOW, fill_store
+from tests.support.store import NOW, fill_store, record, script
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -270,3 +270,13 @@ def test_runs_screen(snap_compare, filled, state, size):
                 widget.cursor_blink = False
 
     assert snap_compare(RunsApp(filled), terminal_size=size, run_before=act)
+
+
+async def test_runs_that_never_trained_stay_out_of_the_list_until_a_filter_asks(home):
+    record(home, script(outcome="failed", epochs=0))  # run 9: failed before its first epoch
+    app = RunsApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert shown(app) == [8, 7, 6, 5, 4, 3, 2, 1]
+        assert "8 of 9 runs (1 that never trained" in app.screen.sub_title
+        await pilot.press("slash", *"failed")
+        assert 9 in shown(app)

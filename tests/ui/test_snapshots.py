@@ -7,6 +7,8 @@ and look at every changed SVG before committing it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.widgets import Input
 
@@ -34,6 +36,7 @@ TRAINING_STATES = {
     "finished": (fakes.finished(), ["escape"]),  # back from the results to the training screen
     "stopped": (fakes.finished(stopped=True, epochs_done=3), ["escape"]),
     "failed": (fakes.FAILED, []),
+    "cnn": ([*fakes.PREFIX[:3], fakes.started_cnn(), *fakes.PREFIX[4:], *fakes.batches(1, 600)], []),
 }
 
 
@@ -99,8 +102,11 @@ FORM_STATES = {
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("state", list(FORM_STATES))
-def test_forms(snap_compare, state, size, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_forms(snap_compare, state, size, monkeypatch):
+    # the save dialog shows its path absolute: a fixed folder, so the snapshot does not change per run
+    folder = Path("/tmp/mnist-tui-snapshot")
+    folder.mkdir(exist_ok=True)
+    monkeypatch.chdir(folder)
 
     async def no_blink(pilot):
         await pilot.pause()

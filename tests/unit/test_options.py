@@ -88,7 +88,9 @@ def test_the_command_line_has_a_flag_for_every_option():
 async def test_the_form_edits_exactly_the_form_options():
     names, values = await form_fields(TrainConfig(arch="cnn", hidden_units=64))
     assert names == [option.name for option in config.form_options()]
-    assert names == ["arch", "epochs", "batch_size", "hidden_units", "dropout", "learning_rate"]
+    assert names == [
+        "arch", "epochs", "batch_size", "hidden_units", "dropout", "learning_rate", "seed", "train_limit"
+    ]  # fmt: skip
     assert values == {
         "arch": "cnn",
         "epochs": 10,
@@ -96,7 +98,11 @@ async def test_the_form_edits_exactly_the_form_options():
         "hidden_units": 64,
         "dropout": 0.2,
         "learning_rate": 1e-3,
+        "seed": None,  # blank: not set
+        "train_limit": None,
     }
+    _, values = await form_fields(TrainConfig(seed=3, train_limit=2000))
+    assert values["seed"] == 3 and values["train_limit"] == 2000  # a quick, repeatable trial from the app
 
 
 def test_hidden_units_help_says_what_it_means_for_each_architecture():

@@ -13,7 +13,6 @@ from mnist_tui.render import (
     ascii_lines,
     bar,
     fit_rows,
-    format_duration,
     halfblock_fit,
     halfblock_levels,
     halfblock_segments,
@@ -192,11 +191,29 @@ def test_probability_bars_mark_prediction_and_truth():
     assert lines[0] == "0            0.0%"
 
 
-def test_format_duration():
-    assert format_duration(75) == "1:15"
-    assert format_duration(3725) == "1:02:05"
-    assert format_duration(None) == "--:--"
-    assert format_duration(float("nan")) == "--:--"
+def test_one_duration_format_everywhere():
+    from mnist_tui.runs.format import duration
+
+    assert duration(5.24) == "5.2 s"
+    assert duration(11.3) == "11 s"
+    assert duration(18.4) == "18 s"
+    assert duration(59.6) == "1 min 00 s"
+    assert duration(65) == "1 min 05 s"
+    assert duration(3725) == "1 h 02 min"
+    assert duration(None) == duration(float("nan")) == duration(-1) == "–"
+
+
+def test_no_second_duration_format_remains():
+    """The training screen and --headless write durations with the one helper, not their own."""
+    from pathlib import Path
+
+    import mnist_tui.render as render
+
+    assert not hasattr(render, "format_duration")
+    package = Path(render.__file__).parent
+    for name in ("screens/training.py", "headless.py", "screens/compare.py", "widgets/runs_table.py"):
+        text = (package / name).read_text()
+        assert "duration" in text and ':.1f} s"' not in text and ':.1f}s"' not in text, name
 
 
 async def test_results_at_80x24_show_every_ink_row_of_a_tall_digit():

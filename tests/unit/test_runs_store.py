@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from mnist_tui.config import TrainConfig
-from mnist_tui.events import EpochEnd, Failed, Notice, Stage
+from mnist_tui.events import EpochEnd, Failed, Finished, Notice, Stage
 from mnist_tui.runs import (
     FAILED,
     FINISHED,
@@ -204,7 +204,7 @@ def test_a_later_migration_keeps_the_runs(tmp_path, monkeypatch):
 
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, add_tags])
     store = open_store(tmp_path)
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS)
     run = store.get_run(recorder.run_id)
     assert run.epochs_done == 2 and run.status == FINISHED
     assert store._db.execute("SELECT tags FROM runs").fetchone()[0] == ""
@@ -426,3 +426,56 @@ def test_opening_the_store_sweeps_what_a_killed_writer_left(tmp_path):
     kept.write_text("mine")
     open_store(tmp_path).close()
     assert not left.exists() and writing.exists() and kept.exists()
+
+
+# ---------------------------------------------------------------------- a run stopped mid-epoch
+
+
+def stopped_run(tmp_path, *, epochs: int, step: int):
+    """Record a run of ``epochs`` epochs stopped at ``step`` of the last one's 1,875 batches."""
+    config = TrainConfig(epochs=epochs)
+    predictions = fakes.fake_predictions()
+    events = [
+        fakes.started(config),
+        *[fakes.epoch(i, epochs) for i in range(1, epochs)],
+        *fakes.batches(epochs, (step - 1) // 100 * 100),
+        fakes.stopped_at(epochs, step),
+        fakes.epoch(epochs, epochs),  # Keras ends the epoch the stop cut short
+        Finished({}, 0.1, predictions.accuracy, predictions, stopped_early=True, seconds=3.0, model=SavedModel()),
+    ]
+    recorder, _ = record(tmp_path, events)
+    return open_store(tmp_path).get_run(recorder.run_id)
+
+
+def test_an_epoch_cut_short_by_a_stop_is_recorded_as_partial(tmp_path):
+    run = stopped_run(tmp_path, epochs=1, step=200)  # 200 of 1,875 batches: 10.7% of its only epoch
+    assert run.status == STOPPED and run.epochs_done == 1
+    assert run.last.steps == 200 and run.last.partial
+    assert run.epochs_trained == pytest.approx(200 / 1875)
+    assert fmt.epochs(run) == "0.1/1"  # not "1/1"
+    # the batches between the last batch event (at 100) and the stop are in the recorded curve
+    assert len(run.batch_losses) == 1 + 100 and run.batch_every == 1
+    assert run.batch_losses[-1] == pytest.approx(fakes.stopped_at(1, 200).loss)
+
+
+def test_a_partial_last_epoch_of_many_reads_in_tenths_or_with_a_plus_where_narrow(tmp_path):
+    run = stopped_run(tmp_path, epochs=10, step=1000)
+    assert [e.partial for e in run.epochs] == [False] * 9 + [True]
+    assert fmt.epochs(run) == "9.5/10"
+    assert fmt.epochs(run, width=5) == "9+/10"  # the runs table's column
+
+
+def test_a_stop_at_the_end_of_an_epoch_leaves_it_whole(tmp_path):
+    run = stopped_run(tmp_path, epochs=2, step=1875)
+    assert not run.last.partial and fmt.epochs(run) == "2/2"
+
+
+def test_a_version_1_store_gains_the_partial_epochs_column(tmp_path):
+    recorder, _ = record(tmp_path, script(epochs=2))
+    with sqlite3.connect(tmp_path / "runs.db") as db:  # back to version 1: epochs without steps
+        db.execute("ALTER TABLE epochs DROP COLUMN steps")
+        db.execute("PRAGMA user_version = 1")
+    store = open_store(tmp_path)
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == schema.current_version()
+    run = store.get_run(recorder.run_id)
+    assert run.epochs_done == 2 and not any(e.partial for e in run.epochs) and fmt.epochs(run) == "2/10"
