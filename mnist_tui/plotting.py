@@ -8,6 +8,7 @@ character holds 2x4 dots, so a chart of ``w`` x ``h`` cells is a canvas of
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -116,11 +117,9 @@ def linear_axis(lo: float, hi: float, max_ticks: int = 5, *, integer: bool = Fal
         lo, hi = _clean(math.floor(lo / step + 1e-9) * step), _clean(math.ceil(hi / step - 1e-9) * step)
         ticks = _multiples(lo, hi, step)
     elif len(ticks) < 2 and not integer:
-        for smaller in _steps(hi - lo, max_ticks * 4):
-            if smaller >= step:
-                break
-            if _count(lo, hi, smaller) >= 2:
-                step = smaller
+        # the largest smaller step that puts two ticks inside: a few round ticks, never a comb of them
+        smaller = list(itertools.takewhile(lambda s: s < step, _steps(hi - lo, max_ticks * 4)))
+        step = next((s for s in reversed(smaller) if _count(lo, hi, s) >= 2), step)
         ticks = _multiples(lo, hi, step)
     return Axis(lo, hi, tuple(ticks), step)
 

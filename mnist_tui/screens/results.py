@@ -26,6 +26,11 @@ from .draw import DrawScreen
 from .map import MapScreen
 from .weights import WeightsScreen
 
+ROOM_FOR_BOTH = 39
+"""Terminal rows that hold the why panel (17) over the nearest images (18) under the header,
+summary and footer. Below it the two explaining panels take turns: ``w`` or ``n`` shows its
+panel in place of the other one, each whole, rather than one pushing the other off-screen."""
+
 
 def image_title(index: int, total: int) -> str:
     """The image panel's title: the image's dataset index, said as such, and how many images there are.
@@ -61,6 +66,7 @@ class ResultsScreen(AppScreen):
         self.view = ViewFilter()
         self.indices = self.views.indices(self.view)
         self.position = 0
+        self._last_panel = ""  # the explaining panel shown last: it stays where only one fits
         self.mode = mode
         self.sub_title = title
 
@@ -95,6 +101,10 @@ class ResultsScreen(AppScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        # the first frame comes before the first Resize: it gets the layout for the size already
+        width, height = self.size if self.size.area else self.app.size
+        self.set_class(width < 110, "narrow")
+        self.set_class(height < 34, "short")
         self._render_summary()
         self._show_view()
 
@@ -102,6 +112,15 @@ class ResultsScreen(AppScreen):
         self.set_class(self.size.width < 110, "narrow")
         self._render_summary()
         self.set_class(self.size.height < 34, "short")
+        shown = [panel for panel in self.query(ModelPanel) if panel.display]
+        if len(shown) > 1 and self.size.height < ROOM_FOR_BOTH:
+            # the terminal shrank under both panels: the one shown last stays
+            for panel in shown:
+                if panel.id != self._last_panel:
+                    panel.display = False
+                    panel.forget()
+            self._explain()
+        self._turn_titles()
         self._position_note()
 
     # ------------------------------------------------------------------ state -> widgets
@@ -225,12 +244,27 @@ class ResultsScreen(AppScreen):
         panel.display = not panel.display
         if not panel.display:
             panel.forget()
+        else:
+            self._last_panel = name
+            if self.size.height < ROOM_FOR_BOTH:
+                for other in self.query(ModelPanel):
+                    if other is not panel and other.display:
+                        other.display = False
+                        other.forget()
         self._explain()
+
+    def _turn_titles(self) -> None:
+        """Where the panels take turns, a shown panel's title names the key that brings the other one."""
+        turns = self.size.height < ROOM_FOR_BOTH
+        why, neighbours = self.query_one(WhyPanel), self.query_one(NeighboursPanel)
+        why.border_title = "Why · n: nearest images instead" if turns else "Why"
+        neighbours.border_title = "Nearest training images · w: why instead" if turns else "Nearest training images"
 
     def _explain(self) -> None:
         """Hand the current image to the explaining panels that are shown."""
         panels = [panel for panel in self.query(ModelPanel) if panel.display]
         self.set_class(bool(panels), "-explain")
+        self._turn_titles()
         self._position_note()
         index = self.current
         p = self.predictions

@@ -107,7 +107,8 @@ class RunsScreen(AppScreen):
         table.show(shown, self.marked, now=self.now(), narrow=self.size.width < NARROW_WIDTH)
         self.set_class(not self.runs, "-empty")
         hidden = 0 if text.strip() else sum(run.never_trained for run in self.runs)
-        count = f"{len(shown)} of {len(self.runs)} runs" if text.strip() or hidden else f"{len(self.runs)} runs"
+        total = f"{len(self.runs)} run{'' if len(self.runs) == 1 else 's'}"
+        count = f"{len(shown)} of {total}" if text.strip() or hidden else total
         if hidden:
             count += f" ({hidden} that never trained: / failed shows them)"
         marked = f" · {len(self.marked)} marked" if self.marked else ""

@@ -40,6 +40,9 @@ TRAINER_THREAD = "mnist-tui-trainer"
 # within a quarter second, and its few milliseconds per redraw cost about 1% of a core.
 RUN_CHART_EVERY = 0.25
 RUN_CHART_POINTS = 400  # about the braille dots across a wide chart
+# What the empty charts say: short enough for their narrowest (23 and 26 columns at 80x24)
+EMPTY_EPOCHS = "waiting for epoch 1"
+EMPTY_BATCHES = "waiting for batches"
 PLAN = ("Loading data", "Loading TensorFlow", "Building model", "Training", "Evaluating")
 SHORT = {
     "Loading TensorFlow": "TensorFlow",
@@ -150,14 +153,20 @@ class TrainingScreen(AppScreen):
                     yield Static(id="model-text", markup=False)
             with Vertical(id="loss-panel", classes="chart") as chart:
                 chart.border_title = "Loss per epoch"
-                yield LineChart(y_label="loss", id="epoch-loss")
+                yield LineChart(y_label="loss", empty_text=EMPTY_EPOCHS, id="epoch-loss")
             with Vertical(id="accuracy-panel", classes="chart") as chart:
                 chart.border_title = "Accuracy per epoch"
-                yield LineChart(y_label="accuracy", percent=True, higher_is_better=True, id="epoch-accuracy")
+                yield LineChart(
+                    y_label="accuracy",
+                    percent=True,
+                    higher_is_better=True,
+                    empty_text=EMPTY_EPOCHS,
+                    id="epoch-accuracy",
+                )
         with Horizontal(id="lower"):
             with Vertical(id="run-panel", classes="chart") as chart:
                 chart.border_title = "Batch loss, whole run"
-                yield LineChart(y_label="loss", empty_text="waiting for the first batches", id="run-loss")
+                yield LineChart(y_label="loss", empty_text=EMPTY_BATCHES, id="run-loss")
             table: DataTable = DataTable(id="epochs", cursor_type="row", zebra_stripes=True)
             table.border_title = "Epochs"
             yield table
@@ -174,13 +183,20 @@ class TrainingScreen(AppScreen):
             ("time", "time"),
         ):
             table.add_column(label, key=column)
+        self._fit_layout()
         self._render_stages()
         self._render_status()
         self._start()
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < 100, "narrow")
-        self.set_class(self.size.height < 32, "short")
+        self._fit_layout()
+
+    def _fit_layout(self) -> None:
+        """The layout for the terminal's size: set on mount too, so that the first frame already has
+        the running layout (a Resize comes only after it, and the layout then jumped)."""
+        width, height = self.size if self.size.area else self.app.size
+        self.set_class(width < 100, "narrow")
+        self.set_class(height < 32, "short")
 
     # ------------------------------------------------------------------ the worker
 

@@ -84,7 +84,11 @@ class WeightsScreen(AppScreen[None]):
             self._show_info()
             return
         noun = "unit" if answer.kind == "dense" else "filter"
-        grid.show_maps(maps.maps, [f"{noun} {u} · use {s:.2f}" for u, s in zip(maps.order, maps.usage)])
+        grid.show_maps(
+            maps.maps,
+            [f"{noun} {u} · use {s:.2f}" for u, s in zip(maps.order, maps.usage)],
+            [f"#{u} use {s:.2f}" for u, s in zip(maps.order, maps.usage)],  # a half-size tile: 14 columns
+        )
         size = "x".join(map(str, maps.maps.shape[1:]))
         how = "its outgoing weights" if following is not None else "the size of its weights"
         layer = "hidden units" if answer.kind == "dense" else "convolution filters"

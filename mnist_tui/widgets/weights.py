@@ -21,6 +21,10 @@ NEGATIVE = (78, 168, 255)
 """Inhibits the unit: cool blue."""
 LEVELS = 8
 """Shades per sign; a 28x28 map needs no more to read, and the styles stay few."""
+WANT = 8
+"""Maps a page should show before they are drawn smaller (8 at 120x40 at full size)."""
+POOL_FROM = 10
+"""Maps at least twice this side (the MLP's 28x28 units) may be drawn at half size."""
 
 
 def tile_scale(side: int) -> int:
@@ -39,29 +43,52 @@ class WeightGrid(CachedLines):
         super().__init__(**kwargs)
         self.maps = np.zeros((0, 1, 1), np.float32)
         self.captions: list[str] = []
+        self.short_captions: list[str] = []
         self.page = 0
 
-    def show_maps(self, maps: np.ndarray, captions: list[str]) -> None:
-        """``(units, h, w)`` maps in [-1, 1] and one caption each, from the first page."""
+    def show_maps(self, maps: np.ndarray, captions: list[str], short: list[str] | None = None) -> None:
+        """``(units, h, w)`` maps in [-1, 1] and one caption each, from the first page.
+
+        ``short``: the captions for tiles too narrow for ``captions``.
+        """
         self.maps = np.asarray(maps, np.float32)
         self.captions = list(captions)
+        self.short_captions = list(short) if short is not None else list(captions)
         self.page = 0
         self.invalidate()
 
     # ------------------------------------------------------------------ geometry
 
+    def geometry(self, width: int | None = None, height: int | None = None) -> tuple[int, int, int, int, int, int]:
+        """``(scale, pool, tile width, tile height, columns, rows)``: the largest drawing that shows
+        :data:`WANT` maps a page (or all of them), else the one that shows the most.
+
+        A small filter is enlarged (``scale`` cells a weight, 4 down to 1); a map as large as a
+        digit (the MLP's 28x28) may be drawn at half size, ``pool`` 2: 2x2 weights averaged.
+        """
+        width = self.size.width if width is None else width
+        height = self.size.height if height is None else height
+        _, h, w = self.maps.shape
+        want = min(len(self.maps), WANT)
+        options = [(scale, 1) for scale in range(tile_scale(max(h, w)), 0, -1)]
+        if max(h, w) >= 2 * POOL_FROM:
+            options.append((1, 2))
+        chosen = (1, 1, w, (h + 1) // 2 + 1, 1, 1)
+        for scale, pool in options:
+            tile_w, tile_h = -(-w // pool) * scale, (-(-h // pool) * scale + 1) // 2 + 1
+            columns, rows = max(1, (width + 1) // (tile_w + 1)), max(1, height // tile_h)
+            chosen = (scale, pool, tile_w, tile_h, columns, rows)
+            if columns * rows >= want and tile_h <= max(height, 1):
+                break
+        return chosen
+
     def tile_size(self) -> tuple[int, int]:
         """``(width, height)`` of one tile in cells, caption row included."""
-        _, h, w = self.maps.shape
-        scale = tile_scale(max(h, w))
-        return w * scale, (h * scale + 1) // 2 + 1
+        return self.geometry()[2:4]
 
     def tile_grid(self, width: int | None = None, height: int | None = None) -> tuple[int, int]:
         """``(columns, rows)`` of tiles that fit the widget (at least 1x1)."""
-        width = self.size.width if width is None else width
-        height = self.size.height if height is None else height
-        tile_w, tile_h = self.tile_size()
-        return max(1, (width + 1) // (tile_w + 1)), max(1, height // tile_h)
+        return self.geometry(width, height)[4:6]
 
     @property
     def per_page(self) -> int:
@@ -102,10 +129,7 @@ class WeightGrid(CachedLines):
         count = len(self.maps)
         if count == 0 or width <= 0:
             return blank
-        _, h, w = self.maps.shape
-        scale = tile_scale(max(h, w))
-        tile_w, tile_h = self.tile_size()
-        columns, rows = self.tile_grid(width, height)
+        scale, pool, tile_w, tile_h, columns, rows = self.geometry(width, height)
         colours = self._colours()
         styles: dict[tuple[int, int], Style] = {}
         caption_style = base + Style(dim=True)
@@ -120,11 +144,14 @@ class WeightGrid(CachedLines):
                 for y in range(top, min(top + tile_h, height)):
                     lines[y] += gap + [Segment(" " * tile_w, base)]
                 continue
-            levels = np.rint(np.clip(self.maps[unit], -1, 1) * LEVELS).astype(np.int64) + LEVELS
+            levels = np.rint(np.clip(_pooled(self.maps[unit], pool), -1, 1) * LEVELS).astype(np.int64) + LEVELS
             big = np.repeat(np.repeat(levels, scale, axis=0), scale, axis=1)
             if len(big) % 2:
                 big = np.vstack([big, np.full((1, big.shape[1]), LEVELS)])
-            caption = self.captions[unit][:tile_w] if unit < len(self.captions) else ""
+            caption = self.captions[unit] if unit < len(self.captions) else ""
+            if len(caption) > tile_w and unit < len(self.short_captions):
+                caption = self.short_captions[unit]
+            caption = caption[:tile_w]
             lines[top] += gap + [Segment(caption.ljust(tile_w), caption_style)]
             for pair in range(len(big) // 2):
                 y = top + 1 + pair
@@ -142,3 +169,13 @@ class WeightGrid(CachedLines):
             Strip(line).extend_cell_length(width, base).crop(0, width) if line else blank[i]
             for i, line in enumerate(lines)
         ]
+
+
+def _pooled(values: np.ndarray, pool: int) -> np.ndarray:
+    """``values`` averaged over ``pool`` x ``pool`` blocks (edges padded with zeros, no weight)."""
+    if pool == 1:
+        return values
+    h, w = values.shape
+    padded = np.zeros((-(-h // pool) * pool, -(-w // pool) * pool), np.float32)
+    padded[:h, :w] = values
+    return padded.reshape(padded.shape[0] // pool, pool, padded.shape[1] // pool, pool).mean(axis=(1, 3))

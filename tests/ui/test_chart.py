@@ -245,3 +245,56 @@ async def test_remove_series_and_points_without_a_finite_x():
         assert chart.version == version + 1
         assert chart.series_names == ["loss", "lost"]
         assert "val_loss" not in " ".join(text(chart))
+
+
+def plot_columns(lines: list[str]) -> tuple[int, int, int, int]:
+    """The first and last columns of the x axis's line and of everything drawn above it."""
+    axis_row = next(i for i, line in enumerate(lines) if "└" in line)
+    axis_line = lines[axis_row]
+    axis_first = axis_line.index("└") + 1
+    axis_last = max(axis_line.rfind("─"), axis_line.rfind("┬"))
+    drawn = [
+        column
+        for line in lines[:axis_row]
+        for column, char in enumerate(line)
+        if (0x2800 < ord(char) <= 0x28FF or char in (LATEST, BEST)) and column > axis_first - 2
+    ]
+    return axis_first, axis_last, min(drawn), max(drawn)
+
+
+@pytest.mark.parametrize("width", [24, 31, 40, 57, 66, 80])
+@pytest.mark.parametrize("points", [1, 2, 3, 4, 10, 187, 700, 3000])
+async def test_every_point_lies_over_the_x_axis(width, points):
+    """The axis line and the data share one x range: no dot left of its start or right of its end."""
+    app = ChartApp(title="Loss")
+    async with app.run_test(size=(width, 12)) as pilot:
+        chart = app.query_one(LineChart)
+        if points > 10:  # batches, in fractional epochs, under the epochs so far
+            xs = [3 + (i + 1) / 1875 for i in range(points)]
+            chart.set_series("batch loss", [0.3 * math.exp(-i / 200) for i in range(points)], x=xs, markers=False)
+        else:
+            chart.set_series("loss", LOSS[:points])
+            chart.set_series("val_loss", VAL_LOSS[: max(points - 1, 1)])
+        await pilot.pause()
+        lines = text(chart)
+        axis_first, axis_last, first, last = plot_columns(lines)
+        assert axis_first <= first and last <= axis_last
+        if points > 1:  # one point sits in the middle of the range around it
+            assert last == axis_last  # the axis is no longer than the data either
+
+
+@pytest.mark.parametrize("width", [24, 28, 31, 40, 66])
+async def test_fractional_epochs_get_a_few_round_ticks_at_any_width(width):
+    """The batches of epoch 4 so far: ticks like 3.1 3.2 3.3, not a comb labelled 3.054 3.144 3.237."""
+    app = ChartApp(title="Loss")
+    async with app.run_test(size=(width, 10)) as pilot:
+        chart = app.query_one(LineChart)
+        xs = [3 + (i + 1) / 1875 for i in range(700)]
+        chart.set_series("batch loss", [0.1 * math.exp(-i / 200) for i in range(700)], x=xs, markers=False)
+        await pilot.pause()
+        lines = text(chart)
+        axis_line = next(line for line in lines if "└" in line)
+        assert 2 <= axis_line.count("┬") <= 5
+        assert "┬┬" not in axis_line
+        labels = lines[-1].replace("epoch", "").split()
+        assert labels and all(len(label) <= 3 for label in labels)  # 3.1, 3.2, 3.3

@@ -236,3 +236,43 @@ async def test_quitting_while_a_request_is_held_cancels_its_wait():
     while Neighbours in model.waiting and time.monotonic() < deadline:
         time.sleep(0.01)
     assert Neighbours not in model.waiting
+
+
+async def test_at_80x24_w_then_n_shows_the_nearest_images_whole_and_the_digit_keeps_its_caption():
+    app = explain_app(FakeModelServer())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        why, panel = screen.query_one(WhyPanel), screen.query_one(NeighboursPanel)
+        await pilot.press("w")
+        await settle(pilot, screen)
+        assert why.display and "n: nearest images instead" in str(why.border_title)
+        await pilot.press("n")
+        await settle(pilot, screen)
+        assert panel.display and not why.display  # n takes w's place: both would not fit
+        browser = screen.query_one("#browser").region
+        assert browser.contains_region(panel.region)  # all of it on screen, no scrolling
+        text = strip_text(panel)
+        assert "0.95 #7" in text and "0.70 #5007" in text  # every label and similarity
+        assert "w: why instead" in str(panel.border_title)
+        label = screen.query_one("#prediction-label")
+        assert "Predicted" in "".join(s.text for s in label.render_line(0))  # the big digit's caption
+        await pilot.press("w")
+        await settle(pilot, screen)
+        assert why.display and not panel.display
+
+
+async def test_a_terminal_shrinking_under_both_panels_keeps_the_one_shown_last():
+    app = explain_app(FakeModelServer())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        why, panel = screen.query_one(WhyPanel), screen.query_one(NeighboursPanel)
+        await pilot.press("w", "n")
+        await settle(pilot, screen)
+        assert why.display and panel.display and str(why.border_title) == "Why"
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot, screen)
+        assert panel.display and not why.display
+        assert screen.query_one("#browser").region.contains_region(panel.region)
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert str(panel.border_title) == "Nearest training images"  # room for both again: no turns

@@ -311,6 +311,32 @@ async def test_the_weight_grid_pages_through_units_most_used_first():
         assert grid.page == 0
 
 
+async def test_at_80x24_the_weight_grid_draws_units_at_half_size_to_show_ten_a_page():
+    app = results_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_weights(pilot, FakeModelServer(fakes.fake_predictions().labels))
+        grid = app.screen.query_one(WeightGrid)
+        scale, pool, tile_w, tile_h, columns, rows = grid.geometry()
+        assert (pool, tile_w, tile_h) == (2, 14, 8)  # 28x28 pooled to 14x14: 7 lines of half blocks and a caption
+        assert grid.per_page == columns * rows == 10 and grid.pages == 2
+        assert rows * tile_h <= grid.content_size.height and columns * (tile_w + 1) - 1 <= grid.content_size.width
+        drawn = "\n".join("".join(s.text for s in grid.render_line(y)) for y in range(grid.size.height))
+        assert "#0 use 3.16" in drawn and "#9 use" in drawn  # every tile keeps its (short) caption
+        assert "Showing 1-10 of 12 · page 1 of 2" in str(app.screen.query_one("#weights-info").render())
+
+
+def test_small_filters_are_enlarged_only_as_far_as_a_page_still_shows_eight():
+    grid = WeightGrid()
+    grid.show_maps(np.zeros((32, 5, 5), np.float32), [f"filter {i} · use 0.50" for i in range(32)])
+    assert grid.geometry(118, 33)[0] == 4  # room enough: 4 cells a weight
+    scale, pool, *_, columns, rows = grid.geometry(78, 18)
+    assert pool == 1 and scale < 4 and columns * rows >= 8
+    grid.show_maps(np.zeros((2, 28, 28), np.float32), ["a", "b"])
+    assert grid.geometry(78, 18)[1] == 1  # both fit at full size: no need to draw them smaller
+    grid.show_maps(np.zeros((3, 28, 28), np.float32), ["a", "b", "c"])
+    assert grid.geometry(78, 18)[1] == 2  # the third would need a page of its own
+
+
 @pytest.mark.parametrize(
     ("model", "expected"),
     [

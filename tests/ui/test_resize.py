@@ -224,3 +224,36 @@ async def test_keys_typed_under_the_notice_do_not_act_on_the_hidden_screen():
         await pilot.pause()
         await pilot.press("q")  # and q still quits from under the notice
     assert app.return_code == 0
+
+
+TRAINING_PANELS = ("#status-panel", "#batch-chart", "#loss-panel", "#accuracy-panel", "#run-panel", "#epochs")
+
+
+async def training_layout(events) -> tuple[dict[str, object], dict[str, str]]:
+    """The training screen's panel regions at 80x24, and what its two line charts say."""
+    app = MnistApp(trainer_factory=lambda config: fakes.ScriptedTrainer(events), threaded=False)
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrainingScreen)
+        regions = {name: screen.query_one(name).region for name in TRAINING_PANELS}
+        texts = {}
+        for name in ("#epoch-loss", "#run-loss"):
+            chart = screen.query_one(name)
+            texts[name] = "\n".join(
+                "".join(segment.text for segment in chart.render_line(y)) for y in range(chart.size.height)
+            )
+        return regions, texts
+
+
+async def test_the_training_screens_first_frame_has_the_running_layout_and_texts_that_fit(monkeypatch):
+    """The first frame is drawn before the screen's first Resize: it must already have the 80x24 layout."""
+    running, _ = await training_layout(fakes.MID_TRAINING)
+    with monkeypatch.context() as patch:
+        patch.setattr(TrainingScreen, "on_resize", lambda self: None)  # as before any Resize arrived
+        first, texts = await training_layout([])
+    assert first == running  # no jump when training starts
+    assert all(region.height >= 8 for region in first.values() if region is not first["#status-panel"])
+    assert "waiting for epoch 1" in texts["#epoch-loss"]
+    assert "waiting for batches" in texts["#run-loss"]

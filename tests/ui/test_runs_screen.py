@@ -280,3 +280,10 @@ async def test_runs_that_never_trained_stay_out_of_the_list_until_a_filter_asks(
         assert "8 of 9 runs (1 that never trained" in app.screen.sub_title
         await pilot.press("slash", *"failed")
         assert 9 in shown(app)
+
+
+async def test_one_run_is_counted_as_one_run(tmp_path):
+    record(tmp_path, script())
+    app = RunsApp(tmp_path)
+    async with app.run_test(size=(120, 40)):
+        assert app.screen.sub_title == "Runs · 1 run"

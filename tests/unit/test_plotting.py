@@ -73,6 +73,29 @@ def test_a_narrow_range_that_may_not_widen_takes_smaller_steps():
     assert len(axis.ticks) >= 2
 
 
+@pytest.mark.parametrize(
+    "lo, hi, max_ticks",
+    [
+        (3.0005, 3.3733, 2),  # the batches of a stopped run's fourth epoch, on a narrow chart
+        (0.024, 0.028, 2),
+        (0.0241, 0.0279, 2),
+        (0.0005, 2.0, 2),
+        (0.31, 0.39, 2),
+        (0.31, 0.39, 3),
+        (1.001, 1.3, 2),
+        (123.4, 123.9, 2),
+    ],
+)
+def test_a_range_that_may_not_widen_gets_a_few_round_ticks(lo, hi, max_ticks):
+    """Not a comb of one tick per thousandth (0.02400 0.02401 ...): the largest step that puts two inside."""
+    axis = linear_axis(lo, hi, max_ticks, loose=False)
+    assert (axis.lo, axis.hi) == (lo, hi)
+    assert is_one_two_five(axis.step)
+    assert 2 <= len(axis.ticks) <= 5
+    labels = tick_labels(axis)
+    assert max(map(len, labels)) <= max(len(f"{hi:g}"), 5)
+
+
 @pytest.mark.parametrize("value", [0.0, 0.5, -3.0, 1e-6, 12345.0])
 def test_a_constant_series_gets_a_range_around_its_value(value):
     axis = linear_axis(value, value, 4)
@@ -233,6 +256,19 @@ def test_a_steep_diagonal_is_one_dot_per_row():
     raster = rasterise([(np.array([0.0, 3.0]), np.array([0.0, 7.0]))], 2, 2)
     assert raster.codes.tolist() == [[0x01 | 0x02 | 0x20 | 0x80, 0], [0, 0x01 | 0x02 | 0x20 | 0x80]]
     assert raster.owner.tolist() == [[0, -1], [-1, 0]]
+
+
+@pytest.mark.parametrize("xs, ys", [([0, 3], [0, 39]), ([5, 6], [39, 0]), ([0, 1, 2], [0, 39, 2]), ([2, 2], [1, 38])])
+def test_points_far_apart_vertically_are_joined_by_a_connected_run_of_dots(xs, ys):
+    """A steep segment is a line, not a dotted column: every dot row between its ends, each dot touching the next."""
+    mask = line_mask(np.array(xs, dtype=float), np.array(ys, dtype=float), 8, 40)
+    rows, columns = np.nonzero(mask)
+    assert set(rows) == set(range(min(ys), max(ys) + 1))
+    for y0, y1 in zip(ys, ys[1:]):  # walk each segment: neighbours one dot apart
+        step = 1 if y1 > y0 else -1
+        walk = [columns[rows == y].tolist() for y in range(y0, y1 + step, step)]
+        for here, there in zip(walk, walk[1:]):
+            assert min(abs(a - b) for a in here for b in there) <= 1
 
 
 def test_a_shallow_line_rounds_to_the_nearest_dot():
