@@ -98,16 +98,17 @@ async def test_c_needs_two_to_eight_marked_runs(home):
     app = CompareApp(home)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("c")
-        await pilot.press("space", "c")  # run 4 alone
+        # run 4 failed before its first epoch: out of the list; run 3 is first
+        await pilot.press("space", "c")  # run 3 alone
         await pilot.pause()
         said = [n.message for n in app._notifications]
         assert len(said) == 2 and all("Mark 2 to 8 runs with space" in m for m in said)
         assert isinstance(app.screen, RunsScreen)
-        await pilot.press("down", "space", "c")  # runs 4 and 2
+        await pilot.press("down", "space", "c")  # runs 3 and 1 (space moves down a row)
         await pilot.pause()
-        assert isinstance(app.screen, CompareScreen) and app.screen.run_ids == [4, 2]
+        assert isinstance(app.screen, CompareScreen) and app.screen.run_ids == [3, 1]
         await pilot.press("escape")
-        assert isinstance(app.screen, RunsScreen) and app.screen.marked == [4, 2]
+        assert isinstance(app.screen, RunsScreen) and app.screen.marked == [3, 1]
 
 
 async def test_comparison_shows_curves_table_and_flipped_counts(home):
