@@ -87,13 +87,20 @@ def temporaries(folder: Path, pid: int | None = None) -> list[Path]:
 
 
 def process_alive(pid: int) -> bool:
-    """Whether a process with this pid exists (it may belong to another user)."""
+    """Whether a process with this pid exists (it may belong to another user).
+
+    A pid of 0 or below names no single process (``kill(0, 0)`` would ask the whole group).
+    """
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        return True  # someone else's process: it exists
+    except OSError:
+        return False
     return True
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import default_options, recorded_options
+from ..files import process_alive
 
 RUNNING = "running"
 FINISHED = "finished"
@@ -227,18 +228,10 @@ def is_alive(pid: int | None, host: str | None, started_at: float, updated_at: f
     """
     if host is not None and host != socket.gethostname():
         return now - updated_at < OTHER_HOST_STALE_S
-    if pid is None or pid <= 0:
+    if pid is None or not process_alive(pid):
         return False
     if pid == os.getpid():
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # someone else's process: it exists
-    except OSError:
-        return False
     started = process_start_time(pid)
     return started is None or started <= started_at + 2.0
 
