@@ -146,7 +146,7 @@ class TrainingScreen(AppScreen):
                 with Vertical(id="batch-chart", classes="chart") as chart:
                     chart.border_title = "This epoch"
                     yield MetricSpark("loss", id="batch-loss")
-                    yield MetricSpark("accuracy", id="batch-accuracy", higher_is_better=True, percent=True)
+                    yield MetricSpark("accuracy", short="acc", id="batch-accuracy", higher_is_better=True, percent=True)
                 # all the layers first, the count in the title: the options below scroll
                 with VerticalScroll(id="model") as model:
                     model.border_title = "Model"

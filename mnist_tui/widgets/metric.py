@@ -35,9 +35,13 @@ class MetricSpark(Widget):
     MetricSpark > SparkBars { height: 2; margin-bottom: 1; }
     """
 
-    def __init__(self, name: str, *, higher_is_better: bool = False, percent: bool = False, **kwargs) -> None:
+    def __init__(
+        self, name: str, *, short: str = "", higher_is_better: bool = False, percent: bool = False, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.metric = name
+        self.short = short or name
+        """The name where the whole caption does not fit (``acc`` for ``accuracy``)."""
         self.higher_is_better = higher_is_better
         self.percent = percent
         self.values: list[float] = []
@@ -47,15 +51,29 @@ class MetricSpark(Widget):
         yield SparkBars()
 
     def _caption(self) -> Text:
-        caption = Text(no_wrap=True, overflow="ellipsis")
-        caption.append(f"{self.metric} ", style="bold")
-        if self.values:
-            caption.append(format_value(self.values[-1], self.percent))
-            best = best_of(self.values, self.higher_is_better)
-            caption.append(f" · best {format_value(best, self.percent)}", style="dim")
-        else:
-            caption.append("–", style="dim")
+        """The longest caption that fits the widget's width, so the best value is never cut mid-number."""
+        width = self.content_size.width or 10_000
+        for caption in self._captions():
+            if caption.cell_len <= width:
+                return caption
         return caption
+
+    def _captions(self) -> list[Text]:
+        """From the fullest caption to the barest: ``loss 0.0333 · best 0.0301`` … ``loss 0.0333``."""
+        names = dict.fromkeys((self.metric, self.short))  # once each, the full name first
+        if not self.values:
+            return [Text.assemble((f"{name} ", "bold"), ("–", "dim"), no_wrap=True) for name in names]
+        latest = format_value(self.values[-1], self.percent)
+        best = format_value(best_of(self.values, self.higher_is_better), self.percent)
+        captions = [
+            Text.assemble((f"{name} ", "bold"), latest, (f"{joint}{best}", "dim"), no_wrap=True, overflow="ellipsis")
+            for joint in (" · best ", " best ")
+            for name in names
+        ]
+        return [*captions, Text.assemble((f"{self.short} ", "bold"), latest, no_wrap=True, overflow="ellipsis")]
+
+    def on_resize(self) -> None:
+        self.query_one(Label).update(self._caption(), layout=False)
 
     def set_values(self, values: Sequence[float]) -> None:
         """Replace the series (the sparkline redraws once)."""
