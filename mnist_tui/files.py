@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -124,3 +125,32 @@ def remove_temporaries(folder: Path, pid: int | None = None) -> int:
         except OSError:  # removed meanwhile, or not ours to remove: nothing to do
             pass
     return removed
+
+
+KERAS_MEMBERS = ("config.json", "metadata.json")
+"""What every ``.keras`` archive Keras 3 writes holds (beside the weights)."""
+
+
+def keras_file_problem(path: Path) -> str | None:
+    """What is wrong with ``path`` as a ``.keras`` model file, in one line; ``None`` if it looks like one.
+
+    The checks that need no Keras: Keras 3 loads a ``.keras`` name only, and such a file is
+    a zip archive holding ``config.json`` and ``metadata.json``. Anything else would be refused
+    only after TensorFlow's import (seconds), so every way in (``--model``, ``mnist-tui labels``,
+    the model process) asks this first.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return f"{path}: no such model file"
+    if path.suffix != ".keras":
+        return f"{path}: not a Keras model file (its name must end in .keras)"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile:
+        return f"{path}: not a Keras model file (a .keras file is a zip archive; this is not one)"
+    except OSError as exc:
+        return f"{path}: not a Keras model file (unreadable: {exc.strerror or exc})"
+    if missing := [name for name in KERAS_MEMBERS if name not in names]:
+        return f"{path}: not a Keras model file (a zip archive without {' or '.join(missing)})"
+    return None

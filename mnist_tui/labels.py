@@ -12,36 +12,17 @@ once. The ranking itself is :func:`~mnist_tui.analysis.suspicious_labels`; the c
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-KERAS_MEMBERS = ("config.json", "metadata.json")
-"""What every ``.keras`` archive Keras 3 writes holds (beside the weights)."""
+from .files import keras_file_problem
 
 
 def check_model_file(path: Path) -> None:
-    """Raise :class:`LabelsError` unless ``path`` looks like a ``.keras`` file: the checks that need no TensorFlow.
-
-    Keras 3 loads a ``.keras`` name only, and such a file is a zip archive holding
-    ``config.json`` and ``metadata.json``; anything else would be refused after
-    TensorFlow's import (seconds), so it is refused here instead.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise LabelsError(f"{path}: no such model file")
-    if path.suffix != ".keras":
-        raise LabelsError(f"{path}: not a Keras model file (its name must end in .keras)")
-    if not zipfile.is_zipfile(path):
-        raise LabelsError(f"{path}: not a Keras model file (a .keras file is a zip archive; this is not one)")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise LabelsError(f"{path}: not a Keras model file (unreadable zip archive: {exc})") from None
-    if missing := [name for name in KERAS_MEMBERS if name not in names]:
-        raise LabelsError(f"{path}: not a Keras model file (a zip archive without {' or '.join(missing)})")
+    """Raise :class:`LabelsError` unless ``path`` looks like a ``.keras`` file (:func:`~mnist_tui.files.keras_file_problem`)."""
+    if problem := keras_file_problem(path):
+        raise LabelsError(problem)
 
 
 class LabelsError(Exception):

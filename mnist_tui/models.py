@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .datasets import MNIST, Dataset
+from .files import keras_file_problem
 
 # TensorFlow's (intra-op, inter-op) thread pools per architecture; None keeps its default
 # (one thread per core for each). The MLP's ops are too small to split: on 2 cores one
@@ -173,10 +173,8 @@ def load_model(path: Path, dataset: Dataset = MNIST) -> keras.Model:
         ModelError: with what is wrong with the file.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: no such model file")
-    if not zipfile.is_zipfile(path):
-        raise ModelError(f"{path}: not a Keras model file (a .keras file is a zip archive; this is not one)")
+    if problem := keras_file_problem(path):
+        raise ModelError(problem)
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # Keras raises many types for a bad file

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import __version__, keys
 from ..config import DEFAULTS, ConfigError, Option, TrainConfig, cli_options, existing_path
+from ..files import keras_file_problem
 from . import Parser, argument, at_least
 
 DESCRIPTION = """\
@@ -145,6 +146,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         config = TrainConfig(**{option.name: getattr(args, option.name) for option in cli_options()})
     except ConfigError as exc:  # pragma: no cover - the argument types check first
         parser.error(str(exc))
+    if args.model is not None and (problem := keras_file_problem(args.model)):
+        parser.error(problem)  # before TensorFlow loads: a wrong file is refused at once
     if config.save is not None and config.save.exists() and not args.overwrite:
         # checked before anything trains: a user's file is never replaced without being asked
         parser.error(f"{config.save} exists; add --overwrite to replace it, or choose another --save path")
