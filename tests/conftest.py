@@ -20,6 +20,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["MNIST_TUI_HOME"] = tempfile.mkdtemp(prefix="mnist-tui-test-home-")
 
 
+def _weight(item: pytest.Item) -> int:
+    """Real Keras first, then the other process tests, then the rest (Pilot and plain functions)."""
+    if item.get_closest_marker("keras"):
+        return 0
+    return 1 if "process" in Path(item.path).parts else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The long tests (real TensorFlow in child processes: up to minutes each on 2 cores) start
+    # first, so that under -n the workers end on short tests together rather than one of them
+    # starting a benchmark smoke run while the other sits idle. A stable sort: the order within
+    # each group is the collection order, the same on every worker as xdist requires.
+    items.sort(key=_weight)
+
+
 @pytest.fixture
 def tiny_dir(tmp_path: Path) -> Path:
     return write_idx_dir(tmp_path / "mnist")

@@ -16,6 +16,7 @@ from mnist_tui.screens.results import ResultsScreen
 from mnist_tui.screens.training import TrainingScreen
 from mnist_tui.training import KerasTrainer, out_of_memory
 from tests.support import fakes
+from tests.support.pilot import wait_until
 
 # every key of the results screen that opens a screen or a dialog
 SCREEN_KEYS = ["s", "t", "d", "c", "g", "question_mark"]
@@ -80,15 +81,14 @@ async def test_a_failed_run_leaves_the_last_results_open():
     runs = iter([fakes.finished(), fakes.FAILED])
     app = MnistApp(trainer_factory=lambda c: fakes.ScriptedTrainer(next(runs)), threaded=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: isinstance(app.screen, ResultsScreen))
         first = app.screen
-        assert isinstance(first, ResultsScreen)
         app.start_training(TrainConfig(epochs=2))
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, TrainingScreen) and app.screen.failure is not None
+        # waited for, not slept for: on a loaded machine (two test workers, 2 cores) 0.3 s was too little
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.screen.failure is not None)
         await pilot.press("r")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, ResultsScreen) and app.screen.predictions is first.predictions
+        await wait_until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        assert app.screen.predictions is first.predictions
 
 
 def test_out_of_memory_says_what_and_how_much():

@@ -152,25 +152,35 @@ def test_data_errors_become_failed_events(tmp_path):
     assert isinstance(events[-1], Failed) and "directory is empty" in events[-1].message
 
 
-def test_save_writes_model_and_history_atomically(tmp_path):
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory):
+    """One tiny run saved to ``tiny.keras`` in a folder of its own: its path, data and events.
+
+    The tests that read a saved model share it (each a few seconds of Keras less); none of
+    them changes the files (a test that would works on a copy).
+    """
+    folder = tmp_path_factory.mktemp("saved-run")
+    path, data = folder / "tiny.keras", tiny_data()
+    _, events = run(TINY.with_changes(save=path), data=data)
+    return path, data, events
+
+
+def test_save_writes_model_and_history_atomically(saved_run):
     from mnist_tui import models
 
-    path = tmp_path / "tiny.keras"
-    _, events = run(TINY.with_changes(save=path))
+    path, _, events = saved_run
     assert events[-1].saved_to == path
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.history.json", "tiny.keras"]
-    history = json.loads((tmp_path / "tiny.history.json").read_text())
+    assert sorted(p.name for p in path.parent.iterdir()) == ["tiny.history.json", "tiny.keras"]
+    history = json.loads((path.parent / "tiny.history.json").read_text())
     assert len(history["loss"]) == 2 and all(math.isfinite(v) for v in history["loss"])
     model = models.load_model(path)
     assert model.outputs[0].shape[1:] == (10,)
 
 
-def test_saved_model_scorer_matches_the_trainer(tmp_path):
+def test_saved_model_scorer_matches_the_trainer(saved_run):
     from mnist_tui.training import SavedModelScorer
 
-    path = tmp_path / "tiny.keras"
-    data = tiny_data()
-    _, events = run(TINY.with_changes(save=path), data=data)
+    path, data, events = saved_run
     trained = events[-1]
     scored = []
     SavedModelScorer(path, TINY, data=data).run(scored.append)
@@ -195,12 +205,11 @@ def test_bad_model_files_are_rejected(tmp_path, content, message):
     assert events[-1].message.startswith(str(path)) and message in events[-1].message
 
 
-def test_truncated_keras_file_is_rejected(tmp_path):
+def test_truncated_keras_file_is_rejected(saved_run, tmp_path):
     from mnist_tui.models import ModelError, load_model
 
     path = tmp_path / "tiny.keras"
-    run(TINY.with_changes(save=path))
-    raw = path.read_bytes()
+    raw = saved_run[0].read_bytes()
     path.write_bytes(raw[: len(raw) // 2])
     with pytest.raises(ModelError, match="not a"):
         load_model(path)
