@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .commands.train import Options
 from .terminal import stderr_to_log
-from .worker import client
+from .worker import client, spare
 
 if TYPE_CHECKING:
     from .recorded import OpenedRun
@@ -28,6 +28,9 @@ def run_app(options: Options) -> int:
     # Trainer and model processes inherit descriptor 2, the log file, so nothing they
     # print reaches the screen: they start inside this block only.
     with stderr_to_log(options.log_file) as (terminal, _log):
+        # The spare model process starts importing TensorFlow now, while the UI loads: the
+        # first run, the model file or the recorded run below takes it (worker/spare.py).
+        spare.enable()
         opened = None
         if options.run is not None:
             opened = open_run(options.run, terminal)
