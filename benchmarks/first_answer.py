@@ -15,6 +15,10 @@ images, 1 epoch). Then, with the spare model process (the default) and without i
    ``R``, ``enter`` on run 2 (the runs screen's first row), its results' title on screen,
    1 s, `w`, and the time until the why-map is painted; ``escape`` back.
 
+3. ``--model PATH`` (the first run's model, saved) opened twice in a row from an empty
+   cache folder: launch to the results' summary line on screen, the first time scored in
+   the model process, the second from the test predictions kept by the file's checksum.
+
 Also the spare's own cost: its resident memory once warm and the CPU seconds its start
 took (from ``/proc``), read from the first spare of the first launch.
 """
@@ -92,8 +96,7 @@ def cost(pid: int) -> tuple[float, float]:
 
 
 def launch(args: argparse.Namespace, home: Path, spare: bool, measure_spare: bool) -> dict[str, object]:
-    env_extra = {"MNIST_TUI_HOME": str(home), "MNIST_TUI_NO_SPARE": "" if spare else "1"}
-    os.environ.update(env_extra)
+    os.environ["MNIST_TUI_NO_SPARE"] = "" if spare else "1"
     command = [sys.executable, "-m", "mnist_tui", "--run", "1", "--data", str(args.data), "--log-file", os.devnull]
     terminal = Terminal(command)
     result: dict[str, object] = {"reopen": []}
@@ -138,11 +141,33 @@ def launch(args: argparse.Namespace, home: Path, spare: bool, measure_spare: boo
     return result
 
 
+def model_file(args: argparse.Namespace, home: Path) -> list[tuple[float, float]]:
+    """``--model PATH`` opened twice in a row, each time from an empty cache: launch to results on screen, s."""
+    times = []
+    for _ in range(args.launches):
+        cache = Path(tempfile.mkdtemp(prefix="mnist-tui-cache-", dir=home))
+        os.environ["XDG_CACHE_HOME"] = str(cache)  # the kept predictions go here, and the log
+        pair = []
+        for _ in range(2):
+            terminal = Terminal(
+                [sys.executable, "-m", "mnist_tui", "--model", str(home / "m.keras"), "--data", str(args.data)]
+            )
+            try:
+                pair.append(terminal.wait_for(SUMMARY))
+            finally:
+                terminal.close()
+        times.append((pair[0], pair[1]))
+        print(f"  --model: first {pair[0]:.2f} s, again {pair[1]:.2f} s", file=sys.stderr, flush=True)
+    os.environ.pop("XDG_CACHE_HOME")
+    return times
+
+
 def record(args: argparse.Namespace, home: Path) -> None:
     for seed in (1, 2):
+        save = ["--save", str(home / "m.keras")] if seed == 1 else []
         subprocess.run(
             [sys.executable, "-m", "mnist_tui", "--headless", "--epochs", "1", "--train-limit", "2000"]
-            + ["--seed", str(seed), "--data", str(args.data)],
+            + ["--seed", str(seed), "--data", str(args.data), *save],
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -155,17 +180,26 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="directory with the four MNIST files")
     parser.add_argument("--rounds", type=int, default=5, help="reopens per launch")
     parser.add_argument("--launches", type=int, default=1, help="launches per way (alternating)")
+    parser.add_argument("--only", choices=("model", "reopen"), help="one part")
     parser.add_argument("--warm-wait", type=float, default=20.0, help="seconds of reading before each reopen")
     args = parser.parse_args()
     print(f"first answer · {os.cpu_count()} CPUs · load {os.getloadavg()[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="mnist-tui-first-") as tmp:
         home = Path(tmp)
         record(args, home)
+        os.environ["MNIST_TUI_HOME"] = str(home)
+        opened = model_file(args, home) if args.only in (None, "model") else []
         runs: dict[str, list[dict[str, object]]] = {"spare": [], "no spare": []}
-        for i in range(args.launches):
+        for i in range(args.launches if args.only in (None, "reopen") else 0):
             for way in ("spare", "no spare") if i % 2 == 0 else ("no spare", "spare"):
                 runs[way].append(launch(args, home, way == "spare", measure_spare=way == "spare" and i == 0))
                 print(f"  {way}: {runs[way][-1]}", file=sys.stderr, flush=True)
+    if opened:
+        first, again = (statistics.median(t[i] for t in opened) for i in (0, 1))
+        print(f"\n--model PATH, launch to results on screen (120x40), median of {len(opened)}:")
+        print(f"first open (scored) {first:.2f} s   again (kept predictions) {again:.2f} s")
+    if not runs["spare"]:
+        return
     print("\n`w` 1 s after the results appear: key to why-map on screen, s (120x40)")
     print(f"{'way':<10}{'--run (cold)':>14}{'reopened p50':>14}{'max':>8}   each reopen")
     for way, results in runs.items():

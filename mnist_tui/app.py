@@ -68,7 +68,7 @@ def run_paths(trainer: object) -> tuple[Path | None, Path | None]:
         return run_paths(trainer.trainer)[0], trainer.run_dir
     if isinstance(trainer, ProcessTrainer):
         return trainer.model_path, None
-    return None, None
+    return getattr(trainer, "model_path", None), None  # a wrapper that scores a model file (scored.KeepingScorer)
 
 
 HIDDEN_SYSTEM_COMMANDS = frozenset({"Maximize", "Minimize"})
