@@ -242,8 +242,10 @@ class RemoteModel:
                 break
             if isinstance(message, Serving):
                 self._loaded.set()
+                spare.loaded()  # the next spare may start importing now
             elif isinstance(message, Failed) and not self._loaded.is_set():
                 self._fail(message.message)  # the saved model could not be loaded
+                spare.loaded()
             elif isinstance(message, Progress):
                 with self._lock:
                     pending = self._pending.get(message.id)

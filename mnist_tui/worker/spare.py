@@ -5,8 +5,9 @@ this app runs on; loading a saved model's weights into a process that has import
 takes a quarter of a second. So the app keeps one spare (:class:`~.protocol.SpareJob`)
 from the moment it starts: opening a recorded run or a model file, and starting a
 training run, hand their job to the spare over its pipe instead of starting a process,
-and the next spare starts :data:`REFILL_DELAY` seconds later (not at once: its import
-would compete with the taken process's first answers on 2 cores).
+and the next spare starts :data:`REFILL_DELAY` seconds after the taken one has loaded its
+model (not at once: its import would compete with the taken process's import, if that is
+not over, and with its first answers, on 2 cores).
 
 A training run holds the spares (:func:`take` with ``hold=True``, then :func:`release`):
 while it trains no spare is started or kept, so a run never shares its cores with an
@@ -114,9 +115,16 @@ def take(job: TrainJob | ScoreJob | ServeJob, writing: Iterable[Path] = (), *, h
                 live = spare
         if live is None:
             threading.Thread(target=spare.end, name="mnist-tui-end-spare", daemon=True).start()
-    if not hold:
-        _refill(REFILL_DELAY)
     return live
+
+
+def loaded() -> None:
+    """A model process has loaded its model (or failed to): the next spare starts after :data:`REFILL_DELAY`.
+
+    Not as the spare is taken: under load its import may not be over yet, and a second
+    import beside it would double the wait for the model just opened.
+    """
+    _refill(REFILL_DELAY)
 
 
 def release() -> None:

@@ -76,7 +76,9 @@ def test_a_spare_starts_at_once_takes_a_model_and_the_next_one_follows(started):
     assert spare.spare_pid() == 1
     taken = spare.take(SERVE)
     assert taken is started[0] and taken.sent == [SERVE]
-    settle(started, 2)  # the next spare, REFILL_DELAY later
+    settle(started, 1)  # none while the taken one may still be importing
+    spare.loaded()
+    settle(started, 2)  # the next spare, REFILL_DELAY after the model has loaded
     assert started[1].job == SpareJob("tensorflow") and spare.spare_pid() == 2
 
 
@@ -109,6 +111,7 @@ def test_a_dead_spare_is_not_handed_a_job(started):
     settle(started, 1)
     started[0].process.exitcode = -9
     assert spare.take(SERVE) is None
+    spare.loaded()
     settle(started, 2)
 
 
