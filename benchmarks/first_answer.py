@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import process
 from run import Terminal
 
 SUMMARY = re.compile(rb"per digit")
@@ -72,19 +73,12 @@ def answer(terminal: Terminal) -> float:
 
 
 def children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if (
-                int(stat.rsplit(")", 1)[1].split()[1]) == pid
-                and b"resource_tracker" not in Path(f"/proc/{entry}/cmdline").read_bytes()
-            ):
-                found.append(int(entry))
-    return found
+    """The app's trainer and model processes (multiprocessing's helper left out)."""
+    return [
+        child
+        for child in process.children_of(pid)
+        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
 
 
 def cost(pid: int) -> tuple[float, float]:
