@@ -33,7 +33,7 @@ from .screens.results import ResultsScreen
 from .screens.runs import RunsScreen
 from .screens.training import Trainer, TrainingScreen
 from .session import RunResults, Session
-from .worker import client
+from .worker import client, spare
 from .worker.client import ProcessTrainer
 from .worker.protocol import ScoreJob, TrainJob
 
@@ -68,7 +68,7 @@ def run_paths(trainer: object) -> tuple[Path | None, Path | None]:
         return run_paths(trainer.trainer)[0], trainer.run_dir
     if isinstance(trainer, ProcessTrainer):
         return trainer.model_path, None
-    return None, None
+    return getattr(trainer, "model_path", None), None  # a wrapper that scores a model file (scored.KeepingScorer)
 
 
 HIDDEN_SYSTEM_COMMANDS = frozenset({"Maximize", "Minimize"})
@@ -356,6 +356,7 @@ class MnistApp(App):
     def exit(self, result=None, return_code: int = 0, message=None) -> None:
         """Exit; from now on nothing new is pushed or mounted."""
         self.exiting = True
+        spare.disable()  # no spare starts from now on; the one kept ends with the other processes
         self.cancel_runs()
         if self.END_PROCESSES_ON_EXIT and client.live_processes() and self.ending_processes is None:
             # End the trainer and model processes while Textual winds down, not after, on a

@@ -5,42 +5,56 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .commands.train import Options
 from .terminal import stderr_to_log
-from .worker import client
+from .worker import client, spare
 
 if TYPE_CHECKING:
+    from .predictions import Predictions
     from .recorded import OpenedRun
+    from .worker.client import RemoteModel
 
 
 def run_app(options: Options) -> int:
     from .app import QUIT_GRACE, MnistApp, keras_trainer, saved_model_scorer
     from .recorded import RecordingTrainer
+    from .scored import KeepingScorer
 
     def recorded(config):
         return RecordingTrainer(keras_trainer(config), config)
 
     factory = keras_trainer if not options.record else recorded
     if options.model:
-        factory = saved_model_scorer(options.model)  # scoring a file is not a training run: not recorded
+        scorer = saved_model_scorer(options.model)  # scoring a file is not a training run: not recorded
+
+        def factory(config):
+            return KeepingScorer(scorer(config), options.model)  # its predictions kept for the next open
+
     # Trainer and model processes inherit descriptor 2, the log file, so nothing they
     # print reaches the screen: they start inside this block only.
     with stderr_to_log(options.log_file) as (terminal, _log):
+        # The spare model process starts importing TensorFlow now, while the UI loads: the
+        # first run, the model file or the recorded run below takes it (worker/spare.py).
+        spare.enable()
         opened = None
         if options.run is not None:
             opened = open_run(options.run, terminal)
             if opened is None:
                 return 1
+        shown = (opened.predictions, opened.model, opened.title) if opened else None
+        if options.model:
+            shown = open_scored_file(options.model, options.config.data)
         app = MnistApp(
             options.config,
             trainer_factory=factory,
             freeze_heap=True,
             handle_signals=True,
-            predictions=opened.predictions if opened else None,
-            model=opened.model if opened else None,
-            title=opened.title if opened else "Results",
+            predictions=shown[0] if shown else None,
+            model=shown[1] if shown else None,
+            title=shown[2] if shown else "Results",
         )
         try:
             app.run()
@@ -69,3 +83,17 @@ def open_run(run_id: int, errors: TextIO) -> OpenedRun | None:
     except (StoreError, DataError, ValueError) as exc:
         print(f"mnist-tui: error: cannot open run {run_id}: {exc}", file=errors)
         return None
+
+
+def open_scored_file(model_path: Path, data_path: Path | None) -> tuple[Predictions, RemoteModel, str] | None:
+    """``--model PATH`` opened before: its kept test predictions, a model process loading it and the title.
+
+    ``None``: nothing kept for the file as it is now; it is scored as usual.
+    """
+    from .scored import open_scored
+
+    predictions = open_scored(model_path, data_path)
+    if predictions is None:
+        return None
+    model = client.RemoteModel.open(model_path, Path(model_path).stem, data=data_path)
+    return predictions, model, f"{Path(model_path).name} · test accuracy {predictions.accuracy:.2%}"

@@ -23,7 +23,19 @@ from typing import Any
 
 from ..events import Failed, Finished, ModelHandle, RunControl, TrainerEvent, one_line
 from ..training import KerasTrainer, SavedModelScorer
-from .protocol import Cancel, Job, Progress, Request, Response, ScoreJob, ServeJob, Serving, Stop, TrainJob
+from .protocol import (
+    Cancel,
+    Job,
+    Progress,
+    Request,
+    Response,
+    ScoreJob,
+    ServeJob,
+    Serving,
+    SpareJob,
+    Stop,
+    TrainJob,
+)
 from .served import ServedModel
 
 MakeServed = Callable[[ModelHandle, Path | None], ServedModel]
@@ -39,6 +51,8 @@ def keras_trainer(job: TrainJob | ScoreJob) -> KerasTrainer | SavedModelScorer:
 
 def data_path(job: Job) -> Path | None:
     """Where the job's MNIST is: the training images the served model compares with."""
+    if isinstance(job, SpareJob):
+        return None
     path = job.data if isinstance(job, ServeJob) else job.config.data
     return None if path is None else Path(path)
 
@@ -116,7 +130,36 @@ class Child:
             event = dataclasses.replace(event, model=None)
         self.send(event)
 
+    def warm_up(self, spare: SpareJob) -> TrainJob | ScoreJob | ServeJob | None:
+        """A spare process: import Keras on its backend, then wait for the job the parent hands it.
+
+        ``None``: the parent cancelled or went away first (the spare is not needed).
+        """
+        try:
+            from .. import backend
+
+            backend.prepare(spare.backend, "mlp")
+            from .. import models  # noqa: F401  imports Keras and its backend: the seconds a spare saves
+        except Exception:
+            # Not warm, but the job may still come: it then meets the same failure in its
+            # own import and says so the way it would in a process of its own.
+            pass
+        while True:
+            try:
+                message = self.conn.recv()
+            except Exception:  # the parent went away: normal for a spare nobody took
+                return None
+            if isinstance(message, (TrainJob, ScoreJob, ServeJob)):
+                return message
+            if isinstance(message, Cancel):
+                return None
+
     def run(self, job: Job) -> None:
+        if isinstance(job, SpareJob):
+            taken = self.warm_up(job)
+            if taken is None:
+                return
+            job = taken
         self.data = data_path(job)
         threading.Thread(target=self.read, name="mnist-tui-pipe", daemon=True).start()
         if isinstance(job, ServeJob):

@@ -28,6 +28,7 @@ from ..events import (
     RunControl,
     Sink,
 )
+from . import spare
 from .processes import Live, describe_exit, died, end_all, live_processes, receive, start
 from .protocol import (
     Embeddings,
@@ -88,7 +89,16 @@ class ProcessTrainer:
 
     def run(self, sink: Sink, control: RunControl) -> None:
         writing = [self.job.config.save] if self.job.config.save is not None else []
-        live = start(self.job, self.target, writing)
+        # The spare process has imported Keras already; while this run trains, no other spare is kept.
+        live = spare.take(self.job, writing, hold=True) if self.target is None else None
+        try:
+            live = live or start(self.job, self.target, writing)
+            self._relay(live, sink, control)
+        finally:
+            if self.target is None:
+                spare.release()
+
+    def _relay(self, live: Live, sink: Sink, control: RunControl) -> None:
         self.process = live.process
         stop_sent = False
         while True:
@@ -202,7 +212,8 @@ class RemoteModel:
         except :meth:`predict`, which says :class:`~mnist_tui.events.ModelLoading` at once.
         """
         job = ServeJob(Path(model_path), name, None if data is None else Path(data))
-        return cls(start(job, target, ()), name, loading=True)
+        live = spare.take(job) if target is None else None  # a spare only loads the weights: a quarter of a second
+        return cls(live or start(job, target, ()), name, loading=True)
 
     @property
     def pid(self) -> int:
@@ -231,8 +242,10 @@ class RemoteModel:
                 break
             if isinstance(message, Serving):
                 self._loaded.set()
+                spare.loaded()  # the next spare may start importing now
             elif isinstance(message, Failed) and not self._loaded.is_set():
                 self._fail(message.message)  # the saved model could not be loaded
+                spare.loaded()
             elif isinstance(message, Progress):
                 with self._lock:
                     pending = self._pending.get(message.id)

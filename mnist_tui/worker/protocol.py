@@ -38,6 +38,7 @@ __all__ = [
     "ScoreJob",
     "ServeJob",
     "Serving",
+    "SpareJob",
     "Stop",
     "TrainJob",
     "Weights",
@@ -75,7 +76,18 @@ class ServeJob:
     data: Path | None = None
 
 
-Job = TrainJob | ScoreJob | ServeJob
+@dataclass(frozen=True)
+class SpareJob:
+    """Import Keras on ``backend`` now, then wait for the real job (a :class:`TrainJob`, :class:`ScoreJob` or
+    :class:`ServeJob`) to arrive over the pipe: a spare process kept warm, so a job starts without the import.
+
+    No operation runs before the job: TensorFlow's thread pools are still the job's to size.
+    """
+
+    backend: str
+
+
+Job = TrainJob | ScoreJob | ServeJob | SpareJob
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,96 @@
+"""A model file's test predictions kept by its checksum: written whole, found again only for the same bytes and data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_tui import scored
+from mnist_tui.data import MnistData
+from mnist_tui.events import Finished, RunControl, Stage
+from mnist_tui.predictions import Predictions
+from tests.support import fakes
+
+
+def data_of(predictions: Predictions) -> MnistData:
+    return MnistData(predictions.images[:0], predictions.labels[:0], predictions.images, predictions.labels)
+
+
+@pytest.fixture
+def model_file(tmp_path: Path) -> Path:
+    path = tmp_path / "m.keras"
+    path.write_bytes(b"a saved model's bytes")
+    return path
+
+
+def test_kept_predictions_come_back_for_the_same_file_and_data_only(tmp_path, model_file):
+    predictions = fakes.fake_predictions()
+    checksum = scored.file_checksum(model_file)
+    assert scored.lookup(checksum, data_of(predictions), tmp_path) is None
+    path = scored.keep(checksum, predictions, tmp_path)
+    assert path is not None and path.parent == tmp_path / scored.FOLDER
+    assert [p.name for p in path.parent.iterdir()] == [path.name], "no temporary file is left"
+    again = scored.lookup(checksum, data_of(predictions), tmp_path)
+    assert again is not None
+    np.testing.assert_allclose(again.probabilities, predictions.probabilities, rtol=1e-6)
+    other = fakes.fake_predictions(seed=8)  # other test images: another fingerprint
+    assert scored.lookup(checksum, data_of(other), tmp_path) is None
+    model_file.write_bytes(b"retrained")
+    assert scored.lookup(scored.file_checksum(model_file), data_of(predictions), tmp_path) is None
+
+
+@pytest.mark.parametrize("content", [b"", b"not numpy at all", None])
+def test_a_damaged_or_wrong_shaped_entry_is_as_if_none_were_kept(tmp_path, model_file, content):
+    predictions = fakes.fake_predictions()
+    checksum = scored.file_checksum(model_file)
+    path = scored.keep(checksum, predictions, tmp_path)
+    assert path is not None
+    if content is None:
+        np.save(path, np.full((3, 10), np.nan, np.float32))
+    else:
+        path.write_bytes(content)
+    assert scored.lookup(checksum, data_of(predictions), tmp_path) is None
+
+
+def test_the_scorer_keeps_a_complete_scoring_and_passes_every_event_on(tmp_path, model_file, monkeypatch):
+    events = fakes.finished()
+    stopped = fakes.finished(stopped=True)
+
+    class Scorer:
+        def __init__(self, script):
+            self.script = script
+
+        def run(self, sink, control):
+            for event in self.script:
+                sink(event)
+
+    seen: list = []
+    scored.KeepingScorer(Scorer(stopped), model_file, tmp_path).run(seen.append, RunControl())
+    assert seen == stopped and not (tmp_path / scored.FOLDER).exists(), "a stopped scoring is not kept"
+    seen.clear()
+    keeper = scored.KeepingScorer(Scorer(events), model_file, tmp_path)
+    assert keeper.model_path == model_file
+    keeper.run(seen.append, RunControl())
+    assert seen == events
+    finished = events[-1]
+    assert isinstance(finished, Finished) and isinstance(events[0], Stage)
+    monkeypatch.setattr(scored, "load_mnist", lambda path, splits: data_of(finished.predictions))
+    found = scored.open_scored(model_file, None, tmp_path)
+    assert found is not None and found.accuracy == finished.predictions.accuracy
+
+
+def test_nothing_is_read_for_a_file_never_scored_or_missing(tmp_path, model_file, monkeypatch):
+    def no_data(*args, **kwargs):
+        raise AssertionError("the test set was read (it may be downloaded) though nothing is kept")
+
+    monkeypatch.setattr(scored, "load_mnist", no_data)
+    assert scored.open_scored(model_file, None, tmp_path) is None
+    assert scored.open_scored(tmp_path / "missing.keras", None, tmp_path) is None
+
+
+def test_an_unwritable_cache_is_no_error(tmp_path, model_file):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the folder would go")
+    assert scored.keep(scored.file_checksum(model_file), fakes.fake_predictions(), blocked) is None
