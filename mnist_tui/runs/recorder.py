@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import TrainConfig
-from ..events import BatchEnd, EpochEnd, Failed, Finished, Notice, Sink, Started, Stopped, TrainerEvent
+from ..events import BatchEnd, EpochEnd, Failed, Finished, LossCurve, Notice, Sink, Started, Stopped, TrainerEvent
 from .model import FAILED, FINISHED, INTERRUPTED, STOPPED, Epoch
 from .store import RunStore, StoreError, library_versions, open_store, reason
 
@@ -47,6 +47,19 @@ class Downsampler:
             if len(self.points) == self.limit:
                 self.points = [(a + b) / 2 for a, b in zip(self.points[::2], self.points[1::2])]
                 self.every *= 2
+
+    def state(self) -> LossCurve:
+        """Everything needed to continue this curve exactly (:meth:`restored`)."""
+        return LossCurve(tuple(self.points), self.every, self._sum, self._count)
+
+    @classmethod
+    def restored(cls, curve: LossCurve, limit: int = MAX_POINTS) -> Downsampler:
+        """A downsampler that goes on where the one whose :meth:`state` gave ``curve`` was."""
+        sampler = cls(limit)
+        sampler.points = [float(p) for p in curve.points][: limit - 1]
+        sampler.every = max(1, int(curve.every))
+        sampler._sum, sampler._count = float(curve.partial_sum), int(curve.partial_count)
+        return sampler
 
     def values(self) -> np.ndarray:
         """The points so far, the partly filled last one included (never more than ``limit``)."""
