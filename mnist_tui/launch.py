@@ -13,9 +13,10 @@ from .worker import client
 
 if TYPE_CHECKING:
     from .recorded import OpenedRun
+    from .runs.resume import ResumePlan
 
 
-def run_app(options: Options) -> int:
+def run_app(options: Options, plan: ResumePlan | None = None) -> int:
     from .app import QUIT_GRACE, MnistApp, keras_trainer, saved_model_scorer
     from .recorded import RecordingTrainer
 

@@ -407,7 +407,6 @@ class KerasTrainer:
             )
         )
 
-
     def _write_checkpoint(
         self,
         model: Any,

@@ -181,7 +181,9 @@ def decode(data: bytes, path: Path | str = "checkpoint") -> Checkpoint:
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path} is damaged (truncated or overwritten): {str(exc)[:120] or type(exc).__name__}") from None
+        raise CheckpointError(
+            f"{path} is damaged (truncated or overwritten): {str(exc)[:120] or type(exc).__name__}"
+        ) from None
     try:
         curve = meta["curve"]
         return Checkpoint(

@@ -97,10 +97,23 @@ class Recorder:
         problem: Why ``store`` is ``None``, for the notice.
     """
 
-    def __init__(self, store: RunStore | None, sink: Sink, config: TrainConfig, *, problem: str | None = None) -> None:
+    def __init__(
+        self,
+        store: RunStore | None,
+        sink: Sink,
+        config: TrainConfig,
+        *,
+        problem: str | None = None,
+        resume_id: int | None = None,
+        parent_id: int | None = None,
+    ) -> None:
         self.store = store
         self.sink = sink
         self.config = config
+        self.resume_id = resume_id
+        """The recorded run this one resumes: its row goes on (status running again) instead of a new one."""
+        self.parent_id = parent_id
+        """The finished run this one trains further (recorded as the new run's parent)."""
         self.run_id: int | None = None
         self.losses = Downsampler()
         self.stopped: Stopped | None = None
@@ -112,12 +125,20 @@ class Recorder:
             self._notices.append(f"This run is not being recorded: {problem or 'no run store'}.")
 
     @classmethod
-    def open(cls, sink: Sink, config: TrainConfig, home: Path | None = None) -> Recorder:
+    def open(
+        cls,
+        sink: Sink,
+        config: TrainConfig,
+        home: Path | None = None,
+        *,
+        resume_id: int | None = None,
+        parent_id: int | None = None,
+    ) -> Recorder:
         """A recorder on the default store (or ``home``); if it cannot be opened, one that says so and records nothing."""
         try:
-            return cls(open_store(home), sink, config)
+            return cls(open_store(home), sink, config, resume_id=resume_id, parent_id=parent_id)
         except StoreError as exc:
-            return cls(None, sink, config, problem=str(exc))
+            return cls(None, sink, config, problem=str(exc), resume_id=resume_id, parent_id=parent_id)
 
     @property
     def recording(self) -> bool:
@@ -166,7 +187,11 @@ class Recorder:
 
     def _ensure_row(self) -> None:
         if self.run_id is None and self.store is not None:
-            self.run_id = self.store.create_run(self.config, versions=library_versions())
+            if self.resume_id is not None:
+                self.store.reopen(self.resume_id)
+                self.run_id = self.resume_id
+            else:
+                self.run_id = self.store.create_run(self.config, versions=library_versions(), parent_id=self.parent_id)
 
     def _record(self, event: TrainerEvent) -> None:
         self._ensure_row()
@@ -177,6 +202,19 @@ class Recorder:
         if isinstance(event, Started):
             self.config = event.config
             self.losses = Downsampler()
+            if event.resumed:
+                # the checkpoint's history is the run's: epochs trained after it were lost with their process
+                if event.earlier_curve is not None:
+                    self.losses = Downsampler.restored(event.earlier_curve)
+                store.rewind(
+                    run_id,
+                    [
+                        Epoch(e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds, e.elapsed)
+                        for e in event.earlier
+                    ],
+                    self.losses.values(),
+                    self.losses.every,
+                )
             store.update_started(
                 run_id,
                 event.config,
