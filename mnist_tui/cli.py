@@ -32,10 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.resume is not None or options.further is not None:
         from .runs.resume import plan_from_options
 
-        plan = plan_from_options(options.resume, options.further, options.config.epochs, options.backend)
-        if isinstance(plan, str):
-            print(f"mnist-tui: error: {plan}", file=sys.stderr)
+        planned = plan_from_options(options.resume, options.further, options.config.epochs, options.backend)
+        if isinstance(planned, str):
+            print(f"mnist-tui: error: {planned}", file=sys.stderr)
             return 1
+        plan = planned
     if options.headless:
         from .headless import run_headless
 

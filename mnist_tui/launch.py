@@ -42,6 +42,8 @@ def run_app(options: Options, plan: ResumePlan | None = None) -> int:
             predictions=opened.predictions if opened else None,
             model=opened.model if opened else None,
             title=opened.title if opened else "Results",
+            plan=plan,
+            say_interrupted=options.record and opened is None and options.model is None,
         )
         try:
             app.run()

@@ -221,7 +221,7 @@ class KerasTrainer:
         clock: Callable[[], float] = time.perf_counter,
         *,
         checkpoint_dir: Path | None = None,
-        resume: Checkpoint | None = None,
+        resume: Checkpoint | Path | None = None,
         further: bool = False,
     ) -> None:
         self.config = config
@@ -230,7 +230,8 @@ class KerasTrainer:
         self.checkpoint_dir = checkpoint_dir
         """Where a checkpoint is written after every epoch (``None``: nowhere)."""
         self.resume = resume
-        """The checkpoint this run goes on from: its own (a resume) or, when ``further``, its parent's."""
+        """The checkpoint this run goes on from (or the run folder holding it): its own (a resume) or,
+        when ``further``, its parent's."""
         self.further = further
         self.model: Any = None
         self.phase = "loading"  # what the run was doing, for an out-of-memory message
@@ -300,7 +301,8 @@ class KerasTrainer:
         sink(Stage("Building model", config.arch))
         self.phase = "building"
         steps = math.ceil(len(x_train) / config.batch_size)
-        resume, further = self.resume, self.further
+        resume = checkpoints.read(self.resume) if isinstance(self.resume, Path) else self.resume
+        further = self.further
         fingerprint = checkpointing.training_fingerprint(x_train, y_train)
         if resume is not None and resume.data_fingerprint != fingerprint:
             sink(Notice("The training data differ from those the checkpoint was trained on (their checksum changed)."))
@@ -420,7 +422,7 @@ class KerasTrainer:
     ) -> None:
         """The run's state after its last whole epoch; a failure to write is said once and training goes on."""
         assert self.checkpoint_dir is not None
-        own = resume.history if resume is not None and not self.further else ()
+        own = resume.history if isinstance(resume, Checkpoint) and not self.further else ()
         rows = own + tuple(
             EpochRow(e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds, e.elapsed)
             for e in callback.rows

@@ -25,6 +25,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -110,7 +111,7 @@ def encode(checkpoint: Checkpoint) -> bytes:
         "model_names": list(checkpoint.model_names),
         "optimizer_names": list(checkpoint.optimizer_names),
     }
-    arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)}
+    arrays: dict[str, Any] = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)}
     arrays.update({f"model_{i}": np.asarray(v) for i, v in enumerate(checkpoint.model_variables)})
     arrays.update({f"optimizer_{i}": np.asarray(v) for i, v in enumerate(checkpoint.optimizer_variables)})
     buffer = io.BytesIO()

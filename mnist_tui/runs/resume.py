@@ -56,7 +56,7 @@ def recorded_config(run: Run, **changes: object) -> TrainConfig:
         values["data"] = Path(str(values["data"]))
     values.update(save=None, precision_ran=None, backend_ran=None, **changes)
     try:
-        return TrainConfig(**values)  # type: ignore[arg-type]
+        return TrainConfig(**values)
     except (ConfigError, TypeError) as exc:
         raise ResumeError(f"run {run.id}'s recorded options are not usable: {exc}") from None
 
