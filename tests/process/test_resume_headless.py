@@ -11,8 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from mnist_tui.runs import FINISHED, open_store
-from mnist_tui.runs import checkpoints
+from mnist_tui.runs import FINISHED, checkpoints, open_store
 
 pytestmark = pytest.mark.keras
 
