@@ -34,7 +34,7 @@ class EpochsDialog(AppModalScreen[int | None]):
         planned = self.run.epochs_planned or 1
         with Vertical(id="epochs-box") as box:
             box.border_title = f"Train run {self.run.id} further"
-            yield Label(f"From the end of its epoch {self.run.epochs_done}, as a new run. More epochs:")
+            yield Label(f"From the end of its epoch {self.run.epochs_done}, as a new run.\nMore epochs:")
             yield Input(str(planned), id="epochs-input", type="integer", max_length=4)
             yield Label("enter start · escape cancel", id="epochs-message")
 

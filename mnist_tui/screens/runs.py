@@ -140,7 +140,9 @@ class RunsScreen(AppScreen):
             second.append(f" · best val {fmt.best(run)}")
         third = Text(run.message or "", style="red") if run.message else Text("")
         if (where := resumable(run)) is not None:
-            third = Text.assemble((f"resume from epoch {where[0]} of {where[1]}: r", "bold"), " · ", third)
+            third = Text.assemble(
+                (f"resume from epoch {where[0]} of {where[1]}: r", "bold"), " · " if third else "", third
+            )
         elif run.status in (FINISHED, STOPPED) and checkpoints.describe(run.folder) is not None:
             third = Text("train further as a new run: f", style="dim")
         if run.parent_id is not None:
