@@ -84,7 +84,9 @@ def measure(arch: str, data_dir: Path, backend: str | None, epochs: int | None, 
     resumed = next(e for e in resumed_events if isinstance(e, Finished))
     a, b = checkpoints.read(whole_dir), checkpoints.read(cut_dir)
     same = all(np.array_equal(x, y) for x, y in zip(a.model_variables, b.model_variables))
-    max_diff = max(float(np.max(np.abs(x.astype(np.float64) - y))) for x, y in zip(a.model_variables, b.model_variables))
+    max_diff = max(
+        float(np.max(np.abs(x.astype(np.float64) - y))) for x, y in zip(a.model_variables, b.model_variables)
+    )
     order = data_order_cost(config, data)
     # the first epoch traces the model: compare the later ones
     steady = epoch_seconds[1:] or epoch_seconds
@@ -137,7 +139,10 @@ def data_order_cost(config, data) -> dict:
                     )
             times[way].append(time.perf_counter() - start)
     best = {way: min(values) for way, values in times.items()}
-    return {**{k: round(v, 2) for k, v in best.items()}, "own / keras": round(best["own order s"] / best["keras shuffle s"], 3)}
+    return {
+        **{k: round(v, 2) for k, v in best.items()},
+        "own / keras": round(best["own order s"] / best["keras shuffle s"], 3),
+    }
 
 
 def main() -> None:
@@ -155,7 +160,11 @@ def main() -> None:
     print(f"load before: {os.getloadavg()[0]:.2f}", flush=True)
     for arch in args.arch:
         command = [sys.executable, __file__, "--child", "--data", str(args.data), "--arch", arch]
-        for flag, value in (("--backend", args.backend), ("--epochs", args.epochs), ("--train-limit", args.train_limit)):
+        for flag, value in (
+            ("--backend", args.backend),
+            ("--epochs", args.epochs),
+            ("--train-limit", args.train_limit),
+        ):
             if value is not None:
                 command += [flag, str(value)]
         out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
