@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
-from ..runs import Run
+from ..runs import Run, checkpoints
 from .base import AppModalScreen, bindings
 
 MAX_EPOCHS = 1000
@@ -32,9 +32,12 @@ class EpochsDialog(AppModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         planned = self.run.epochs_planned or 1
+        # the last whole epoch's checkpoint: a stop's partial epoch is not in it
+        described = checkpoints.describe(self.run.folder)
+        reached = described[0] if described else self.run.epochs_done
         with Vertical(id="epochs-box") as box:
             box.border_title = f"Train run {self.run.id} further"
-            yield Label(f"From the end of its epoch {self.run.epochs_done}, as a new run.\nMore epochs:")
+            yield Label(f"From the end of its epoch {reached}, as a new run.\nMore epochs:")
             yield Input(str(planned), id="epochs-input", type="integer", max_length=4)
             yield Label("enter start · escape cancel", id="epochs-message")
 
