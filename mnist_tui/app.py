@@ -27,6 +27,7 @@ from .keys import command
 from .predictions import Predictions
 from .recorded import OpenedRun, RecordingTrainer, open_recorded
 from .runs import RunStore, StoreError
+from .runs.resume import ResumePlan, recent_interrupted, resumable
 from .screens.base import ShowLastResults, TrainAgain, bindings
 from .screens.dialogs import TrainForm
 from .screens.results import ResultsScreen
@@ -131,8 +132,13 @@ class MnistApp(App):
         freeze_heap: bool = False,
         handle_signals: bool = False,
         title: str = "Results",
+        plan: ResumePlan | None = None,
+        say_interrupted: bool = False,
     ) -> None:
         super().__init__()
+        self.initial_plan = plan
+        """The first run resumes a recorded one, or trains one further (``--resume``, ``--continue``)."""
+        self.say_interrupted_at_start = say_interrupted
         self.freeze_heap = freeze_heap
         self.handle_signals = handle_signals
         self.session = Session(config or TrainConfig())
@@ -163,9 +169,13 @@ class MnistApp(App):
             results = RunResults(self.initial_predictions, self.initial_model, self.initial_title)
             self.session.last_results = results
             return self._results_screen(results)
+        if self.initial_plan is not None:
+            return self._training_screen(self.initial_plan.config, self.initial_plan)
         return self._training_screen(self.config)
 
     def on_mount(self) -> None:
+        if self.say_interrupted_at_start and self.initial_plan is None:
+            self.call_after_refresh(self.say_interrupted)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
             for signum in EXIT_SIGNALS:
@@ -177,9 +187,11 @@ class MnistApp(App):
 
     # ------------------------------------------------------------------ runs
 
-    def _training_screen(self, config: TrainConfig) -> TrainingScreen:
+    def _training_screen(self, config: TrainConfig, plan: ResumePlan | None = None) -> TrainingScreen:
         self.config = config
         self.trainer = self.trainer_factory(config)
+        if plan is not None and hasattr(self.trainer, "plan"):
+            self.trainer.plan = plan  # a recording trainer resumes the run, or records its parent
         return TrainingScreen(
             self.trainer, threaded=self.threaded, earlier_results=self.session.last_results is not None
         )
@@ -193,12 +205,35 @@ class MnistApp(App):
             run_dir=results.run_dir,
         )
 
-    def start_training(self, config: TrainConfig) -> None:
-        """Start a new run on a fresh training screen, letting go of every screen of the last run."""
+    def start_training(self, config: TrainConfig, plan: ResumePlan | None = None) -> None:
+        """Start a new run on a fresh training screen, letting go of every screen of the last run.
+
+        ``plan``: resume a recorded run, or train a finished one further (its ``config`` is the plan's).
+        """
         self.cancel_runs()
         self._close_last_model()
         # after the dialog that asked for the run has left the stack
-        self.call_after_refresh(self._replace_screens, config)
+        self.call_after_refresh(self._replace_screens, config, plan)
+
+    @on(RunsScreen.GoOn)
+    def _go_on(self, message: RunsScreen.GoOn) -> None:
+        self.start_training(message.plan.config, message.plan)
+
+    def say_interrupted(self) -> None:
+        """Say once, at start, that a run was interrupted in the last day and can resume (with the keys)."""
+        try:
+            store = self.session.open_store()
+            run = recent_interrupted(store.list_runs(), time.time())
+        except StoreError:
+            return
+        if run is not None:
+            where = resumable(run)
+            at = f" at epoch {where[0]} of {where[1]}" if where else ""
+            self.notify(
+                f"Run {run.id} ({run.name}) was interrupted{at}. R opens the runs screen; r there resumes it.",
+                title="Interrupted run",
+                timeout=12,
+            )
 
     def _close_last_model(self) -> None:
         """End the last run's model process as a new run starts: two TensorFlow processes would share the cores.
@@ -224,7 +259,7 @@ class MnistApp(App):
 
         self.push_screen(TrainForm(self.config), start)
 
-    def _replace_screens(self, config: TrainConfig) -> None:
+    def _replace_screens(self, config: TrainConfig, plan: ResumePlan | None = None) -> None:
         if self.exiting:
             return
         if self.freeze_heap:
@@ -236,7 +271,7 @@ class MnistApp(App):
         base = self.screen_stack[0]
         if isinstance(base, TrainingScreen):
             base.retire()
-        self.push_screen(self._training_screen(config))
+        self.push_screen(self._training_screen(config, plan))
 
     @on(TrainingScreen.Done)
     def _training_done(self, message: TrainingScreen.Done) -> None:

@@ -28,13 +28,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             return show_run(options.run)
         if (status := check_openable(options.run)) != 0:
             return status
+    plan = None
+    if options.resume is not None or options.further is not None:
+        from .runs.resume import plan_from_options
+
+        planned = plan_from_options(options.resume, options.further, options.config.epochs, options.backend)
+        if isinstance(planned, str):
+            print(f"mnist-tui: error: {planned}", file=sys.stderr)
+            return 1
+        plan = planned
     if options.headless:
         from .headless import run_headless
 
+        if plan is not None:
+            return run_headless(plan.config, log_file=options.log_file, plan=plan)
         return run_headless(options.config, model_path=options.model, log_file=options.log_file, record=options.record)
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         print("mnist-tui: not running in a terminal; use --headless for plain-text output", file=sys.stderr)
         return 2
     from .launch import run_app
 
-    return run_app(options)
+    return run_app(options, plan)

@@ -176,23 +176,6 @@ class DownloadProgress:
 
 
 @dataclass(frozen=True)
-class Started:
-    """The model is built and ``fit()`` is about to start."""
-
-    config: TrainConfig
-    epochs: int
-    steps_per_epoch: int
-    params: int
-    summary: str
-    train_size: int
-    test_size: int
-    precision: str = ""
-    """The precision that ran, e.g. ``"bfloat16 (auto: AMX)"`` (empty from trainers that do not say)."""
-    backend: str = ""
-    """The Keras backend that ran, e.g. ``"jax (auto)"``."""
-
-
-@dataclass(frozen=True)
 class BatchEnd:
     """Running metrics within an epoch (rate-limited, so not every batch).
 
@@ -222,6 +205,42 @@ class EpochEnd:
     val_accuracy: float | None
     seconds: float
     elapsed: float
+
+
+@dataclass(frozen=True)
+class LossCurve:
+    """The state of a downsampled batch-loss curve (``runs.recorder.Downsampler``), to continue it exactly."""
+
+    points: tuple[float, ...] = ()
+    every: int = 1
+    partial_sum: float = 0.0
+    partial_count: int = 0
+
+
+@dataclass(frozen=True)
+class Started:
+    """The model is built and ``fit()`` is about to start.
+
+    A run that goes on from a checkpoint carries what came before: ``earlier`` (the
+    epochs and their batch-loss curve ``earlier_curve``) are the run's own when it is
+    ``resumed``, its parent's when it trains a finished run further.
+    """
+
+    config: TrainConfig
+    epochs: int
+    steps_per_epoch: int
+    params: int
+    summary: str
+    train_size: int
+    test_size: int
+    precision: str = ""
+    """The precision that ran, e.g. ``"bfloat16 (auto: AMX)"`` (empty from trainers that do not say)."""
+    backend: str = ""
+    """The Keras backend that ran, e.g. ``"jax (auto)"``."""
+    earlier: tuple[EpochEnd, ...] = ()
+    earlier_curve: LossCurve | None = None
+    resumed: bool = False
+    """``earlier`` are this run's own epochs (a resume), not its parent's (training further)."""
 
 
 @dataclass(frozen=True)

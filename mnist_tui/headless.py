@@ -33,6 +33,7 @@ from .events import (
     TrainerEvent,
 )
 from .runs.format import duration
+from .runs.resume import ResumePlan
 from .terminal import stderr_to_log
 from .training import KerasTrainer, SavedModelScorer
 
@@ -73,6 +74,13 @@ class HeadlessReporter:
                 self.downloads.stop()
         elif isinstance(event, Started):
             c = event.config
+            if event.earlier:
+                done = event.earlier[-1].epoch
+                self.console.print(
+                    f"Resuming after epoch {done} of {c.epochs}"
+                    if event.resumed
+                    else f"Training further from the end of its parent's epoch {done}"
+                )
             self.console.print(
                 f"Training {c.arch} ({event.params:,} parameters) on {event.train_size:,} images: "
                 f"{plural(c.epochs, 'epoch')}, batch {c.batch_size}, learning rate {c.learning_rate:g}"
@@ -138,26 +146,48 @@ def plural(n: int, word: str) -> str:
 
 
 def run_headless(
-    config: TrainConfig, model_path: Path | None = None, log_file: Path | None = None, record: bool = True
+    config: TrainConfig,
+    model_path: Path | None = None,
+    log_file: Path | None = None,
+    record: bool = True,
+    plan: ResumePlan | None = None,
 ) -> int:
     """Train (or score ``model_path``) without the UI. Returns the exit status.
 
-    A training run is recorded in the run store unless ``record`` is false; scoring a
-    saved model is not a run and is never recorded. A store that fails is said in one
-    line on stderr and the run goes on unrecorded.
+    A training run is recorded in the run store unless ``record`` is false, with a
+    checkpoint in its folder after every epoch; scoring a saved model is not a run and
+    is never recorded. A store that fails is said in one line on stderr and the run goes
+    on unrecorded. ``plan`` resumes a recorded run, or trains a finished one further.
     """
-    trainer = SavedModelScorer(model_path, config) if model_path else KerasTrainer(config)
+    trainer: KerasTrainer | SavedModelScorer
     control = RunControl()
     with stderr_to_log(log_file) as (terminal, _log):
         reporter = HeadlessReporter(line_console(), line_console(terminal))
         recorder = None
         sink: Sink = reporter
-        if record and model_path is None:
+        checkpoint_dir = None
+        if (record or plan is not None) and model_path is None:
             from .runs import Recorder
 
-            recorder = Recorder.open(reporter, config)
-            recorder.start()
+            recorder = Recorder.open(
+                reporter,
+                config,
+                resume_id=plan.resume_id if plan else None,
+                parent_id=plan.parent_id if plan else None,
+            )
+            run_id = recorder.start()
+            if run_id is not None and recorder.store is not None:
+                checkpoint_dir = recorder.store.run_dir(run_id)
             sink = recorder
+        if model_path:
+            trainer = SavedModelScorer(model_path, config)
+        else:
+            trainer = KerasTrainer(
+                config,
+                checkpoint_dir=checkpoint_dir,
+                resume=plan.checkpoint if plan else None,
+                further=plan.further if plan else False,
+            )
         worker = threading.Thread(target=trainer.run, args=(sink, control), name="mnist-tui-trainer")
         worker.start()
         try:

@@ -327,6 +327,15 @@ SCREENS: dict[str, ScreenKeys] = {
                 Key("space", "mark", "Mark", help="mark for comparison (again: unmark)"),
                 Key("c", "compare", "Compare", help="compare the 2 to 8 marked runs"),
                 Key("n", "rename", "Rename", help="rename"),
+                # the run's details line offers them where they apply: not in the footer
+                Key("r", "resume", "Resume", help="resume an interrupted run from its last checkpoint", show=False),
+                Key(
+                    "f",
+                    "further",
+                    "Further",
+                    help="train a finished run further, as a new run (asks how many epochs)",
+                    show=False,
+                ),
                 Key("delete", "delete", "Delete", help="delete (asks first)", display="del"),
             )
             + group(

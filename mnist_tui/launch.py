@@ -15,10 +15,11 @@ from .worker import client, spare
 if TYPE_CHECKING:
     from .predictions import Predictions
     from .recorded import OpenedRun
+    from .runs.resume import ResumePlan
     from .worker.client import RemoteModel
 
 
-def run_app(options: Options) -> int:
+def run_app(options: Options, plan: ResumePlan | None = None) -> int:
     from .app import QUIT_GRACE, MnistApp, keras_trainer, saved_model_scorer
     from .recorded import RecordingTrainer
     from .scored import KeepingScorer
@@ -55,6 +56,8 @@ def run_app(options: Options) -> int:
             predictions=shown[0] if shown else None,
             model=shown[1] if shown else None,
             title=shown[2] if shown else "Results",
+            plan=plan,
+            say_interrupted=options.record and opened is None and options.model is None,
         )
         try:
             app.run()

@@ -84,7 +84,11 @@ def set_seed(seed: int) -> None:
 
 
 def build_model(
-    config: TrainConfig, steps_per_epoch: int | None = None, policy: str = "float32", dataset: Dataset = MNIST
+    config: TrainConfig,
+    steps_per_epoch: int | None = None,
+    policy: str = "float32",
+    dataset: Dataset = MNIST,
+    start_step: int = 0,
 ) -> keras.Model:
     """Build and compile the model ``config.arch`` describes, for ``dataset``'s images and classes.
 
@@ -100,16 +104,19 @@ def build_model(
             ``"mixed_float16"``, ``"float32"``); the softmax layer, and so the loss, stay
             float32. Keras wraps the optimizer in loss scaling for ``mixed_float16``.
         dataset: Sets the input shape and the number of outputs.
+        start_step: The optimizer step training starts at (a finished run trained further):
+            the CNN's cosine then starts again from ``config.learning_rate`` at that step and
+            falls to zero over ``config.epochs`` more epochs (a warm restart).
     """
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(policy)  # layers take the policy when they are created
     try:
-        return _build(config, steps_per_epoch, dataset)
+        return _build(config, steps_per_epoch, dataset, start_step)
     finally:
         keras.config.set_dtype_policy(previous)
 
 
-def _build(config: TrainConfig, steps_per_epoch: int | None, dataset: Dataset) -> keras.Model:
+def _build(config: TrainConfig, steps_per_epoch: int | None, dataset: Dataset, start_step: int = 0) -> keras.Model:
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = config.learning_rate
     if config.arch == "cnn":
         # two 5x5 convolution blocks, then the same dense head as the MLP
@@ -128,7 +135,15 @@ def _build(config: TrainConfig, steps_per_epoch: int | None, dataset: Dataset) -
             ],
             name="cnn",
         )
-        if steps_per_epoch:
+        if steps_per_epoch and start_step:
+            # the steps before start_step are the parent's, already taken: a "warm-up" that is over
+            learning_rate = keras.optimizers.schedules.CosineDecay(
+                0.0,
+                decay_steps=config.epochs * steps_per_epoch,
+                warmup_target=config.learning_rate,
+                warmup_steps=start_step,
+            )
+        elif steps_per_epoch:
             learning_rate = keras.optimizers.schedules.CosineDecay(
                 config.learning_rate, decay_steps=config.epochs * steps_per_epoch
             )

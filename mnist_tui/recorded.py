@@ -15,6 +15,7 @@ from .events import RunControl
 from .files import remove_temporaries
 from .predictions import Predictions
 from .runs import Recorder, RunStore, data_fingerprint
+from .runs.resume import ResumePlan
 from .worker.client import RemoteModel
 
 
@@ -32,16 +33,29 @@ class RecordingTrainer:
         self.home = home
         self.run_id: int | None = None
         self.run_dir: Path | None = None
+        self.plan: ResumePlan | None = None
+        """Set before :meth:`run` to resume a recorded run, or train a finished one further."""
 
     @property
     def model_path(self) -> Path | None:
         return getattr(self.trainer, "model_path", None)
 
     def run(self, sink, control: RunControl) -> None:
-        recorder = Recorder.open(sink, self.config, self.home)
+        plan = self.plan
+        recorder = Recorder.open(
+            sink,
+            self.config,
+            self.home,
+            resume_id=plan.resume_id if plan else None,
+            parent_id=plan.parent_id if plan else None,
+        )
         self.run_id = recorder.start()
         if self.run_id is not None and recorder.store is not None:
             self.run_dir = recorder.store.run_dir(self.run_id)
+        if hasattr(self.trainer, "checkpoint_dir"):  # a trainer that checkpoints does so in the run's folder
+            self.trainer.checkpoint_dir = self.run_dir
+            if plan is not None:
+                self.trainer.resume_from, self.trainer.further = plan.checkpoint_dir, plan.further
         try:
             self.trainer.run(recorder, control)
         finally:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import footprint
+from . import checkpointing, footprint
 from .backend import BackendError
 from .config import TrainConfig
 from .data import DataError, DownloadCancelled, MnistData, load_mnist
@@ -34,6 +34,8 @@ from .events import (
     EpochEnd,
     Failed,
     Finished,
+    LossCurve,
+    Notice,
     RunControl,
     Sink,
     Stage,
@@ -43,6 +45,9 @@ from .events import (
 )
 from .files import atomic_path, atomic_write
 from .predictions import Predictions
+from .runs import checkpoints
+from .runs.checkpoints import Checkpoint, CheckpointError, EpochRow
+from .runs.store import config_json
 
 BATCH_INTERVAL = 0.25  # seconds between batch events: 4 UI updates a second look live and cost the UI half what 10 did
 # Images per step when scoring the test set: validation needs no small batches, and
@@ -70,15 +75,21 @@ def make_metrics_callback(
     steps_per_epoch: int,
     clock: Callable[[], float] = time.perf_counter,
     interval: float = BATCH_INTERVAL,
+    elapsed_before: float = 0.0,
+    curve: LossCurve | None = None,
 ):
     """Build the Keras callback that turns ``fit()`` hooks into events.
 
     The callback is ``async_safe``: Keras may call its batch hook from a helper
     thread, so the training loop never waits for it; it never reads tensors itself
     (Keras hands it Python floats) and emits batch events at most every
-    ``interval`` seconds.
+    ``interval`` seconds. The same callback serves every ``fit()`` call of a run (one
+    per epoch): its clock starts at the first, ``elapsed_before`` seconds in (a resumed
+    run's), and it keeps the run's batch-loss curve (``curve`` continued) for checkpoints.
     """
     import keras
+
+    from .runs.recorder import Downsampler
 
     class MetricsCallback(keras.callbacks.Callback):
         async_safe = True
@@ -94,9 +105,18 @@ def make_metrics_callback(
             self.diverged_at: tuple[int, int] | None = None
             self._losses: list[float] = []  # reported since the last batch event
             self._accuracies: list[float] = []
+            self._began = False
+            self.curve = Downsampler.restored(curve) if curve is not None else Downsampler()
+            self.rows: list[EpochEnd] = []
+
+        def curve_state(self) -> LossCurve:
+            with self._lock:
+                return self.curve.state()
 
         def on_train_begin(self, logs: dict | None = None) -> None:
-            self._fit_start = clock()
+            if not self._began:
+                self._began = True
+                self._fit_start = clock() - elapsed_before
             # Read once, here: on JAX every read of ``self.model`` syncs the training state into
             # the model, which from Keras's callback thread races with the loop (deleted arrays).
             self.trained = self.model
@@ -115,6 +135,7 @@ def make_metrics_callback(
             with self._lock:
                 self._losses.append(loss)
                 self._accuracies.append(accuracy)
+                self.curve.add(loss)
                 if not math.isfinite(loss) and self.diverged_at is None:
                     self.diverged_at = (self._epoch + 1, step)
                     self.trained.stop_training = True
@@ -165,18 +186,18 @@ def make_metrics_callback(
             def get(key: str) -> float | None:
                 return float(logs[key]) if key in logs else None
 
-            sink(
-                EpochEnd(
-                    epoch=epoch + 1,
-                    epochs=epochs,
-                    loss=float(logs.get("loss", math.nan)),
-                    accuracy=float(logs.get("accuracy", math.nan)),
-                    val_loss=get("val_loss"),
-                    val_accuracy=get("val_accuracy"),
-                    seconds=now - self._epoch_start,
-                    elapsed=now - self._fit_start,
-                )
+            ended = EpochEnd(
+                epoch=epoch + 1,
+                epochs=epochs,
+                loss=float(logs.get("loss", math.nan)),
+                accuracy=float(logs.get("accuracy", math.nan)),
+                val_loss=get("val_loss"),
+                val_accuracy=get("val_accuracy"),
+                seconds=now - self._epoch_start,
+                elapsed=now - self._fit_start,
             )
+            self.rows.append(ended)
+            sink(ended)
             if not math.isfinite(float(logs.get("loss", 0.0))):
                 self.diverged_at = self.diverged_at or (epoch + 1, steps_per_epoch)
                 self.trained.stop_training = True
@@ -198,12 +219,24 @@ class KerasTrainer:
         config: TrainConfig,
         data: MnistData | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        *,
+        checkpoint_dir: Path | None = None,
+        resume: Checkpoint | Path | None = None,
+        further: bool = False,
     ) -> None:
         self.config = config
         self.data = data
         self.clock = clock
+        self.checkpoint_dir = checkpoint_dir
+        """Where a checkpoint is written after every epoch (``None``: nowhere)."""
+        self.resume = resume
+        """The checkpoint this run goes on from (or the run folder holding it): its own (a resume) or,
+        when ``further``, its parent's."""
+        self.further = further
         self.model: Any = None
         self.phase = "loading"  # what the run was doing, for an out-of-memory message
+        self._sink: Sink | None = None
+        self._checkpoint_failed = False
 
     def run(self, sink: Sink, control: RunControl | None = None) -> None:
         """Run to the end, reporting every phase; never raises (failures become ``Failed`` events)."""
@@ -222,6 +255,8 @@ class KerasTrainer:
             sink(Failed(f"Out of memory while building the model ({exc}).", memory_hint(self.config)))
         except BackendError as exc:
             sink(Failed(str(exc), "Choose another --backend, or unset KERAS_BACKEND."))
+        except CheckpointError as exc:
+            sink(Failed(f"Cannot go on from the checkpoint: {exc}.", "Start a new run with the same options instead."))
         except Exception as exc:  # the UI must show any failure, never lose it
             oom = out_of_memory(exc, self.phase, self.config)
             if oom is not None:
@@ -231,6 +266,7 @@ class KerasTrainer:
 
     def _run(self, sink: Sink, control: RunControl) -> None:
         config = self.config
+        self._sink = sink
 
         def checkpoint() -> None:
             if control.cancel.is_set():
@@ -265,8 +301,28 @@ class KerasTrainer:
         sink(Stage("Building model", config.arch))
         self.phase = "building"
         steps = math.ceil(len(x_train) / config.batch_size)
-        model = models.build_model(config, steps_per_epoch=steps, policy=precision.policy)
+        resume = checkpoints.read(self.resume) if isinstance(self.resume, Path) else self.resume
+        further = self.further
+        fingerprint = checkpointing.training_fingerprint(x_train, y_train)
+        if resume is not None and resume.data_fingerprint != fingerprint:
+            sink(Notice("The training data differ from those the checkpoint was trained on (their checksum changed)."))
+        if resume is not None and not further and resume.backend != chosen.value:
+            sink(
+                Notice(
+                    f"This run started on {resume.backend} and goes on with {chosen.value}: its weights carry over,"
+                    " but its numbers will not match an uninterrupted run exactly."
+                )
+            )
+        start_step = resume.step if resume is not None and further else 0
+        model = models.build_model(config, steps_per_epoch=steps, policy=precision.policy, start_step=start_step)
         self.model = model
+        if resume is not None:
+            checkpointing.restore(model, resume)
+        seed = resume.order_seed if resume is not None else checkpointing.order_seed(config.seed)
+        # a resume goes on with its own epochs; training further starts its own at 1, its data order after the parent's
+        first = resume.epoch if resume is not None and not further else 0
+        order_offset = resume.epoch if resume is not None and further else 0
+        earlier = tuple(earlier_epochs(resume)) if resume is not None else ()
         sink(
             Started(
                 config=config,
@@ -278,28 +334,55 @@ class KerasTrainer:
                 summary=models.summary_text(model),
                 train_size=len(x_train),
                 test_size=len(data.x_test),
+                earlier=earlier,
+                earlier_curve=resume.curve if resume is not None else None,
+                resumed=resume is not None and not further,
             )
         )
         checkpoint()
         sink(Stage("Training"))
         self.phase = "training"
-        callback = make_metrics_callback(sink, control, epochs=config.epochs, steps_per_epoch=steps, clock=self.clock)
-        start = self.clock()
-        history = model.fit(
-            x_train_f,
-            y_train,
+        own_before = resume is not None and not further
+        callback = make_metrics_callback(
+            sink,
+            control,
             epochs=config.epochs,
-            batch_size=config.batch_size,
-            validation_data=(x_test_f, data.y_test) if config.validate else None,
-            validation_batch_size=VALIDATION_BATCH,
-            callbacks=[callback],
-            verbose=0,
+            steps_per_epoch=steps,
+            clock=self.clock,
+            elapsed_before=earlier[-1].elapsed if own_before and earlier else 0.0,
+            curve=resume.curve if own_before and resume is not None else None,
         )
-        checkpoint()
+        history: dict[str, list[float]] = history_of(earlier) if own_before else {}
+        best = max((e.val_accuracy or -1.0 for e in earlier), default=-1.0) if own_before else -1.0
+        start = self.clock()
+        for epoch in range(first, config.epochs):
+            order = checkpointing.epoch_order(seed, order_offset + epoch, len(x_train))
+            fitted = model.fit(
+                x_train_f[order],
+                y_train[order],
+                initial_epoch=epoch,
+                epochs=epoch + 1,
+                batch_size=config.batch_size,
+                shuffle=False,  # the order is ours: a resumed run must see the batches an uninterrupted one would
+                validation_data=(x_test_f, data.y_test) if config.validate else None,
+                validation_batch_size=VALIDATION_BATCH,
+                callbacks=[callback],
+                verbose=0,
+            )
+            checkpoint()
+            for key, values in fitted.history.items():
+                history.setdefault(key, []).extend(float(v) for v in values)
+            if callback.diverged_at is not None or callback.stopped_at is not None:
+                break  # a stopped epoch is partial: the last checkpoint stays the last whole epoch
+            if self.checkpoint_dir is not None and callback.rows:
+                val = callback.rows[-1].val_accuracy
+                is_best = val is not None and val > best
+                best = max(best, val) if val is not None else best
+                self._write_checkpoint(model, config, chosen.value, seed, fingerprint, callback, resume, is_best)
         if callback.diverged_at is not None:
             epoch, step = callback.diverged_at
             raise TrainingDiverged(f"Training diverged: the loss became NaN at epoch {epoch}, batch {step}.")
-        seconds = self.clock() - start
+        seconds = self.clock() - start + (earlier[-1].elapsed if own_before and earlier else 0.0)
 
         sink(Stage("Evaluating"))
         self.phase = "evaluating"
@@ -307,7 +390,7 @@ class KerasTrainer:
         checkpoint()
         predictions = Predictions(data.x_test, data.y_test, np.asarray(probabilities, dtype=np.float32))
         test_loss = cross_entropy(predictions.probabilities, data.y_test)
-        history_dict = {key: [float(v) for v in values] for key, values in history.history.items()}
+        history_dict = history
         saved = None
         if config.save is not None:
             sink(Stage("Saving", str(config.save)))
@@ -325,6 +408,71 @@ class KerasTrainer:
                 model=TrainedModel(model, config.arch, history_dict),
             )
         )
+
+    def _write_checkpoint(
+        self,
+        model: Any,
+        config: TrainConfig,
+        backend_name: str,
+        seed: int,
+        fingerprint: str,
+        callback: Any,
+        resume: Checkpoint | None,
+        best: bool,
+    ) -> None:
+        """The run's state after its last whole epoch; a failure to write is said once and training goes on."""
+        assert self.checkpoint_dir is not None
+        own = resume.history if isinstance(resume, Checkpoint) and not self.further else ()
+        rows = own + tuple(
+            EpochRow(e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds, e.elapsed)
+            for e in callback.rows
+        )
+        model_names, model_arrays, optimizer_names, optimizer_arrays = checkpointing.variables(model)
+        try:
+            checkpoints.write(
+                self.checkpoint_dir,
+                Checkpoint(
+                    epoch=rows[-1].epoch,
+                    epochs=config.epochs,
+                    config=json.loads(config_json(config)),
+                    backend=backend_name,
+                    step=checkpointing.optimizer_step(model),
+                    order_seed=seed,
+                    data_fingerprint=fingerprint,
+                    model_variables=model_arrays,
+                    optimizer_variables=optimizer_arrays,
+                    history=rows,
+                    curve=callback.curve_state(),
+                    model_names=model_names,
+                    optimizer_names=optimizer_names,
+                    best=best,
+                ),
+            )
+        except OSError as exc:
+            if not self._checkpoint_failed:
+                self._checkpoint_failed = True
+                self._sink_notice(f"Cannot write this run's checkpoint: {exc.strerror or exc}.")
+
+    def _sink_notice(self, message: str) -> None:
+        if self._sink is not None:
+            self._sink(Notice(message))
+
+
+def earlier_epochs(resume: Checkpoint) -> list[EpochEnd]:
+    """A checkpoint's epochs as the events that first reported them."""
+    return [
+        EpochEnd(r.epoch, resume.epochs, r.loss, r.accuracy, r.val_loss, r.val_accuracy, r.seconds, r.elapsed)
+        for r in resume.history
+    ]
+
+
+def history_of(epochs: tuple[EpochEnd, ...]) -> dict[str, list[float]]:
+    """Keras-style history (``loss``, ``accuracy``, ``val_*`` when validated) of earlier epochs."""
+    history: dict[str, list[float]] = {"loss": [e.loss for e in epochs], "accuracy": [e.accuracy for e in epochs]}
+    if epochs and epochs[0].val_loss is not None:
+        history["val_loss"] = [float(e.val_loss or math.nan) for e in epochs]
+        history["val_accuracy"] = [float(e.val_accuracy or math.nan) for e in epochs]
+    return history
 
 
 # bytes per element of the dtypes TensorFlow names in its out-of-memory messages

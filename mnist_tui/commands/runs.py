@@ -108,7 +108,7 @@ def print_runs_table(runs: list) -> None:
     rows = [
         (
             str(run.id),
-            run.name,
+            fmt.label(run),
             fmt.when(run.started_at, now),
             run.arch,
             fmt.options(run),
@@ -172,6 +172,8 @@ def show_run(run_id: int, store=None) -> int:
         ("Run", f"{run.id} · {run.name} · {fmt.status(run)}"),
         ("Started", f"{fmt.stamp(run.started_at)} ({fmt.when(run.started_at, time.time())})"),
         ("Ended", fmt.stamp(run.ended_at)),
+        *[("Resumed", ", ".join(fmt.stamp(t) for t in run.resumed_at))] * bool(run.resumed_at),
+        *[("Trained from", f"run {run.parent_id} (its weights and optimizer state)")] * (run.parent_id is not None),
         (
             "Configuration",
             " ".join(f"{k}={'–' if v is None else v}" for k, v in c.items() if k not in ("data", "save")),

@@ -38,6 +38,8 @@ examples:
   mnist-tui --headless --save model.keras   train without the UI, save the model
   mnist-tui --model model.keras             browse a saved model's predictions
   mnist-tui --run 12                        browse recorded run 12's predictions
+  mnist-tui --headless --resume 12          go on with interrupted run 12 from its last checkpoint
+  mnist-tui --continue 12 --epochs 5        train finished run 12 five more epochs, as a new run
 """
 )
 """The end of ``mnist-tui --help``: the keys (from the keys table), the subcommands and examples."""
@@ -101,6 +103,19 @@ def build_parser() -> Parser:
         type=at_least("run id", 1),
         help="skip training: open a recorded run's results (with --headless: print its summary)",
     )
+    opened.add_argument(
+        "--resume",
+        metavar="ID",
+        type=at_least("run id", 1),
+        help="go on with interrupted run ID from its last checkpoint (the same run, its options as recorded)",
+    )
+    opened.add_argument(
+        "--continue",
+        dest="further",
+        metavar="ID",
+        type=at_least("run id", 1),
+        help="train finished run ID --epochs more epochs from its weights and optimizer state, as a new run",
+    )
     files.add_argument(
         "--overwrite",
         action="store_true",
@@ -137,6 +152,12 @@ class Options:
     """Open this recorded run instead of training (``--run``)."""
     overwrite: bool = False
     """``--save`` may replace an existing file (``--overwrite``); without it parsing refuses one."""
+    resume: int | None = None
+    """Resume this interrupted run from its last checkpoint (``--resume``)."""
+    further: int | None = None
+    """Train this finished run ``config.epochs`` more epochs as a new run (``--continue``)."""
+    backend: str | None = None
+    """``--backend`` as given (``None`` when not given): a resumed run keeps its own otherwise."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -151,7 +172,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     if config.save is not None and config.save.exists() and not args.overwrite:
         # checked before anything trains: a user's file is never replaced without being asked
         parser.error(f"{config.save} exists; add --overwrite to replace it, or choose another --save path")
+    if (args.resume or args.further) and args.no_record:
+        parser.error("--resume and --continue go on with a recorded run; they cannot be used with --no-record")
     return Options(
+        resume=args.resume,
+        further=args.further,
+        backend=args.backend,
         config=config,
         model=args.model,
         headless=args.headless,

@@ -111,6 +111,11 @@ def epochs(run: Run, width: int | None = None) -> str:
     return text(f"{run.epochs_done - 1}+")
 
 
+def label(run: Run) -> str:
+    """The run's name, and the run it trained further when it has one: ``cnn-5 ↳#3``."""
+    return run.name if run.parent_id is None else f"{run.name} ↳#{run.parent_id}"
+
+
 def status(run: Run) -> str:
     """The status, or ``model missing`` for a run that ended with a model whose file is gone."""
     return "model missing" if run.model_missing else run.status

@@ -80,6 +80,10 @@ class Run:
     has_predictions: bool = False
     summary: str = ""
     batch_losses: np.ndarray | None = None  # only from RunStore.get_run
+    resumed_at: tuple[float, ...] = ()
+    """When the run was resumed from a checkpoint (Unix seconds), oldest first."""
+    parent_id: int | None = None
+    """The finished run this one trained further (``None``: trained from scratch)."""
 
     @property
     def never_trained(self) -> bool:
@@ -208,6 +212,8 @@ class Run:
             keras=self.versions.get("keras"),
             mnist_tui=self.versions.get("mnist-tui"),
             message=self.message,
+            parent_id=self.parent_id,
+            resumed_at=";".join(iso_time(t) or "" for t in self.resumed_at) or None,
         )
         return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import TrainConfig
-from ..events import BatchEnd, EpochEnd, Failed, Finished, Notice, Sink, Started, Stopped, TrainerEvent
+from ..events import BatchEnd, EpochEnd, Failed, Finished, LossCurve, Notice, Sink, Started, Stopped, TrainerEvent
 from .model import FAILED, FINISHED, INTERRUPTED, STOPPED, Epoch
 from .store import RunStore, StoreError, library_versions, open_store, reason
 
@@ -47,6 +47,19 @@ class Downsampler:
             if len(self.points) == self.limit:
                 self.points = [(a + b) / 2 for a, b in zip(self.points[::2], self.points[1::2])]
                 self.every *= 2
+
+    def state(self) -> LossCurve:
+        """Everything needed to continue this curve exactly (:meth:`restored`)."""
+        return LossCurve(tuple(self.points), self.every, self._sum, self._count)
+
+    @classmethod
+    def restored(cls, curve: LossCurve, limit: int = MAX_POINTS) -> Downsampler:
+        """A downsampler that goes on where the one whose :meth:`state` gave ``curve`` was."""
+        sampler = cls(limit)
+        sampler.points = [float(p) for p in curve.points][: limit - 1]
+        sampler.every = max(1, int(curve.every))
+        sampler._sum, sampler._count = float(curve.partial_sum), int(curve.partial_count)
+        return sampler
 
     def values(self) -> np.ndarray:
         """The points so far, the partly filled last one included (never more than ``limit``)."""
@@ -84,10 +97,23 @@ class Recorder:
         problem: Why ``store`` is ``None``, for the notice.
     """
 
-    def __init__(self, store: RunStore | None, sink: Sink, config: TrainConfig, *, problem: str | None = None) -> None:
+    def __init__(
+        self,
+        store: RunStore | None,
+        sink: Sink,
+        config: TrainConfig,
+        *,
+        problem: str | None = None,
+        resume_id: int | None = None,
+        parent_id: int | None = None,
+    ) -> None:
         self.store = store
         self.sink = sink
         self.config = config
+        self.resume_id = resume_id
+        """The recorded run this one resumes: its row goes on (status running again) instead of a new one."""
+        self.parent_id = parent_id
+        """The finished run this one trains further (recorded as the new run's parent)."""
         self.run_id: int | None = None
         self.losses = Downsampler()
         self.stopped: Stopped | None = None
@@ -99,12 +125,20 @@ class Recorder:
             self._notices.append(f"This run is not being recorded: {problem or 'no run store'}.")
 
     @classmethod
-    def open(cls, sink: Sink, config: TrainConfig, home: Path | None = None) -> Recorder:
+    def open(
+        cls,
+        sink: Sink,
+        config: TrainConfig,
+        home: Path | None = None,
+        *,
+        resume_id: int | None = None,
+        parent_id: int | None = None,
+    ) -> Recorder:
         """A recorder on the default store (or ``home``); if it cannot be opened, one that says so and records nothing."""
         try:
-            return cls(open_store(home), sink, config)
+            return cls(open_store(home), sink, config, resume_id=resume_id, parent_id=parent_id)
         except StoreError as exc:
-            return cls(None, sink, config, problem=str(exc))
+            return cls(None, sink, config, problem=str(exc), resume_id=resume_id, parent_id=parent_id)
 
     @property
     def recording(self) -> bool:
@@ -153,7 +187,11 @@ class Recorder:
 
     def _ensure_row(self) -> None:
         if self.run_id is None and self.store is not None:
-            self.run_id = self.store.create_run(self.config, versions=library_versions())
+            if self.resume_id is not None:
+                self.store.reopen(self.resume_id)
+                self.run_id = self.resume_id
+            else:
+                self.run_id = self.store.create_run(self.config, versions=library_versions(), parent_id=self.parent_id)
 
     def _record(self, event: TrainerEvent) -> None:
         self._ensure_row()
@@ -164,6 +202,19 @@ class Recorder:
         if isinstance(event, Started):
             self.config = event.config
             self.losses = Downsampler()
+            if event.resumed:
+                # the checkpoint's history is the run's: epochs trained after it were lost with their process
+                if event.earlier_curve is not None:
+                    self.losses = Downsampler.restored(event.earlier_curve)
+                store.rewind(
+                    run_id,
+                    [
+                        Epoch(e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds, e.elapsed)
+                        for e in event.earlier
+                    ],
+                    self.losses.values(),
+                    self.losses.every,
+                )
             store.update_started(
                 run_id,
                 event.config,

@@ -64,7 +64,14 @@ def _v1_to_v2(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE epochs ADD COLUMN steps INTEGER")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v0_to_v1, _v1_to_v2]
+def _add_resume(db: sqlite3.Connection) -> None:
+    # JSON list of the Unix times the run was resumed at (NULL: never)
+    db.execute("ALTER TABLE runs ADD COLUMN resumed_at TEXT")
+    # the run a run trained further (NULL: it started from scratch)
+    db.execute("ALTER TABLE runs ADD COLUMN parent_id INTEGER")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v0_to_v1, _v1_to_v2, _add_resume]
 """``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``."""
 
 

@@ -207,13 +207,16 @@ class RunStore:
 
     # ------------------------------------------------------------------ recording
 
-    def create_run(self, config: TrainConfig, *, versions: dict | None = None) -> int:
-        """Add a run with status ``running``, recorded as this process on this host; returns its id."""
+    def create_run(self, config: TrainConfig, *, versions: dict | None = None, parent_id: int | None = None) -> int:
+        """Add a run with status ``running``, recorded as this process on this host; returns its id.
+
+        ``parent_id``: the finished run this one trains further.
+        """
         now = self.clock()
         with self._write() as db:
             cursor = db.execute(
-                "INSERT INTO runs (name, status, started_at, updated_at, pid, host, arch, config, epochs_planned, versions)"
-                " VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (name, status, started_at, updated_at, pid, host, arch, config, epochs_planned,"
+                " versions, parent_id) VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     RUNNING,
                     now,
@@ -224,6 +227,7 @@ class RunStore:
                     config_json(config),
                     config.epochs,
                     json.dumps(versions or {}),
+                    parent_id,
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
@@ -233,6 +237,42 @@ class RunStore:
         except OSError as exc:
             raise StoreError(f"cannot create the run folder {self.run_dir(run_id)}: {reason(exc)}") from exc
         return run_id
+
+    def reopen(self, run_id: int) -> None:
+        """A resumed run is this process's and running again; the time is added to its ``resumed_at``.
+
+        Raises :class:`StoreError` when it is running in a live process.
+        """
+        run = self.get_run(run_id)
+        if run.status == RUNNING:
+            raise StoreError(f"run {run_id} is still training (process {run.pid})")
+        now = self.clock()
+        with self._write() as db:
+            db.execute(
+                "UPDATE runs SET status = ?, pid = ?, host = ?, ended_at = NULL, message = NULL, updated_at = ?,"
+                " resumed_at = ? WHERE id = ?",
+                (RUNNING, os.getpid(), socket.gethostname(), now, json.dumps([*run.resumed_at, now]), run_id),
+            )
+
+    def rewind(self, run_id: int, epochs: list[Epoch], batch_losses: np.ndarray, batch_every: int) -> None:
+        """Make the run's history exactly ``epochs`` and its batch-loss curve (a resume from a checkpoint).
+
+        Epochs recorded after the checkpoint (trained, then lost with the process) go.
+        """
+        with self._write() as db:
+            db.execute("DELETE FROM epochs WHERE run_id = ?", (run_id,))
+            db.executemany(
+                "INSERT INTO epochs (run_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds, elapsed, steps)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds, e.elapsed, e.steps)
+                    for e in epochs
+                ],
+            )
+            db.execute(
+                "UPDATE runs SET batch_losses = ?, batch_every = ?, updated_at = ? WHERE id = ?",
+                (np.asarray(batch_losses, np.float32).tobytes(), batch_every, self.clock(), run_id),
+            )
 
     def update_started(
         self,
@@ -397,6 +437,7 @@ class RunStore:
         size, files = folder_size(folder)
         values["config"] = json.loads(values["config"] or "{}")
         values["versions"] = json.loads(values["versions"] or "{}")
+        values["resumed_at"] = tuple(json.loads(values["resumed_at"] or "[]"))
         status = values["status"]
         if status == RUNNING and not is_alive(
             values["pid"], values["host"], values["started_at"], values["updated_at"], self.clock()
@@ -494,5 +535,7 @@ LIST_NAMES = (
     "mistakes",
     "seconds",
     "batch_every",
+    "resumed_at",
+    "parent_id",
 )
 LIST_COLUMNS = ", ".join(LIST_NAMES)

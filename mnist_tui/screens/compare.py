@@ -155,7 +155,7 @@ class CompareScreen(AppScreen):
             # Each styled part ends with its space and none starts with one: an SVG export
             # draws every part as its own text, and viewers drop a part's leading spaces
             # ("#2 mlp-2hidden=128" in the README's screenshot).
-            line = Text.assemble((f"{SWATCH} ", self.colours[run.id]), (f"#{run.id} {run.name} ", "bold"))
+            line = Text.assemble((f"{SWATCH} ", self.colours[run.id]), (f"#{run.id} {fmt.label(run)} ", "bold"))
             lacks = []
             if run.status != FINISHED:
                 lacks.append(run.status)
@@ -186,7 +186,9 @@ class CompareScreen(AppScreen):
             table.add_column(Text(label, justify="right"))
         for run in self.runs:
             lowest = compare.lowest_val_loss(run)
-            cells: list[object] = [Text.assemble((f"{SWATCH[0]} ", self.colours[run.id]), f"#{run.id} {run.name[:16]}")]
+            cells: list[object] = [
+                Text.assemble((f"{SWATCH[0]} ", self.colours[run.id]), f"#{run.id} {fmt.label(run)[:20]}")
+            ]
             cells += [compare.format_option(compare.option_value(run, key)) for key in self.keys]
             cells += [
                 fmt.best(run),

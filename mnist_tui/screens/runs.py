@@ -11,13 +11,15 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from ..runs import RUNNING, Run, RunStore, StoreError
+from ..runs import FINISHED, RUNNING, STOPPED, Run, RunStore, StoreError, checkpoints
 from ..runs import format as fmt
+from ..runs.resume import ResumeError, ResumePlan, plan_further, plan_resume, resumable
 from ..session import TestSet
 from ..widgets.runs_table import BY_KEY, COLUMNS, NARROW_WIDTH, RunsTable, filter_runs, sort_runs
 from .base import AppScreen, bindings
 from .compare import CompareScreen
 from .dialogs import ConfirmDialog, HelpScreen, RenameDialog
+from .epochs_dialog import EpochsDialog
 
 
 class RunsScreen(AppScreen):
@@ -45,6 +47,13 @@ class RunsScreen(AppScreen):
 
     KEYS = "runs"
     BINDINGS = bindings(KEYS)
+
+    class GoOn(Message):
+        """Resume a run, or train one further (``plan`` checked and its checkpoint read)."""
+
+        def __init__(self, plan: ResumePlan) -> None:
+            super().__init__()
+            self.plan = plan
 
     class OpenRun(Message):
         """Open this run's results (posted only for runs that have test predictions)."""
@@ -130,6 +139,16 @@ class RunsScreen(AppScreen):
         if run.best is not None:
             second.append(f" · best val {fmt.best(run)}")
         third = Text(run.message or "", style="red") if run.message else Text("")
+        if (where := resumable(run)) is not None:
+            third = Text.assemble(
+                (f"resume from epoch {where[0]} of {where[1]}: r", "bold"), " · " if third else "", third
+            )
+        elif run.status in (FINISHED, STOPPED) and checkpoints.describe(run.folder) is not None:
+            third = Text("train further as a new run: f", style="dim")
+        if run.parent_id is not None:
+            third.append(f" · trained further from run {run.parent_id}", style="dim")
+        if run.resumed_at:
+            third.append(f" · resumed {fmt.when(run.resumed_at[-1], self.now())}", style="dim")
         if run.model_missing:
             third = Text("model missing: results open, drawing and saving need the model file", style="yellow")
         details.update(Text("\n").join([head, second, third]))
@@ -246,6 +265,39 @@ class RunsScreen(AppScreen):
             self.reload()
 
         self.app.push_screen(RenameDialog(run), rename)
+
+    def action_resume(self) -> None:
+        """Resume the interrupted run under the cursor from its last checkpoint."""
+        run = self._current()
+        if run is None:
+            return
+        try:
+            plan = plan_resume(self.store, run.id)
+        except ResumeError as exc:
+            self.notify(f"Cannot resume: {exc}.", severity="warning", timeout=6)
+            return
+        self.post_message(self.GoOn(plan))
+
+    def action_further(self) -> None:
+        """Train the finished run under the cursor further: asks how many epochs, then starts a new run."""
+        run = self._current()
+        if run is None:
+            return
+        try:
+            plan_further(self.store, run.id, 1)  # checked before asking
+        except ResumeError as exc:
+            self.notify(f"Cannot train further: {exc}.", severity="warning", timeout=6)
+            return
+
+        def start(epochs: int | None) -> None:
+            if epochs is None:
+                return
+            try:
+                self.post_message(self.GoOn(plan_further(self.store, run.id, epochs)))
+            except ResumeError as exc:
+                self.notify(f"Cannot train further: {exc}.", severity="warning", timeout=6)
+
+        self.app.push_screen(EpochsDialog(run), start)
 
     def action_delete(self) -> None:
         run = self._current()

@@ -39,6 +39,8 @@ TRAINER_THREAD = "mnist-tui-trainer"
 # epoch's end: it keeps up with the status line (batch events come about 10 a second)
 # within a quarter second, and its few milliseconds per redraw cost about 1% of a core.
 RUN_CHART_EVERY = 0.25
+PARENT_COLOUR = "#7f7f7f"
+"""The parent run's epochs, greyed, before those of a run that trains it further."""
 RUN_CHART_POINTS = 400  # about the braille dots across a wide chart
 # What the empty charts say: short enough for their narrowest (23 and 26 columns at 80x24)
 EMPTY_EPOCHS = "waiting for epoch 1"
@@ -122,6 +124,8 @@ class TrainingScreen(AppScreen):
         self.batch_accuracies: list[float] = []
         self.run_x: list[float] = []  # every batch loss of the run, x in epochs
         self.run_losses: list[float] = []
+        self.x_offset = 0
+        """Epochs of the parent run drawn (greyed) before this run's own, when it trains a finished run further."""
         self._run_drawn_at = -RUN_CHART_EVERY
         self.status = Text("Starting…")
         self.sub_title = title
@@ -292,6 +296,35 @@ class TrainingScreen(AppScreen):
         self.query_one("#model").border_title = f"Model · {event.params:,} parameters"
         self.query_one("#model-text", Static).update("\n".join(lines))
         self.sub_title = f"Training {config.arch}"
+        if event.earlier:
+            self._show_earlier(event)
+
+    def _show_earlier(self, event: Started) -> None:
+        """One continuous history: a resumed run's own epochs, or its parent's greyed before this run's."""
+        earlier = event.earlier
+        reached = earlier[-1].epoch
+        points = list(event.earlier_curve.points) if event.earlier_curve is not None else []
+        # the curve's points are spread evenly over the epochs they cover
+        xs = [(i + 0.5) / len(points) * reached for i in range(len(points))]
+        if event.resumed:
+            self.run_x.extend(xs)
+            self.run_losses.extend(points)
+            for epoch in earlier:
+                self._on_epoch(epoch)
+            self.sub_title = f"Training {event.config.arch} · resumed after epoch {reached}"
+            return
+        self.x_offset = reached
+        x = [e.epoch for e in earlier]
+        validated = earlier[0].val_loss is not None
+        loss = [float(e.val_loss if validated and e.val_loss is not None else e.loss) for e in earlier]
+        accuracy = [float(e.val_accuracy if validated and e.val_accuracy is not None else e.accuracy) for e in earlier]
+        self.query_one("#epoch-loss", LineChart).set_series("parent", loss, x=x, colour=PARENT_COLOUR)
+        self.query_one("#epoch-accuracy", LineChart).set_series("parent", accuracy, x=x, colour=PARENT_COLOUR)
+        if points:
+            self.query_one("#run-loss", LineChart).set_series(
+                "parent", points, x=xs, colour=PARENT_COLOUR, markers=False
+            )
+        self.sub_title = f"Training {event.config.arch} further · from epoch {reached}"
 
     def _on_batch(self, event: BatchEnd) -> None:
         if self.started is None:
@@ -305,7 +338,7 @@ class TrainingScreen(AppScreen):
         self.batch_accuracies.extend(event.accuracies or (event.accuracy,))
         # the whole run's curve, x in epochs: the losses reported since the last event end at this step
         first = event.step - len(losses) + 1
-        self.run_x.extend((event.epoch - 1) + (first + i) / event.steps for i in range(len(losses)))
+        self.run_x.extend(self.x_offset + (event.epoch - 1) + (first + i) / event.steps for i in range(len(losses)))
         self.run_losses.extend(losses)
         if event.elapsed - self._run_drawn_at >= RUN_CHART_EVERY or event.step >= event.steps:
             self._draw_run_chart()
@@ -378,7 +411,9 @@ class TrainingScreen(AppScreen):
         accuracy_chart = self.query_one("#epoch-accuracy", LineChart)
         for chart, names in ((loss_chart, ("loss", "val_loss")), (accuracy_chart, ("accuracy", "val_accuracy"))):
             for name in names:
-                points = [(e.epoch, getattr(e, name)) for e in self.epochs if getattr(e, name) is not None]
+                points = [
+                    (e.epoch + self.x_offset, getattr(e, name)) for e in self.epochs if getattr(e, name) is not None
+                ]
                 if points:
                     chart.set_series(name, [v for _, v in points], x=[e for e, _ in points])
         self._draw_run_chart()

@@ -127,7 +127,8 @@ class LineChart(CachedLines):
             name: The legend's name for it; also the key of its colour.
             values: The y values; NaN and infinities leave gaps.
             x: The x value of each point (defaults to 1, 2, ... n, as epochs count).
-            colour: A colour for it (a hex string); else the palette's next unused one.
+            colour: A colour for it (a hex string); else the palette's next unused one (a colour
+                outside the palette, such as a parent run's grey, uses up none).
             markers: Mark its latest and best points (noise for thousands of batch points).
         """
         y = np.asarray(values, dtype=float).ravel()
@@ -137,7 +138,8 @@ class LineChart(CachedLines):
         if colour is not None:
             self._colours[name] = colour
         elif name not in self._colours:
-            self._colours[name] = PALETTE[len(self._colours) % len(PALETTE)]
+            used = sum(1 for c in self._colours.values() if c in PALETTE)
+            self._colours[name] = PALETTE[used % len(PALETTE)]
         self._series[name] = _Series(xs, y, self._colours[name], markers)
         self._changed()
 

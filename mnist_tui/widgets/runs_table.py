@@ -40,7 +40,7 @@ def best_value(run: Run) -> float | None:
 
 COLUMNS = [
     Column("id", "ID", 5, lambda r, now: str(r.id), lambda r: r.id, right=True, descending=True),
-    Column("name", "Name", 12, lambda r, now: r.name, lambda r: r.name.lower()),
+    Column("name", "Name", 12, lambda r, now: fmt.label(r), lambda r: r.name.lower()),
     Column("when", "When", 10, lambda r, now: fmt.when(r.started_at, now), lambda r: r.started_at, descending=True),
     Column("arch", "Arch", 6, lambda r, now: r.arch, lambda r: r.arch, wide_only=True),
     Column("options", "Options", 16, lambda r, now: fmt.options(r), lambda r: fmt.options(r), wide_only=True),

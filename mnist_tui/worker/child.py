@@ -46,7 +46,7 @@ def keras_trainer(job: TrainJob | ScoreJob) -> KerasTrainer | SavedModelScorer:
     """The trainer for a job: TensorFlow loads when it runs, in this process only."""
     if isinstance(job, ScoreJob):
         return SavedModelScorer(job.model_path, job.config)
-    return KerasTrainer(job.config)
+    return KerasTrainer(job.config, checkpoint_dir=job.checkpoint_dir, resume=job.resume_from, further=job.further)
 
 
 def data_path(job: Job) -> Path | None:

@@ -86,8 +86,17 @@ class ProcessTrainer:
         self.target = target
         self.model_path = job.model_path if isinstance(job, ScoreJob) else None
         self.process: Any = None
+        self.checkpoint_dir: Path | None = None
+        """Set by whoever records the run (its folder), before :meth:`run`: a training job checkpoints there."""
+        self.resume_from: Path | None = None
+        """The run folder whose checkpoint a training job goes on from (a resumed or trained-further run)."""
+        self.further = False
 
     def run(self, sink: Sink, control: RunControl) -> None:
+        if isinstance(self.job, TrainJob):
+            self.job = replace(
+                self.job, checkpoint_dir=self.checkpoint_dir, resume_from=self.resume_from, further=self.further
+            )
         writing = [self.job.config.save] if self.job.config.save is not None else []
         # The spare process has imported Keras already; while this run trains, no other spare is kept.
         live = spare.take(self.job, writing, hold=True) if self.target is None else None

@@ -50,9 +50,17 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TrainJob:
-    """Train a model for ``config``, then serve it (its training images come from ``config.data``)."""
+    """Train a model for ``config``, then serve it (its training images come from ``config.data``).
+
+    ``checkpoint_dir``: where a checkpoint is written after every epoch (the run's folder).
+    ``resume_from``: the run folder whose last checkpoint training goes on from: the same
+    run's (a resume) or, when ``further``, a finished parent's (a new run).
+    """
 
     config: TrainConfig
+    checkpoint_dir: Path | None = None
+    resume_from: Path | None = None
+    further: bool = False
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,7 @@ def test_headless_says_store_notices_in_one_line():
 class Scripted:
     """Stands in for KerasTrainer in run_headless: plays a scripted run."""
 
-    def __init__(self, config: TrainConfig) -> None:
+    def __init__(self, config: TrainConfig, **options) -> None:  # options: where to checkpoint, what to resume
         self.events = script(config, epochs=2)
 
     def run(self, sink, control) -> None:

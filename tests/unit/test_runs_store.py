@@ -474,6 +474,8 @@ def test_a_version_1_store_gains_the_partial_epochs_column(tmp_path):
     recorder, _ = record(tmp_path, script(epochs=2))
     with sqlite3.connect(tmp_path / "runs.db") as db:  # back to version 1: epochs without steps
         db.execute("ALTER TABLE epochs DROP COLUMN steps")
+        for column in ("resumed_at", "parent_id"):  # and what later steps add (_add_resume)
+            db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         db.execute("PRAGMA user_version = 1")
     store = open_store(tmp_path)
     assert store._db.execute("PRAGMA user_version").fetchone()[0] == schema.current_version()
