@@ -190,6 +190,41 @@ SCREENS: dict[str, ScreenKeys] = {
                     command="Order: index, least confident, suspicious labels",
                 ),
                 Key("g", "goto", "Go to", help="go to an index", show=False, command="Go to an image"),
+                Key(
+                    "slash",
+                    "query",
+                    "Query",
+                    help="query: label 7 and pred 9 and conf < 0.6 …",
+                    show=False,
+                    command="Query the view (label, pred, conf, score, tags)",
+                ),
+            )
+            + group(
+                "Review labels",
+                Key(
+                    "G",
+                    "grid",
+                    "Grid",
+                    help="the view as a grid of thumbnails",
+                    show=False,
+                    command="Grid of the view's images",
+                ),
+                Key(
+                    "x",
+                    "tag",
+                    "Tag",
+                    help="tag the image: mislabelled, ambiguous, fine, typed",
+                    show=False,
+                    command="Tag the image",
+                ),
+                Key(
+                    "b",
+                    "relabel",
+                    "Relabel",
+                    help="the label you believe is right (the model's offered)",
+                    show=False,
+                    command="Relabel the image",
+                ),
             )
             + group(
                 "Views",
@@ -249,6 +284,69 @@ SCREENS: dict[str, ScreenKeys] = {
                 Key("escape", "back", "Back", help="back", show=False),
                 QUIT,
             ),
+        ),
+        ScreenKeys(
+            "grid",
+            "Keys: grid",
+            "in the grid",
+            group(
+                "Grid",
+                Key("up", "move_rows(-1)", "Move", help="move", show=False),
+                Key("down", "move_rows(1)", "Move", show=False, joins=True),
+                Key("left", "move(-1)", "Move", show=False, joins=True),
+                Key("right", "move(1)", "Move", display="←↑↓→", joins=True),
+                Key("pagedown", "page(1)", "Page down", help="a page down / up", show=False),
+                Key("pageup", "page(-1)", "Page up", show=False, joins=True),
+                Key("home", "jump(0)", "First", help="first / last image", show=False),
+                Key("end", "jump(-1)", "Last", show=False, joins=True),
+                Key("enter", "open", "Open", help="open the image in the browser"),
+                Key("click", help="move to that image", bound=False),
+                Key("space", "select", "Select", help="select the image (again: unselect)"),
+                Key("A", "select_all", "All", help="select every image of the view (again: none)", show=False),
+                Key("x", "tag", "Tag", help="tag the selection (none: the image)"),
+                Key("b", "relabel", "Relabel", help="the label you believe (for the selection, or the image)"),
+                Key("slash", "query", "Query", help="query the view", display="/"),
+                Key("m", "toggle_mode", "Mode", help="half blocks / braille", show=False),
+                HELP,
+                Key("escape", "back", "Back", help="back to the browser"),
+                QUIT,
+            ),
+        ),
+        ScreenKeys(
+            "tag",
+            "Keys: tag",
+            "when tagging",
+            (
+                Key("m", "pick('mislabelled')", "Mislabelled", help="mislabelled"),
+                Key("a", "pick('ambiguous')", "Ambiguous", help="ambiguous"),
+                Key("f", "pick('fine')", "Fine", help="fine"),
+                Key("t", "type", "Type", help="type another tag"),
+                Key("escape", "dismiss(None)", "Cancel", help="cancel"),
+            ),
+        ),
+        ScreenKeys(
+            "relabel",
+            "Keys: relabel",
+            "when relabelling",
+            (
+                Key("enter", "choose(-1)", "Model's", help="the model's label", priority=True),
+                *(
+                    Key(
+                        str(c),
+                        f"choose({c})",
+                        str(c),
+                        help="that label" if c == _first else "",
+                        help_keys=f"{_first} … {_last}" if c == _first else "",
+                        show=False,
+                    )
+                    for c in MNIST.classes
+                ),
+                Key("backspace,delete", "forget", "Forget", help="back to the dataset's label"),
+                Key("escape", "dismiss(None)", "Cancel", help="cancel"),
+            ),
+        ),
+        ScreenKeys(
+            "query", "Keys: query", "in the query dialog", (Key("escape", "dismiss(None)", "Cancel", help="cancel"),)
         ),
         ScreenKeys(
             "confusion",
