@@ -21,7 +21,7 @@ from .marking import QueryChoice, QueryDialog, RelabelDialog, TagPicker
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from ..predictions import Predictions
+    from ..predictions import Predictions, ViewCache, ViewFilter
 
 
 class Curating:
@@ -29,6 +29,11 @@ class Curating:
 
     predictions: Predictions
     run_id: int | None
+    # the browser's view, which the grid shows too
+    views: ViewCache
+    view: ViewFilter
+    indices: np.ndarray
+    position: int
     query_in_force: Query | None = None
     _book: TagBook | None = None
     _book_error: str | None = None
@@ -40,6 +45,9 @@ class Curating:
         return self  # type: ignore[return-value]
 
     def refresh_view(self) -> None:  # pragma: no cover - the screen's
+        raise NotImplementedError
+
+    def describe_view(self) -> str:  # pragma: no cover - the screen's
         raise NotImplementedError
 
     # ------------------------------------------------------------------ the store

@@ -8,8 +8,6 @@ so both always agree.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -18,10 +16,8 @@ from textual.widgets import Footer, Header, Static
 from ..widgets.grid import ThumbnailGrid
 from ..widgets.grid_cells import BRAILLE, HALF_BLOCKS, RELABEL_MARK
 from .base import AppScreen, bindings
+from .curating import Curating
 from .dialogs import HelpScreen
-
-if TYPE_CHECKING:
-    from .results import ResultsScreen
 
 LEGEND = f"✗ true→pred  M mislabelled  A ambiguous  F fine  + other tag  {RELABEL_MARK} your label"
 
@@ -39,14 +35,15 @@ class GridScreen(AppScreen[int | None]):
     KEYS = "grid"
     BINDINGS = bindings(KEYS)
 
-    def __init__(self, browser: ResultsScreen) -> None:
+    def __init__(self, browser: Curating) -> None:
         super().__init__()
         self.browser = browser
         self.position = browser.position
         self.selected: set[int] = set()
         """Dataset indices picked with space, kept across pages and queries."""
         self.mode = HALF_BLOCKS
-        self.sub_title = f"Grid · {browser.sub_title}" if browser.sub_title else "Grid"
+        title = getattr(browser, "sub_title", "")
+        self.sub_title = f"Grid · {title}" if title else "Grid"
 
     def compose(self) -> ComposeResult:
         yield Header()
