@@ -233,3 +233,46 @@ class TagBook:
     def forget_query(self, name: str) -> bool:
         with self.store._write() as db:
             return db.execute("DELETE FROM queries WHERE name = ?", (name.lower(),)).rowcount > 0
+
+
+# ---------------------------------------------------------------------- re-scoring
+
+
+def corrected_accuracy(probabilities: np.ndarray, labels: np.ndarray, relabels: dict[int, int]) -> float:
+    """The accuracy of ``probabilities`` against ``labels`` with the relabels applied."""
+    fixed = Marks(relabels=relabels, size=len(labels)).corrected(np.asarray(labels))
+    return float((np.asarray(probabilities).argmax(axis=1) == fixed).mean()) if len(fixed) else 0.0
+
+
+_RESCORED: dict[tuple[str, int, float, frozenset], float] = {}
+"""Accuracies already re-scored: by store, run, predictions file time and the relabels."""
+
+
+def rescored(store: RunStore, run_ids: Iterable[int], dataset: Dataset = MNIST) -> dict[int, float]:
+    """Each run's test accuracy on the corrected labels; empty when nothing is relabelled.
+
+    Runs without readable predictions are left out. Each run's file is read once per set
+    of relabels (the runs screen asks again on every visit).
+    """
+    from .compare import load_scored
+
+    relabels = TagBook(store, dataset).read().relabels
+    if not relabels:
+        return {}
+    key = frozenset(relabels.items())
+    out: dict[int, float] = {}
+    for run_id in run_ids:
+        path = store.predictions_path(run_id)
+        try:
+            stamp = path.stat().st_mtime
+        except OSError:
+            continue
+        cache = (str(store.home), run_id, stamp, key)
+        if cache not in _RESCORED:
+            try:
+                scored = load_scored(store, run_id)
+            except StoreError:
+                continue
+            _RESCORED[cache] = corrected_accuracy(scored.probabilities, scored.labels, relabels)
+        out[run_id] = _RESCORED[cache]
+    return out

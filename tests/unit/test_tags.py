@@ -104,3 +104,21 @@ def test_named_queries(book):
     assert book.forget_query("LOW") and not book.forget_query("low")
     with pytest.raises(StoreError, match="cannot name a query"):
         book.save_query("two words", "mistakes")
+
+
+def test_corrected_accuracy_and_every_runs_rescore(tmp_path):
+    from mnist_tui.config import TrainConfig
+    from mnist_tui.runs.tags import corrected_accuracy, rescored
+
+    probabilities = np.eye(10)[[1, 2, 3, 4]]  # predicts 1, 2, 3, 4
+    labels = np.array([1, 2, 7, 7])
+    assert corrected_accuracy(probabilities, labels, {}) == 0.5
+    assert corrected_accuracy(probabilities, labels, {2: 3}) == 0.75
+    store = open_store(tmp_path)
+    run = store.create_run(TrainConfig(epochs=1))
+    store.save_probabilities(run, probabilities, labels)
+    assert rescored(store, [run]) == {}  # nothing relabelled: nothing to show
+    TagBook(store).relabel([2, 3], 3)
+    assert rescored(store, [run, 99]) == {run: 0.75}  # a run without predictions is left out
+    TagBook(store).relabel([3], 4)
+    assert rescored(store, [run]) == {run: 1.0}
