@@ -77,6 +77,7 @@ class ThumbnailGrid(Widget):
         self.top_row = 0
         """The first row of cells on screen."""
         self._thumbs: OrderedDict[tuple[int, str], list[list[Segment]]] = OrderedDict()
+        self._styles: dict[str, Style] = {}
 
     # ------------------------------------------------------------------ geometry
 
@@ -143,7 +144,7 @@ class ThumbnailGrid(Widget):
         if thumb is None:
             image = self.predictions.images[index]
             if self.mode == BRAILLE:
-                thumb = braille_thumbnail(image, self.get_component_rich_style("thumbnail-grid--ink"))
+                thumb = braille_thumbnail(image, self._style("ink"))
             else:
                 thumb = halfblock_thumbnail(image)
             self._thumbs[key] = thumb
@@ -152,6 +153,18 @@ class ThumbnailGrid(Widget):
         else:
             self._thumbs.move_to_end(key)
         return thumb
+
+    def _style(self, name: str) -> Style:
+        """A component class's style, read once (every cell of every line asks for several)."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"thumbnail-grid--{name}")
+        return style
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        self._thumbs.clear()  # braille thumbnails carry the ink's colour
+        super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -173,9 +186,9 @@ class ThumbnailGrid(Widget):
         chosen = index in self.selected
         edge_style = base
         if cursor:
-            edge_style = base + self.get_component_rich_style("thumbnail-grid--cursor")
+            edge_style = base + self._style("cursor")
         elif chosen:
-            edge_style = base + self.get_component_rich_style("thumbnail-grid--selected")
+            edge_style = base + self._style("selected")
         # the bars take the colour in front only: every blank of the line keeps the one background
         bar = base + Style(color=edge_style.bgcolor)
         edge = Segment("▌" if cursor or chosen else " ", bar)
@@ -188,7 +201,7 @@ class ThumbnailGrid(Widget):
         text = caption(index, true, pred, marks)
         style = base
         if true != pred:
-            style += self.get_component_rich_style("thumbnail-grid--wrong")
+            style += self._style("wrong")
         if cursor or chosen:
             return [edge, Segment(text, edge_style), right]
         # Each part starts with text and ends with its blanks, in a style of its own: an SVG
@@ -198,8 +211,8 @@ class ThumbnailGrid(Widget):
         return [
             edge,
             Segment(text[:split], style + Style(bold=True)),
-            Segment(text[split:number], base + self.get_component_rich_style("thumbnail-grid--marks")),
-            Segment(text[number:], base + self.get_component_rich_style("thumbnail-grid--index")),
+            Segment(text[split:number], base + self._style("marks")),
+            Segment(text[number:], base + self._style("index")),
             right,
         ]
 

@@ -9,11 +9,14 @@ fit a 28 x 28 image in 14 x 7 cells: half blocks show grey levels of the image h
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 
-from ..render import halfblock_segments, pooled
+from ..render import UPPER_HALF, pooled
 
 THUMB_COLUMNS = 14
 THUMB_LINES = 7
@@ -45,11 +48,25 @@ def _fit(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return out
 
 
+GREY_STEP = 8
+"""Thumbnails use 32 grey levels: no eye tells them from 256 at this size, and 32 x 32 styles stay cached."""
+
+
+@lru_cache(maxsize=(256 // GREY_STEP + 1) ** 2)
+def _grey_pair(upper: int, lower: int) -> Style:
+    return Style(color=Color.from_rgb(upper, upper, upper), bgcolor=Color.from_rgb(lower, lower, lower))
+
+
 def halfblock_thumbnail(image: np.ndarray) -> list[list[Segment]]:
     """The image in :data:`THUMB_LINES` lines of :data:`THUMB_COLUMNS` half blocks (grey levels kept)."""
     image = np.asarray(image)
     factor = max(1, -(-image.shape[1] // THUMB_COLUMNS), -(-image.shape[0] // (2 * THUMB_LINES)))
-    return halfblock_segments(_fit(pooled(image, factor), 2 * THUMB_LINES, THUMB_COLUMNS))
+    small = _fit(pooled(image, factor), 2 * THUMB_LINES, THUMB_COLUMNS).astype(np.int64)
+    levels = np.where(small < GREY_STEP, 0, small | (GREY_STEP - 1)).tolist()  # black stays black, white white
+    return [
+        [Segment(UPPER_HALF, _grey_pair(u, d)) for u, d in zip(levels[r], levels[r + 1])]
+        for r in range(0, len(levels), 2)
+    ]
 
 
 def braille_thumbnail(image: np.ndarray, style: Style) -> list[list[Segment]]:
