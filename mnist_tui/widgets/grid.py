@@ -231,7 +231,9 @@ class ThumbnailGrid(Widget):
             self.post_message(self.Clicked(position))
 
     def on_resize(self) -> None:
+        # columns and rows changed: the cursor's row moved, and what was drawn is stale
         self._follow()
+        self.refresh()
 
 
 __all__ = ["THUMB_COLUMNS", "ThumbnailGrid"]

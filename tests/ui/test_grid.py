@@ -150,3 +150,15 @@ async def test_a_named_query_is_saved_and_reopened_and_can_read_tags():
         await pilot.press("x", "a")  # untag index 0: the query reads the tags again
         await pilot.pause()
         assert results.indices.tolist() == [29, 69, 109, 149, 189]
+
+
+async def test_the_grid_opens_on_an_image_deep_in_the_view():
+    async with app().run_test(size=(120, 40)) as pilot:
+        results = await browser(pilot)
+        await pilot.press("end", "G")
+        await pilot.pause()
+        grid = pilot.app.screen.query_one(ThumbnailGrid)
+        assert grid.cursor == 199 and grid.first_shown() <= 199 < grid.first_shown() + grid.page_size
+        assert results.current == 199
+        line = grid.render_line(7)  # the first row's captions: the images around the last one are drawn
+        assert "199" in line.text or "196" in line.text
