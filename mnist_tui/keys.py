@@ -346,6 +346,12 @@ SCREENS: dict[str, ScreenKeys] = {
             ),
         ),
         ScreenKeys(
+            "nearest",
+            "Keys: nearest images",
+            "over the nearest images",
+            (Key("escape", "dismiss(None)", "Back", help="back to the drawing"),),
+        ),
+        ScreenKeys(
             "query", "Keys: query", "in the query dialog", (Key("escape", "dismiss(None)", "Cancel", help="cancel"),)
         ),
         ScreenKeys(
@@ -374,6 +380,14 @@ SCREENS: dict[str, ScreenKeys] = {
                 Key("backspace,delete", "paint(True)", "Erase", help="erase under the cursor", show=False),
                 Key("p", "pen", "Pen", help="pen down: the arrows draw (again: lift it)"),
                 Key("x", "clear", "Clear", help="clear the drawing"),
+                Key(
+                    "n",
+                    "nearest",
+                    "Nearest",
+                    help="the training images most like the drawing",
+                    command="Training images most like your drawing",
+                    show=False,
+                ),
                 Key("escape", "app.pop_screen", "Back", help="back to the browser"),
                 QUIT,
             ),
