@@ -307,6 +307,13 @@ SCREENS: dict[str, ScreenKeys] = {
                 Key("b", "relabel", "Relabel", help="the label you believe (for the selection, or the image)"),
                 Key("slash", "query", "Query", help="query the view", display="/"),
                 Key("m", "toggle_mode", "Mode", help="half blocks / braille", show=False),
+                Key(
+                    "n",
+                    "nearest",
+                    "Nearest",
+                    help="the nearest training images of the selection's first image (or this one)",
+                    show=False,
+                ),
                 HELP,
                 Key("escape", "back", "Back", help="back to the browser"),
                 QUIT,

@@ -42,6 +42,8 @@ class GridScreen(AppScreen[int | None]):
         self.selected: set[int] = set()
         """Dataset indices picked with space, kept across pages and queries."""
         self.mode = HALF_BLOCKS
+        self.then_nearest = False
+        """Set by ``n``: the browser opens its nearest-images panel on the image chosen."""
         title = getattr(browser, "sub_title", "")
         self.sub_title = f"Grid · {title}" if title else "Grid"
 
@@ -127,6 +129,15 @@ class GridScreen(AppScreen[int | None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_nearest(self) -> None:
+        """Back to the browser on the selection's first image (or this one), its nearest training images shown."""
+        targets = self._targets()
+        if not targets:
+            return
+        found = (self.indices == targets[0]).nonzero()[0]
+        self.then_nearest = True
+        self.dismiss(int(found[0]) if len(found) else self.position)
 
     def action_select(self) -> None:
         index = self.current

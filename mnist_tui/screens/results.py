@@ -394,11 +394,15 @@ class ResultsScreen(Curating, AppScreen):
         """The view as a grid of thumbnails; enter there comes back to the image chosen."""
         from .grid import GridScreen
 
+        grid = GridScreen(self)
+
         def chosen(position: int | None) -> None:
             if position is not None:
                 self.move_to(position)
+            if grid.then_nearest and not self.query_one(NeighboursPanel).display:
+                self.action_toggle_panel("neighbours")
 
-        self.app.push_screen(GridScreen(self), chosen)
+        self.app.push_screen(grid, chosen)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self))

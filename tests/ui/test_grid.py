@@ -162,3 +162,16 @@ async def test_the_grid_opens_on_an_image_deep_in_the_view():
         assert results.current == 199
         line = grid.render_line(7)  # the first row's captions: the images around the last one are drawn
         assert "199" in line.text or "196" in line.text
+
+
+async def test_n_opens_the_nearest_images_of_the_selections_first_image():
+    made = MnistApp(predictions=fakes.fake_predictions(), model=fakes.FakeModelServer())
+    made.animation_level = "none"
+    async with made.run_test(size=(120, 40)) as pilot:
+        results = await browser(pilot)
+        await pilot.press("G", "right", "right", "right", "space", "left", "n")
+        await pilot.pause()
+        assert pilot.app.screen is results and results.current == 3
+        from mnist_tui.widgets.neighbours import NeighboursPanel
+
+        assert results.query_one(NeighboursPanel).display
