@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
-from ..analysis.query import Query, QueryError
+from ..analysis.query import KEYWORDS, Query, QueryError
 from ..runs import StoreError
 from ..runs.tags import BUILT_IN, check_tag
 from .base import AppModalScreen, bindings
@@ -135,6 +135,8 @@ def read_choice(text: str, saved: dict[str, str], classes: int = 10) -> tuple[Qu
     head, colon, rest = text.partition(":")
     if colon and head.strip().replace("-", "").replace("_", "").isalnum() and " " not in head.strip():
         name, text = head.strip().lower(), rest.strip()
+        if name in (*KEYWORDS, "and", "or"):
+            raise QueryError(f"{name!r} is a word of queries: name the query otherwise", 0, "another name")
         offset = len(head) + 1 + (len(rest) - len(rest.lstrip()))
         try:
             query = Query.read(text, classes)
