@@ -57,7 +57,13 @@ def model_file(args: argparse.Namespace, tmp: str) -> Path:
 def measure(args: argparse.Namespace, model: Path) -> dict[str, list[float]]:
     command = [sys.executable, "-m", "mnist_tui", "--model", str(model), "--data", str(args.data)]
     terminal = Terminal([*command, "--log-file", os.devnull], size=(args.width, args.height))
-    timings: dict[str, list[float]] = {"grid": [], "grid mode (m)": [], "browser": [], "open grid (G)": []}
+    timings: dict[str, list[float]] = {
+        "grid arrows": [],
+        "grid pages": [],
+        "grid mode (m)": [],
+        "browser": [],
+        "open grid (G)": [],
+    }
     try:
         terminal.wait_for(re.compile(rb"per digit"))
         terminal.settle()
@@ -68,7 +74,7 @@ def measure(args: argparse.Namespace, model: Path) -> dict[str, list[float]]:
             terminal.settle()
             for i in range(args.presses):
                 key = GRID_KEYS[i % len(GRID_KEYS)]
-                kind = "grid"
+                kind = "grid pages" if key.startswith("page") else "grid arrows"
                 if i and i % MODE_EVERY == 0:
                     key, kind = "m", "grid mode (m)"
                 latency = terminal.press(KEY_BYTES.get(key, key.encode()))
@@ -100,6 +106,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"Key to frame at {args.width}x{args.height}, `mnist-tui --model` in a pseudo-terminal, ms (load {load:.2f})")
     print(f"{'keys':<16}{'presses':>8}{'median':>8}{'p95':>8}{'max':>8}")
+    timings["grid (all)"] = timings["grid arrows"] + timings["grid pages"]
     for name, values in timings.items():
         if values:
             print(

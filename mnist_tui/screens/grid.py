@@ -86,7 +86,8 @@ class GridScreen(AppScreen[int | None]):
         )
         line.rstrip()
         line.truncate(max(self.size.width - 2, 20), overflow="ellipsis")
-        self.query_one("#grid-status", Static).update(Text.assemble(line, "\n", (LEGEND, "dim")))
+        # two lines, always (see DEFAULT_CSS): a key needs no layout of the screen
+        self.query_one("#grid-status", Static).update(Text.assemble(line, "\n", (LEGEND, "dim")), layout=False)
 
     def _follow(self, keep: int | None) -> None:
         """After the browser's view changed: keep the image under the cursor when it is still there."""

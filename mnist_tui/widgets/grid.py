@@ -15,6 +15,7 @@ from textual import events
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widget import Widget
 
 from ..predictions import Predictions
@@ -34,6 +35,8 @@ from .grid_cells import (
 
 KEPT = 512
 """Thumbnails kept built: several pages, so paging back and forth draws nothing twice."""
+PREFETCH_AFTER = 0.05
+"""Seconds after the last move before the pages either side are built (a page down then draws warm)."""
 
 
 class ThumbnailGrid(Widget):
@@ -78,6 +81,7 @@ class ThumbnailGrid(Widget):
         """The first row of cells on screen."""
         self._thumbs: OrderedDict[tuple[int, str], list[list[Segment]]] = OrderedDict()
         self._styles: dict[str, Style] = {}
+        self._prefetch_timer: Timer | None = None
 
     # ------------------------------------------------------------------ geometry
 
@@ -114,6 +118,7 @@ class ThumbnailGrid(Widget):
         self.cursor = min(max(cursor, 0), max(len(indices) - 1, 0))
         self._follow()
         self.refresh()
+        self._schedule_prefetch()
 
     def move_cursor(self, cursor: int) -> None:
         """Put the cursor on view position ``cursor``: only the two cells redraw, unless the grid scrolls."""
@@ -123,13 +128,28 @@ class ThumbnailGrid(Widget):
         self._follow()
         if self.top_row != old_top:
             self.refresh()
+            self._schedule_prefetch()
         else:
             self._refresh_cell(old)
             self._refresh_cell(cursor)
 
+    def _schedule_prefetch(self) -> None:
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+        self._prefetch_timer = self.set_timer(PREFETCH_AFTER, self._prefetch)
+
+    def _prefetch(self) -> None:
+        """Build the next and the previous page's thumbnails while the reviewer looks at this one."""
+        self._prefetch_timer = None
+        page, first = self.page_size, self.first_shown()
+        for start in (first + page, first - page):
+            for position in range(max(start, 0), min(start + page, len(self.indices))):
+                self._thumbnail(int(self.indices[position]))
+
     def set_mode(self, mode: str) -> None:
         self.mode = mode
         self.refresh()
+        self._schedule_prefetch()
 
     def _refresh_cell(self, position: int) -> None:
         row = position // self.columns - self.top_row

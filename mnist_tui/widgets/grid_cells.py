@@ -63,8 +63,9 @@ def halfblock_thumbnail(image: np.ndarray) -> list[list[Segment]]:
     factor = max(1, -(-image.shape[1] // THUMB_COLUMNS), -(-image.shape[0] // (2 * THUMB_LINES)))
     small = _fit(pooled(image, factor), 2 * THUMB_LINES, THUMB_COLUMNS).astype(np.int64)
     levels = np.where(small < GREY_STEP, 0, small | (GREY_STEP - 1)).tolist()  # black stays black, white white
+    # runs of one grey merge into one segment: fewer, longer writes to the terminal per frame
     return [
-        [Segment(UPPER_HALF, _grey_pair(u, d)) for u, d in zip(levels[r], levels[r + 1])]
+        list(Segment.simplify(Segment(UPPER_HALF, _grey_pair(u, d)) for u, d in zip(levels[r], levels[r + 1])))
         for r in range(0, len(levels), 2)
     ]
 
