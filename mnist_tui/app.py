@@ -203,6 +203,7 @@ class MnistApp(App):
             title=results.title,
             model=results.model,
             run_dir=results.run_dir,
+            run_id=results.run_id,
         )
 
     def start_training(self, config: TrainConfig, plan: ResumePlan | None = None) -> None:

@@ -22,6 +22,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .commands.labels import main as labels_main
 
         return labels_main(argv[1:])
+    if argv[:1] == ["images"]:  # the images a query selects (mnist_tui/commands/images.py)
+        from .commands.images import main as images_main
+
+        return images_main(argv[1:])
+    if argv[:1] == ["tags"]:  # tags, relabels and the corrected labels' export (mnist_tui/commands/tags.py)
+        from .commands.tags import main as tags_main
+
+        return tags_main(argv[1:])
     options = parse_args(argv)
     if options.run is not None:
         if options.headless:

@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--csv", action="store_true", help=f"CSV with the columns {','.join(COLUMNS)}")
     parser.add_argument(
+        "--where",
+        metavar="QUERY",
+        default="",
+        help='only the images a query selects, e.g. "label 7 and not tag fine" (as / in the browser)',
+    )
+    parser.add_argument(
         "--data",
         metavar="PATH",
         type=Path,
@@ -99,6 +105,14 @@ def _rows(ranking: SuspiciousLabels, probabilities: np.ndarray):
 def main(argv: Sequence[str] | None = None) -> int:
     """``mnist-tui labels ...``; returns the exit status."""
     args = build_parser().parse_args(argv)
+    from ..analysis.query import Query, QueryError
+
+    try:
+        query = Query.read(args.where) if args.where.strip() else None  # refused before any loading
+    except QueryError as exc:
+        from .images import query_failure
+
+        return query_failure(PROG, args.where, exc)
     try:
         if args.run is not None:
             probabilities, labels = run_probabilities(args.run, args.data)
@@ -108,12 +122,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     ranking = suspicious_labels(probabilities, labels)
+    if query is not None:
+        from .images import TestView, read_marks
+
+        view = TestView(probabilities, np.asarray(labels), read_marks(len(labels)))
+        keep = query.mask(view.query_data())[ranking.indices]
+        ranking = SuspiciousLabels(
+            ranking.indices[keep], ranking.scores[keep], ranking.labels[keep], ranking.suggested[keep]
+        )
     top = ranking if args.top == 0 else ranking.top(args.top)
     try:
         if args.csv:
-            write_csv(top, probabilities)
+            write_csv(top, probabilities, sys.stdout)
         else:
-            write_table(top, probabilities, len(ranking))
+            write_table(top, probabilities, len(ranking), sys.stdout)
         sys.stdout.flush()
     except BrokenPipeError:  # `mnist-tui labels --top 0 | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

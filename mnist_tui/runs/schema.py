@@ -71,7 +71,40 @@ def _add_resume(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN parent_id INTEGER")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v0_to_v1, _v1_to_v2, _add_resume]
+TAGS = """
+CREATE TABLE IF NOT EXISTS tags (
+    dataset  TEXT NOT NULL,          -- the dataset's name (mnist): tags belong to its images, not to a run
+    split    TEXT NOT NULL,          -- test or train
+    idx      INTEGER NOT NULL,       -- the image's index in that split
+    tag      TEXT NOT NULL,
+    made_at  REAL NOT NULL,          -- Unix time
+    run_id   INTEGER,                -- whose view it was made from (no foreign key: a deleted run keeps its tags)
+    PRIMARY KEY (dataset, split, idx, tag)
+);
+CREATE TABLE IF NOT EXISTS relabels (
+    dataset  TEXT NOT NULL,
+    split    TEXT NOT NULL,
+    idx      INTEGER NOT NULL,
+    label    INTEGER NOT NULL,       -- the label the person believes is right
+    made_at  REAL NOT NULL,
+    run_id   INTEGER,
+    PRIMARY KEY (dataset, split, idx)
+);
+CREATE TABLE IF NOT EXISTS queries (
+    name     TEXT PRIMARY KEY,       -- a query the person named, to reopen it
+    text     TEXT NOT NULL,
+    made_at  REAL NOT NULL
+)
+"""
+
+
+def _add_tags(db: sqlite3.Connection) -> None:
+    for statement in TAGS.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v0_to_v1, _v1_to_v2, _add_resume, _add_tags]
 """``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``."""
 
 

@@ -21,6 +21,7 @@ from ..predictions import Predictions
 from ..runs import Run, RunStore, StoreError, compare
 from ..runs import format as fmt
 from ..runs.model import FINISHED
+from ..runs.tags import rescored
 from ..session import TestSet
 from ..widgets.chart import PALETTE, SWATCH, LineChart
 from .base import AppScreen, bindings
@@ -97,6 +98,10 @@ class CompareScreen(AppScreen):
         self.colours = {run.id: PALETTE[n % len(PALETTE)] for n, run in enumerate(self.runs)}
         self.keys = compare.differing_options(self.runs)
         self.scored: dict[int, compare.Scored | str] = {run.id: self._scored(run) for run in self.runs}
+        try:  # each run's accuracy on your corrected labels, when you corrected some
+            self.fixed = rescored(store, [run.id for run in self.runs if run.has_predictions])
+        except StoreError:
+            self.fixed = {}
         self.sets, notes = compare.flipped_sets(self.run_ids, self.scored) if self.runs else ([], [])
         self.notes = problems + notes
         self.sub_title = "Compare runs " + ", ".join(map(str, self.run_ids))
@@ -182,7 +187,8 @@ class CompareScreen(AppScreen):
         table.add_column("run")
         for key in self.keys:
             table.add_column(compare.OPTION_KEYS[key])
-        for label in ("best val acc", "min val loss", "test acc", "time"):
+        test = "test acc → on corrected labels" if self.fixed else "test acc"
+        for label in ("best val acc", "min val loss", test, "time"):
             table.add_column(Text(label, justify="right"))
         for run in self.runs:
             lowest = compare.lowest_val_loss(run)
@@ -193,7 +199,8 @@ class CompareScreen(AppScreen):
             cells += [
                 fmt.best(run),
                 fmt.DASH if lowest is None else f"{fmt.number(lowest.val_loss)} @{lowest.epoch}",
-                fmt.percent(run.test_accuracy),
+                fmt.percent(run.test_accuracy)
+                + (f" → {fmt.percent(self.fixed[run.id])}" if run.id in self.fixed else ""),
                 fmt.duration(run.elapsed),
             ]
             table.add_row(

@@ -17,8 +17,9 @@ from ..drawing import mnist_style
 from ..events import ModelHandle, ModelLoading, ModelServerError
 from ..widgets.canvas import DrawCanvas
 from ..widgets.digit import DigitView
+from ..widgets.neighbours import NeighboursPanel
 from ..widgets.prediction import PredictionPanel
-from .base import AppScreen, bindings
+from .base import AppModalScreen, AppScreen, bindings
 
 # A prediction takes a few milliseconds; asking at most this often keeps a fast
 # stroke smooth while the guess still follows the pen.
@@ -140,3 +141,47 @@ class DrawScreen(AppScreen):
 
     def action_clear(self) -> None:
         self.query_one(DrawCanvas).clear()
+
+    def action_nearest(self) -> None:
+        """The training images the model sees as most like the drawing (as the model sees it)."""
+        canvas = self.query_one(DrawCanvas).canvas
+        if canvas.is_empty:
+            self.notify("Draw a digit first: n finds the training images most like it.", timeout=3)
+            return
+        self._asked += 1
+        guess = self.guess if self.guess is not None else -1
+        self.app.push_screen(NearestDialog(self.model, mnist_style(canvas.image), guess, self._asked))
+
+
+class NearestDialog(AppModalScreen[None]):
+    """The training images nearest to a drawing in the model's penultimate layer (cosine).
+
+    Args:
+        model: The model's process.
+        image: The drawing as the model sees it (MNIST-style, 28x28).
+        guess: The model's label for it (-1: none yet), shown green on the neighbours that share it.
+        key: A new number per drawing, so that an answer is never shown for another one.
+    """
+
+    DEFAULT_CSS = """
+    NearestDialog { align: center middle; }
+    NearestDialog NeighboursPanel {
+        width: 52; height: 20; border: thick $primary; background: $surface; padding: 0 2;
+    }
+    """
+    KEYS = "nearest"
+    BINDINGS = bindings(KEYS)
+
+    def __init__(self, model: ModelHandle, image: np.ndarray, guess: int, key: int) -> None:
+        super().__init__()
+        self.model, self.image, self.guess, self.key = model, image, guess, key
+
+    def compose(self) -> ComposeResult:
+        panel = NeighboursPanel(self.model, id="drawing-neighbours")
+        panel.border_title = "Training images most like your drawing"
+        panel.border_subtitle = "escape back"
+        yield panel
+
+    def on_mount(self) -> None:
+        # the label shown green is the model's guess for the drawing (a drawing has no true label)
+        self.query_one(NeighboursPanel).show_image(self.key, self.image, self.guess, -1)

@@ -21,6 +21,7 @@ from ..widgets.prediction import PredictionPanel
 from ..widgets.why import WhyPanel, legend
 from .base import AppScreen, TrainAgain, bindings
 from .confusion import ConfusionScreen
+from .curating import Curating
 from .dialogs import GotoDialog, HelpScreen, SaveDialog
 from .draw import DrawScreen
 from .map import MapScreen
@@ -43,7 +44,7 @@ def image_title(index: int, total: int) -> str:
     return f"index {index} · {total:,} images"
 
 
-class ResultsScreen(AppScreen):
+class ResultsScreen(Curating, AppScreen):
     """Browse predictions: one image large, its confidences, and the list of the current view."""
 
     KEYS = "results"
@@ -57,8 +58,10 @@ class ResultsScreen(AppScreen):
         mode: str = "ascii",
         model: ModelHandle | None = None,
         run_dir: Path | None = None,
+        run_id: int | None = None,
     ) -> None:
         super().__init__()
+        self.run_id = run_id  # the recorded run shown: tags and relabels say they were made from it
         self.predictions = predictions
         self.model = model
         self.run_dir = run_dir  # the recorded run's folder: the map caches its layout there
@@ -133,7 +136,9 @@ class ResultsScreen(AppScreen):
     def _show_view(self) -> None:
         """The view changed: refresh the list, then the current image."""
         self.set_class(len(self.indices) == 0, "-empty")
-        self.query_one(ImageList).show(self.indices, self.position, self.view.order)
+        image_list = self.query_one(ImageList)
+        image_list.marks = self.marks
+        image_list.show(self.indices, self.position, self.view.order)
         self._show_current()
 
     def _show_current(self) -> None:
@@ -143,16 +148,17 @@ class ResultsScreen(AppScreen):
         index = self.current
         with self.app.batch_update():
             self.query_one(ImageList).cursor = self.position
-            panel.border_subtitle = f"{self.view.describe()} · {self.position + 1 if count else 0:,} of {count:,}"
+            panel.border_subtitle = f"{self.describe_view()} · {self.position + 1 if count else 0:,} of {count:,}"
             if index is None:
                 panel.border_title = "No images"
                 self.query_one("#empty", Static).update(
-                    f"No images in this view ({self.view.describe()}).\nPress a to show all images."
+                    f"No images in this view ({self.describe_view()}).\nPress a to show all images."
                 )
                 self.query_one(PredictionPanel).show_nothing()
                 self._explain()
                 return
-            panel.border_title = image_title(index, self.total_images)
+            marks = self.mark_words(index)
+            panel.border_title = image_title(index, self.total_images) + (f" · {marks}" if marks else "")
             self.query_one(DigitView).image = p.images[index]
             self.query_one(PredictionPanel).show_test_image(
                 p.probabilities[index], int(p.predicted[index]), int(p.labels[index]), float(p.confidence[index])
@@ -194,10 +200,19 @@ class ResultsScreen(AppScreen):
         """Switch to another filter/order, keeping the current image when it is in the new view."""
         keep = self.current
         self.view = view
-        self.indices = self.views.indices(view)
+        self.indices = self.queried(self.views.indices(view))
         found = np.flatnonzero(self.indices == keep) if keep is not None else np.zeros(0, np.int64)
         self.position = int(found[0]) if len(found) else 0
         self._show_view()
+
+    def describe_view(self) -> str:
+        """The view's filters and order, and the query in force."""
+        described = self.view.describe()
+        return f"{described} · where {self.query_in_force.text}" if self.query_in_force else described
+
+    def refresh_view(self) -> None:
+        """The query or the marks changed: the same filters again, the current image kept when it stays."""
+        self.set_view(self.view)
 
     def move_to(self, position: int) -> None:
         if not len(self.indices):
@@ -362,6 +377,32 @@ class ResultsScreen(AppScreen):
 
     def action_train_again(self) -> None:
         self.post_message(TrainAgain())
+
+    def action_query(self) -> None:
+        """Type a query over the view (``/``): errors as you type, named queries reopened."""
+        self.ask_query(self.views.indices(self.view))
+
+    def action_tag(self) -> None:
+        if self.current is not None:
+            self.ask_tag([self.current])
+
+    def action_relabel(self) -> None:
+        if self.current is not None:
+            self.ask_relabel([self.current])
+
+    def action_grid(self) -> None:
+        """The view as a grid of thumbnails; enter there comes back to the image chosen."""
+        from .grid import GridScreen
+
+        grid = GridScreen(self)
+
+        def chosen(position: int | None) -> None:
+            if position is not None:
+                self.move_to(position)
+            if grid.then_nearest and not self.query_one(NeighboursPanel).display:
+                self.action_toggle_panel("neighbours")
+
+        self.app.push_screen(grid, chosen)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self))

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from ..runs import FINISHED, RUNNING, STOPPED, Run, RunStore, StoreError, checkpoints
 from ..runs import format as fmt
 from ..runs.resume import ResumeError, ResumePlan, plan_further, plan_resume, resumable
+from ..runs.tags import rescored
 from ..session import TestSet
 from ..widgets.runs_table import BY_KEY, COLUMNS, NARROW_WIDTH, RunsTable, filter_runs, sort_runs
 from .base import AppScreen, bindings
@@ -71,6 +72,7 @@ class RunsScreen(AppScreen):
         self.test_set = test_set or TestSet()
         self.runs: list[Run] = []
         self.marked: list[int] = []
+        self.rescored: dict[int, float] = {}
         self.sub_title = "Runs"
 
     def compose(self) -> ComposeResult:
@@ -107,13 +109,17 @@ class RunsScreen(AppScreen):
             return
         ids = {run.id for run in self.runs}
         self.marked = [run_id for run_id in self.marked if run_id in ids]
+        try:  # the accuracy on your corrected labels, beside the original
+            self.rescored = rescored(self.store, [run.id for run in self.runs if run.has_predictions])
+        except StoreError:
+            self.rescored = {}
         self._show()
 
     def _show(self) -> None:
         table = self.query_one(RunsTable)
         text = self.query_one("#runs-filter", Input).value
         shown = sort_runs(filter_runs(self.runs, text), table.sort_key, table.descending)
-        table.show(shown, self.marked, now=self.now(), narrow=self.size.width < NARROW_WIDTH)
+        table.show(shown, self.marked, now=self.now(), narrow=self.size.width < NARROW_WIDTH, rescored=self.rescored)
         self.set_class(not self.runs, "-empty")
         hidden = 0 if text.strip() else sum(run.never_trained for run in self.runs)
         total = f"{len(self.runs)} run{'' if len(self.runs) == 1 else 's'}"

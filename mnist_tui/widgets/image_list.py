@@ -12,6 +12,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..predictions import CONFIDENCE, DATASET, SUSPICIOUS, Predictions
+from ..runs.tags import Marks
+from .grid_cells import RELABEL_MARK, tag_marks
 
 HEADER = "  index true pred   conf"
 
@@ -58,6 +60,8 @@ class ImageList(ScrollView):
         self.predictions = predictions
         self.indices = np.arange(0)
         self.order = DATASET
+        self.marks = Marks(size=len(predictions))
+        """Tags and relabels: a row shows its first tag's letter and ⇒ for a corrected label."""
 
     def score(self, index: int) -> float:
         """The last column's value for one image: what the current order sorts by.
@@ -114,7 +118,10 @@ class ImageList(ScrollView):
         p = self.predictions
         true, pred = int(p.labels[index]), int(p.predicted[index])
         wrong = true != pred
-        text = f"{'✗' if wrong else ' '} {index:>5}    {true}    {pred}  {self.score(index):6.1%}"
+        mark = (tag_marks(self.marks.tags.get(index, ()), None)[:1] or " ") + (
+            RELABEL_MARK if index in self.marks.relabels else " "
+        )
+        text = f"{'✗' if wrong else ' '} {index:>5} {mark} {true}    {pred}  {self.score(index):6.1%}"
         style = self.rich_style
         if wrong:
             style += self.get_component_rich_style("image-list--wrong")

@@ -56,6 +56,15 @@ COLUMNS = [
         descending=True,
     ),
     Column(
+        "fixed",
+        "Fixed",
+        6,
+        lambda r, now: fmt.DASH,  # the table fills it from the re-scored accuracies it was given
+        lambda r: r.test_accuracy,
+        right=True,
+        descending=True,
+    ),
+    Column(
         "time",
         "Time",
         6,
@@ -118,9 +127,12 @@ class RunsTable(DataTable):
         self.shown: list[Run] = []
         self.sort_key = "id"
         self.descending = True
+        self.rescored: dict[int, float] = {}
+        """Run id -> test accuracy on the corrected labels (empty: nothing relabelled, no column)."""
 
     def columns_in_use(self) -> list[Column]:
-        return [c for c in COLUMNS if not (self.narrow and c.wide_only)]
+        """The columns for the width; "Fixed" (accuracy on your corrected labels) only when there are some."""
+        return [c for c in COLUMNS if not (self.narrow and c.wide_only) and (c.key != "fixed" or self.rescored)]
 
     @property
     def current(self) -> Run | None:
@@ -135,9 +147,18 @@ class RunsTable(DataTable):
     def action_last(self) -> None:
         self.move_cursor(row=max(self.row_count - 1, 0), animate=False)
 
-    def show(self, runs: list[Run], marked: list[int], *, now: float | None = None, narrow: bool = False) -> None:
+    def show(
+        self,
+        runs: list[Run],
+        marked: list[int],
+        *,
+        now: float | None = None,
+        narrow: bool = False,
+        rescored: dict[int, float] | None = None,
+    ) -> None:
         """Draw ``runs`` in this order, keeping the cursor on the same run when it is still there."""
         now = time.time() if now is None else now
+        self.rescored = rescored or {}
         keep = self.current.id if self.current is not None else None
         self.narrow = narrow
         self.clear(columns=True)  # the sort arrow moves, and narrow terminals show fewer columns
@@ -153,6 +174,8 @@ class RunsTable(DataTable):
 
     def _cell(self, column: Column, run: Run, now: float, marked: bool) -> Text:
         text = column.cell(run, now)
+        if column.key == "fixed" and run.id in self.rescored:
+            text = fmt.percent(self.rescored[run.id])
         style = ""
         if column.key == "status":
             style = "yellow" if run.model_missing else STATUS_STYLES.get(run.status, "")

@@ -1,0 +1,32 @@
+"""Accuracy on your corrected labels beside the original: a column on the runs screen, an arrow in the comparison."""
+
+from __future__ import annotations
+
+from mnist_tui.runs import open_store
+from mnist_tui.runs.tags import TagBook
+from mnist_tui.screens.compare import CompareScreen
+from mnist_tui.widgets.runs_table import RunsTable
+from tests.support import fakes
+from tests.ui.test_runs_screen import RunsApp, filled, home, utc  # noqa: F401 - fixtures
+
+
+async def test_the_runs_table_and_the_comparison_show_the_rescored_accuracy(home):  # noqa: F811
+    predictions = fakes.fake_predictions()
+    wrong = [int(i) for i in (predictions.predicted != predictions.labels).nonzero()[0][:2]]
+    TagBook(open_store(home)).relabel(wrong, int(predictions.predicted[wrong[0]]))
+    app = RunsApp(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(RunsTable)
+        assert "fixed" in [c.key for c in table.columns_in_use()]
+        row = table.get_row("1")
+        keys = [c.key for c in table.columns_in_use()]
+        test, fixed = str(row[keys.index("test")]), str(row[keys.index("fixed")])
+        # run 1 recorded the fake predictions (87.50%): one relabel agrees with the model
+        assert fixed == f"{(predictions.correct.sum() + 1) / len(predictions):.2%}"
+        assert test != fixed
+        await pilot.press("end", "space", "up", "space", "c")  # runs 1 and 2
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen)
+        assert app.screen.fixed
+        cells = [str(cell) for cell in app.screen.query_one("#compare-table").get_row_at(0)]
+        assert any("→" in cell for cell in cells)
