@@ -65,19 +65,19 @@ def _v1_to_v2(db: sqlite3.Connection) -> None:
 
 
 SWEEPS = """
-CREATE TABLE sweeps (
+CREATE TABLE IF NOT EXISTS sweeps (
     name       TEXT PRIMARY KEY,
     storage    TEXT NOT NULL,      -- where Optuna keeps the study: a journal file, or a database URL
     created_at REAL NOT NULL
 );
-CREATE TABLE trials (
+CREATE TABLE IF NOT EXISTS trials (
     run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
     sweep  TEXT NOT NULL,
     number INTEGER NOT NULL,       -- Optuna's trial number within the sweep
     state  TEXT NOT NULL,          -- running, complete, pruned, failed
     note   TEXT                    -- why it was pruned or failed
 );
-CREATE INDEX trials_sweep ON trials(sweep, number);
+CREATE INDEX IF NOT EXISTS trials_sweep ON trials(sweep, number);
 """
 
 

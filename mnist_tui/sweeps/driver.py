@@ -200,6 +200,10 @@ class SweepDriver:
         if run_id is not None:
             trial.set_user_attr("run_id", run_id)
             set_trial(self.store, run_id, self.spec.name, trial.number, TRIAL_RUNNING)
+            try:  # the runs list names it after its sweep and trial
+                self.store.rename(run_id, f"{self.spec.name} #{trial.number}")
+            except Exception:
+                pass  # a name too long for the store keeps the default
         self._control = sink.control
         if self.stopping.is_set():
             sink.control.stop.set()

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import socket
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ def journal_path(home: Path, name: str) -> Path:
 
 def open_storage(storage: str) -> BaseStorage:
     """A database URL -> Optuna's RDB storage with heartbeats; anything else is a journal file's path."""
+    quiet_optuna()
     try:
         if is_database(storage):
             return RDBStorage(
@@ -152,8 +154,9 @@ def make_pruner(kind: str, epochs: int) -> optuna.pruners.BasePruner:
 
 
 def quiet_optuna() -> None:
-    """Optuna logs every trial at INFO; the sweep says what happened itself."""
+    """Optuna logs every trial at INFO and warns that heartbeats are experimental; the sweep says what happened itself."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
 def create_study(spec: SweepSpec, storage: BaseStorage) -> optuna.Study:
