@@ -8,19 +8,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from optuna.trial import FrozenTrial, TrialState
+from typing import TYPE_CHECKING, Any
 
 from .space import Param
 
-STATE_NAMES = {
-    TrialState.RUNNING: "running",
-    TrialState.COMPLETE: "complete",
-    TrialState.PRUNED: "pruned",
-    TrialState.FAIL: "failed",
-    TrialState.WAITING: "waiting",
-}
+if TYPE_CHECKING:  # the UI imports this module: Optuna loads only when a sweep is read
+    from optuna.trial import FrozenTrial
+
+STATE_NAMES = {"RUNNING": "running", "COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "WAITING": "waiting"}
+"""Optuna's trial states by name, as the sweep says them."""
 
 
 @dataclass(frozen=True)
@@ -61,11 +57,12 @@ def row_of(trial: FrozenTrial) -> TrialRow:
     seconds = None
     if trial.datetime_start is not None and trial.datetime_complete is not None:
         seconds = (trial.datetime_complete - trial.datetime_start).total_seconds()
-    value = float(trial.value) if trial.state == TrialState.COMPLETE and trial.value is not None else None
+    state = STATE_NAMES.get(trial.state.name, trial.state.name.lower())
+    value = float(trial.value) if state == "complete" and trial.value is not None else None
     attrs = trial.user_attrs
     return TrialRow(
         number=trial.number,
-        state=STATE_NAMES.get(trial.state, str(trial.state).lower()),
+        state=state,
         params=dict(trial.params),
         curve=curve,
         value=value,

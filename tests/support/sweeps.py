@@ -50,3 +50,42 @@ class FakeSweepTrainer:
                 model=SavedModel(),
             )
         )
+
+
+def fake_view(n: int = 30, *, running: bool = True):
+    """A 30-trial MLP sweep as the sweep screen reads it: complete, pruned, one failed and one running trial."""
+    import numpy as np
+
+    from mnist_tui.sweeps.space import default_space
+    from mnist_tui.sweeps.study import SweepSpec
+    from mnist_tui.sweeps.table import TrialRow
+    from mnist_tui.sweeps.view import SweepView
+
+    space = default_space("mlp")
+    base = TrainConfig(epochs=4, train_limit=5000, seed=1)
+    spec = SweepSpec("lr-search", space, base, seed=1, prune="median", trials=40)
+    rng = np.random.default_rng(4)
+    rows = []
+    for number in range(n):
+        params = {
+            "learning_rate": float(10 ** rng.uniform(-4, -2)),
+            "hidden_units": int(2 ** rng.uniform(5, 9)),
+            "dropout": float(rng.uniform(0, 0.5)),
+            "batch_size": int(rng.choice([32, 64, 128])),
+        }
+        config = base.with_changes(**params)
+        curve = tuple(accuracy_of(config, e) for e in range(1, 5))
+        state, value, note = "complete", curve[-1], ""
+        if number >= 4 and curve[0] < 0.915:
+            state, curve, value, note = "pruned", curve[:1], None, "pruned (median) after epoch 1"
+        if number == 11:
+            state, curve, value, note = "failed", (), None, "Training diverged"
+        if running and number == n - 1:
+            state, curve, value = "running", curve[:2], None
+        rows.append(
+            TrialRow(
+                number, state, params, curve, value, None if state == "running" else 20.0 + number, 100 + number, note
+            )
+        )
+    importances = {"learning_rate": 0.62, "hidden_units": 0.21, "dropout": 0.12, "batch_size": 0.05}
+    return SweepView(spec, tuple(rows), importances)
