@@ -9,6 +9,7 @@ rasterising is :func:`mnist_tui.plotting.rasterise`'s.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import groupby
 
 import numpy as np
 from rich.segment import Segment
@@ -97,30 +98,47 @@ class ParallelCoords(CachedLines):
             ]
         dots_high = plot_rows * 4
         xs = np.array(columns, float) * 2
-        lines, layers = [], []
-        for trial in range(n):
-            ys = np.array([a.positions[trial] for a in self.axes], float)
-            lines.append((xs, (1.0 - ys) * (dots_high - 1)))
-            layers.append(1 if self.keep[trial] else 0)
-        order = np.argsort(np.where(np.isfinite(self.scores), self.scores, -np.inf), kind="stable")
-        raster = plotting.rasterise([lines[i] for i in order], width, plot_rows, [layers[i] for i in order])
-        owners = np.where(raster.owner >= 0, order[np.clip(raster.owner, 0, None)], -1)
         colours = self._colours()
+        # one polyline per colour (each trial's apart from the next by NaN): a few rasterised lines
+        # however many trials, the dimmed ones below, the best scores drawn last
+        groups = [DIM, *SCORE_RAMP]
+        lines, layers = [], []
+        for colour in groups:
+            members = [t for t in range(n) if colours[t] == colour]
+            gx = np.concatenate([np.append(xs, np.nan) for _ in members]) if members else np.zeros(0)
+            gy = (
+                np.concatenate([np.append([a.positions[t] for a in self.axes], np.nan) for t in members])
+                if members
+                else np.zeros(0)
+            )
+            lines.append((gx, (1.0 - gy) * (dots_high - 1)))
+            layers.append(0 if colour == DIM else 1)
+        raster = plotting.rasterise(lines, width, plot_rows, layers)
+        owners = raster.owner
+        colours = groups
         brushed = self._brush_cells(columns, plot_rows)
+        # a style per colour made once, and one segment per run of cells sharing it: the strips are built in a few ms
+        line_styles = [base + Style(color=colour) for colour in colours]
+        brush_style = base + Style(color=BRUSH, bold=True)
+        axis_set = set(columns)
         rows = []
         for r in range(plot_rows):
-            segments: list[Segment] = []
+            codes, owner_row = raster.codes[r].tolist(), owners[r].tolist()
+            cells: list[tuple[str, Style]] = []
             for c in range(width):
-                code = int(raster.codes[r, c])
-                if code:
-                    segments.append(Segment(plotting.braille(code), base + Style(color=colours[owners[r, c]])))
+                if codes[c]:
+                    cells.append((plotting.braille(codes[c]), line_styles[owner_row[c]]))
                 elif (r, c) in brushed:
-                    segments.append(Segment("┃", base + Style(color=BRUSH, bold=True)))
-                elif c in columns:
-                    segments.append(Segment("│", axis_style))
+                    cells.append(("┃", brush_style))
+                elif c in axis_set:
+                    cells.append(("│", axis_style))
                 else:
-                    segments.append(Segment(" ", base))
-            rows.append(Strip(Segment.simplify(segments), width))
+                    cells.append((" ", base))
+            segments = [
+                Segment("".join(text for text, _ in group), style)
+                for style, group in groupby(cells, key=lambda cell: cell[1])
+            ]
+            rows.append(Strip(segments, width))
         return [
             head,
             self._label_strip(highs, width, muted, muted),
