@@ -103,10 +103,15 @@ class SweepArgs:
     worker_index: int
 
 
+AUTO_WORKERS = {"mlp": 1, "cnn": 1}
+"""``--workers auto``, measured (benchmarks/README.md, Sweeps): on the shared 2-core machine one worker
+ran 8 MLP trials in 49 s and two workers in 64 s (the second process's TensorFlow start and the
+other processes' load ate the second core); the CNN uses both cores in one process already."""
+
+
 def auto_workers(arch: str) -> int:
-    """``--workers auto``: one worker per core for the MLP (it trains on one thread), one for the CNN (it uses them all)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores) if arch == "mlp" else 1
+    """``--workers auto``: the faster of the measured choices for ``arch`` (:data:`AUTO_WORKERS`)."""
+    return AUTO_WORKERS.get(arch, 1)
 
 
 def parse_sweep_args(argv: Sequence[str]) -> SweepArgs:
