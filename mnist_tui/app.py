@@ -32,6 +32,7 @@ from .screens.base import ShowLastResults, TrainAgain, bindings
 from .screens.dialogs import TrainForm
 from .screens.results import ResultsScreen
 from .screens.runs import RunsScreen
+from .screens.sweep import SweepScreen
 from .screens.training import Trainer, TrainingScreen
 from .session import RunResults, Session
 from .worker import client, spare
@@ -318,6 +319,53 @@ class MnistApp(App):
         store = self._store()
         if store is not None:
             self.push_screen(RunsScreen(store, test_set=self.session.test_set))
+
+    def action_sweeps(self) -> None:
+        """The newest sweep's screen, live while its workers run (read from its study, off the UI thread)."""
+        if isinstance(self.screen, SweepScreen):
+            return
+        store = self._store()
+        if store is not None:
+            self._open_sweep(store)
+
+    @work(thread=True, exclusive=True, group="open-sweep")
+    def _open_sweep(self, store: RunStore) -> None:
+        from .runs.trials import list_sweeps
+        from .sweeps.view import load_view
+
+        try:
+            sweeps = list_sweeps(store)
+            if not sweeps:
+                self.call_from_thread(
+                    self.notify, "No sweeps yet: mnist-tui sweep --trials 20 starts one.", title="Sweeps", timeout=6
+                )
+                return
+            newest = sweeps[0]
+            view = load_view(newest.name, newest.storage)
+        except Exception as exc:  # the store or the study's storage: said on screen
+            self.call_from_thread(self.notify, one_line(exc), title="Sweeps", severity="error", timeout=8)
+            return
+        screen = SweepScreen(view, partial(load_view, newest.name, newest.storage), live=True)
+        self.call_from_thread(self.push_screen, screen)
+
+    @on(SweepScreen.OpenTrial)
+    def _open_trial(self, message: SweepScreen.OpenTrial) -> None:
+        store = self._store()
+        if store is not None:
+            self.notify(f"Opening run {message.run_id}…", timeout=2)
+            self._load_run(store, message.run_id)
+
+    @on(SweepScreen.TrainBest)
+    def _train_best(self, message: SweepScreen.TrainBest) -> None:
+        self.start_training(message.config)
+
+    @on(SweepScreen.CompareRuns)
+    def _compare_trials(self, message: SweepScreen.CompareRuns) -> None:
+        from .screens.compare import CompareScreen
+
+        store = self._store()
+        if store is not None:
+            self.push_screen(CompareScreen(store, message.run_ids, test_set=self.session.test_set))
 
     def _store(self) -> RunStore | None:
         """The session's run store; ``None`` when it cannot be opened (said on screen)."""

@@ -30,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .commands.tags import main as tags_main
 
         return tags_main(argv[1:])
+    if argv[:1] in (["sweep"], ["sweeps"]):  # Optuna sweeps (mnist_tui/commands/sweep.py)
+        from .commands.sweep import sweep_main, sweeps_main
+
+        return (sweep_main if argv[0] == "sweep" else sweeps_main)(argv[1:])
     options = parse_args(argv)
     if options.run is not None:
         if options.headless:

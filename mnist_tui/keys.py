@@ -72,7 +72,16 @@ class HelpRow:
     text: str
 
 
-SYMBOLS = {"right": "→", "left": "←", "up": "↑", "down": "↓", "question_mark": "?", "slash": "/"}
+SYMBOLS = {
+    "right": "→",
+    "left": "←",
+    "up": "↑",
+    "down": "↓",
+    "question_mark": "?",
+    "slash": "/",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+}
 """Keys written as the symbol on the keyboard; every other key by its name."""
 
 
@@ -92,6 +101,10 @@ HELP = Key("question_mark", "help", "Help", help="this help", display="?", comma
 RUNS = Key(
     "R", "app.runs", "Runs", help="recorded runs: open, compare, rename, delete", show=False, command="Recorded runs"
 )
+SWEEPS = Key(
+    "W", "app.sweeps", "Sweeps", help="the newest sweep, live: trials, curves, parallel coordinates", show=False,
+    command="Sweep: the newest sweep's trials",
+)  # fmt: skip
 PALETTE = Key("ctrl+p", "app.command_palette", help="command palette: every action by name", bound=False)
 """Textual binds it on the app; listed so that the helps and the README say it."""
 
@@ -119,6 +132,7 @@ SCREENS: dict[str, ScreenKeys] = {
             (
                 Key("ctrl+c", "quit", "Quit", help="quit at once", show=False, priority=True),
                 RUNS,
+                SWEEPS,
                 PALETTE,
             ),
         ),
@@ -488,6 +502,38 @@ SCREENS: dict[str, ScreenKeys] = {
                 "Screen",
                 HELP,
                 Key("escape", "back", "Back", help="back to the runs"),
+                QUIT,
+            ),
+        ),
+        ScreenKeys(
+            "sweep",
+            "Keys: sweep",
+            "on the sweep screen",
+            group(
+                "Trials",
+                Key("↑ ↓", help="choose a trial", bound=False),
+                Key("enter", "open", "Open", help="open the trial's results (its recorded run)", priority=True),
+                Key("s", "sort", "Sort", help="sort by the next column (accuracy: best first)"),
+                Key("S", "reverse", "Reverse", help="reverse the order", show=False),
+                Key("f", "train_best", "Train best", help="train the best trial's options as a full run"),
+                Key("c", "compare_best", "Compare", help="compare the best trial with the runner-up"),
+            )
+            + group(
+                "Parallel coordinates",
+                Key("left_square_bracket", "axis(-1)", "Axis", help="choose the axis to the left / right", display="["),
+                Key("right_square_bracket", "axis(1)", show=False, joins=True),
+                Key(
+                    "b",
+                    "brush",
+                    "Brush",
+                    help="brush the chosen axis: top half, top quarter, bottom half, bottom quarter, off",
+                ),
+                Key("B", "clear_brushes", help="clear every brush", show=False),
+            )
+            + group(
+                "Screen",
+                HELP,
+                Key("escape", "back", "Back", help="back"),
                 QUIT,
             ),
         ),

@@ -201,6 +201,10 @@ def make_metrics_callback(
             if not math.isfinite(float(logs.get("loss", 0.0))):
                 self.diverged_at = self.diverged_at or (epoch + 1, steps_per_epoch)
                 self.trained.stop_training = True
+            elif control.stop.is_set() and self.stopped_at is None:
+                # asked while this epoch's event was handled (a sweep's pruner): end here, not a batch into the next
+                self.stopped_at = (epoch + 1, steps_per_epoch)
+                self.trained.stop_training = True
 
     return MetricsCallback()
 

@@ -31,6 +31,8 @@ every run is recorded in $MNIST_TUI_HOME (else $XDG_DATA_HOME/mnist-tui, else ~/
   mnist-tui runs show ID                    one run with its epochs
   mnist-tui runs rm ID... [--yes]           delete runs (their models and predictions too)
   mnist-tui labels --model M.keras [--top N] [--csv]   test images whose label the model doubts most
+  mnist-tui sweep [--space S] [--trials N] ...   search the options with Optuna (mnist-tui sweep --help)
+  mnist-tui sweeps [NAME] [--csv | --json]  list the sweeps, or one sweep's trials
 
 examples:
   mnist-tui --data ~/mnist                  train the reference model, offline

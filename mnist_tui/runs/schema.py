@@ -104,7 +104,31 @@ def _add_tags(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v0_to_v1, _v1_to_v2, _add_resume, _add_tags]
+SWEEPS = """
+CREATE TABLE IF NOT EXISTS sweeps (
+    name       TEXT PRIMARY KEY,
+    storage    TEXT NOT NULL,      -- where Optuna keeps the study: a journal file, or a database URL
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    sweep  TEXT NOT NULL,
+    number INTEGER NOT NULL,       -- Optuna's trial number within the sweep
+    state  TEXT NOT NULL,          -- running, complete, pruned, failed
+    note   TEXT                    -- why it was pruned or failed
+);
+CREATE INDEX IF NOT EXISTS trials_sweep ON trials(sweep, number);
+"""
+
+
+def _add_sweeps(db: sqlite3.Connection) -> None:
+    # a sweep's trials are ordinary runs; these tables only say which sweep and trial each one is
+    for statement in SWEEPS.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v0_to_v1, _v1_to_v2, _add_resume, _add_tags, _add_sweeps]
 """``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``."""
 
 

@@ -235,9 +235,13 @@ class CompareScreen(AppScreen):
         if self.notes:
             notes.update("\n".join(self.notes))
         else:
+            tests = mcnemar_lines(self.sets)
             notes.update(
                 "The test images one run gets right and the other wrong. "
                 "enter browses the chosen ones with both runs' predictions."
+                if not tests
+                else "enter browses the chosen images with both runs' predictions. "
+                "Is a difference real? (McNemar's test)\n" + "\n".join(tests)
             )
 
     # ------------------------------------------------------------------ actions
@@ -328,3 +332,13 @@ class CompareScreen(AppScreen):
                 title=title,
             )
         )
+
+
+def mcnemar_lines(sets: Sequence[compare.FlippedSet]) -> list[str]:
+    """Is each pair's difference real? McNemar's exact test on its flipped images, in plain words."""
+    from ..analysis.significance import mcnemar
+
+    return [
+        f"runs {first.right}, {first.wrong}: {mcnemar(len(first), len(second)).words()}"
+        for first, second in zip(sets[::2], sets[1::2])
+    ]
