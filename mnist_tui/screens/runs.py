@@ -94,9 +94,7 @@ class RunsScreen(AppScreen):
         self.reload()
 
     def on_resize(self) -> None:
-        table = self.query_one(RunsTable)
-        if table.narrow != (self.size.width < NARROW_WIDTH):
-            self._show()
+        self._show()  # the columns depend on the width: fewer when narrow, the options column flexes
 
     # ------------------------------------------------------------------ state -> widgets
 
@@ -119,7 +117,14 @@ class RunsScreen(AppScreen):
         table = self.query_one(RunsTable)
         text = self.query_one("#runs-filter", Input).value
         shown = sort_runs(filter_runs(self.runs, text), table.sort_key, table.descending)
-        table.show(shown, self.marked, now=self.now(), narrow=self.size.width < NARROW_WIDTH, rescored=self.rescored)
+        table.show(
+            shown,
+            self.marked,
+            now=self.now(),
+            narrow=self.size.width < NARROW_WIDTH,
+            rescored=self.rescored,
+            width=self.size.width,
+        )
         self.set_class(not self.runs, "-empty")
         hidden = 0 if text.strip() else sum(run.never_trained for run in self.runs)
         total = f"{len(self.runs)} run{'' if len(self.runs) == 1 else 's'}"

@@ -17,6 +17,8 @@ from ..runs.model import FAILED, FINISHED, INTERRUPTED, RUNNING, STOPPED, Run
 STATUS_STYLES = {RUNNING: "bold cyan", FINISHED: "green", STOPPED: "yellow", FAILED: "red", INTERRUPTED: "magenta"}
 NARROW_WIDTH = 110
 """Below this many columns the table drops architecture, options, time and size (the details line shows them)."""
+OPTIONS_MIN = 8
+"""The options column gives up width, down to this, so that every other column fits."""
 
 
 @dataclass(frozen=True)
@@ -155,15 +157,26 @@ class RunsTable(DataTable):
         now: float | None = None,
         narrow: bool = False,
         rescored: dict[int, float] | None = None,
+        width: int = 0,
     ) -> None:
-        """Draw ``runs`` in this order, keeping the cursor on the same run when it is still there."""
+        """Draw ``runs`` in this order, keeping the cursor on the same run when it is still there.
+
+        ``width`` is the room there is (0: unknown); where the columns need more, the options
+        column narrows (its cells end in an ellipsis; the details line shows them whole).
+        """
         now = time.time() if now is None else now
         self.rescored = rescored or {}
         keep = self.current.id if self.current is not None else None
         self.narrow = narrow
         self.clear(columns=True)  # the sort arrow moves, and narrow terminals show fewer columns
-        for column in self.columns_in_use():
-            self.add_column(self._label(column), width=column.width, key=column.key)
+        columns = self.columns_in_use()
+        # each column has one cell of padding either side; keep two for the vertical scrollbar
+        over = sum(c.width + 2 * self.cell_padding for c in columns) + 2 - width if width else 0
+        for column in columns:
+            room = column.width
+            if column.key == "options" and over > 0:
+                room = max(OPTIONS_MIN, room - over)
+            self.add_column(self._label(column), width=room, key=column.key)
         self.shown = list(runs)
         for run in runs:
             cells = [self._cell(column, run, now, run.id in marked) for column in self.columns_in_use()]

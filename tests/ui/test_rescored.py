@@ -18,6 +18,9 @@ async def test_the_runs_table_and_the_comparison_show_the_rescored_accuracy(home
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(RunsTable)
         assert "fixed" in [c.key for c in table.columns_in_use()]
+        # every column fits beside the scrollbar: the options column gave up room for "Fixed"
+        assert table.virtual_size.width <= table.size.width - 2
+        assert "Size" in "".join(str(column.label) for column in table.columns.values())
         row = table.get_row("1")
         keys = [c.key for c in table.columns_in_use()]
         test, fixed = str(row[keys.index("test")]), str(row[keys.index("fixed")])
