@@ -263,9 +263,13 @@ class MnistApp(App):
 
     @on(NotScored)
     def _not_scored(self, message: NotScored) -> None:
+        self._no_predictions(message.reason)
+
+    def _no_predictions(self, reason: str) -> None:
         screen, self.predicting = self.predicting, None
-        if screen is not None:
-            screen.not_predicted(message.reason)
+        if screen is not None and self.to_score is not None:
+            screen.sub_title = f"{self.to_score.path.name} · no predictions"
+            screen.not_predicted(reason)
 
     def _stop_predicting(self, reason: str) -> None:
         """A new run starts before a model file's predictions came: its model process ends, and its browser says why."""
@@ -273,8 +277,7 @@ class MnistApp(App):
             return
         self.workers.cancel_group(self, "score-file")
         close_model(self.initial_model, reason)
-        self.predicting.not_predicted(reason)
-        self.predicting = None
+        self._no_predictions(reason)
 
     # ------------------------------------------------------------------ runs
 

@@ -130,8 +130,6 @@ class ResultsScreen(Curating, AppScreen):
             yield PredictionPanel(fixed=True, id="info-panel")
             image_list = ImageList(self.predictions, id="image-list")
             image_list.border_title, image_list.border_subtitle = list_title(self.view.order), LEGENDS[self.view.order]
-            if self.waiting is not None:
-                image_list.waiting, image_list.border_subtitle = True, "predicting…"
             yield image_list
         yield Static(id="summary")
         yield Footer()
@@ -141,6 +139,7 @@ class ResultsScreen(Curating, AppScreen):
         width, height = self.size if self.size.area else self.app.size
         self.set_class(width < 110, "narrow")
         self.set_class(height < 34, "short")
+        self._show_state()
         self._render_summary()
         self._show_view()
 
@@ -258,12 +257,25 @@ class ResultsScreen(Curating, AppScreen):
 
     # ------------------------------------------------------------------ predictions that come later
 
+    def _show_state(self) -> None:
+        """The list and the panels as the predictions stand: in, coming, or not coming."""
+        self.set_class(self.no_predictions is not None, "-failed")
+        image_list = self.query_one(ImageList)
+        image_list.waiting = not self.has_predictions
+        if self.no_predictions is not None:
+            image_list.border_subtitle = "no predictions"
+        elif self.waiting is not None:
+            image_list.border_subtitle = "predicting…"
+        else:
+            image_list.border_subtitle = LEGENDS[self.view.order]
+
     def show_progress(self, done: int) -> None:
         """``done`` of the test images are predicted (the model has loaded)."""
         if self.waiting is None or self.no_predictions is not None:
             return
         self.waiting = f"{done:,} of {len(self.predictions):,} predicted"
-        self._render_summary()
+        if self.is_mounted:
+            self._render_summary()
 
     def fill_in(self, predictions: Predictions, title: str | None = None) -> None:
         """The predictions are in: every part of the browser shows them, on the image shown now."""
@@ -271,11 +283,14 @@ class ResultsScreen(Curating, AppScreen):
         self.views = ViewCache(predictions)
         self._query_data = None
         self.waiting = self.no_predictions = None
-        image_list = self.query_one(ImageList)
-        image_list.predictions, image_list.waiting = predictions, False
-        image_list.border_subtitle = LEGENDS[self.view.order]
         if title is not None:
             self.sub_title = title
+        for image_list in self.query(ImageList):  # none before the screen is composed: compose takes these
+            image_list.predictions = predictions
+        if not self.is_mounted:  # an answer before the first frame: on_mount shows it
+            self.indices = self.queried(self.views.indices(self.view))
+            return
+        self._show_state()
         self._render_summary()
         self.set_view(self.view)
 
@@ -283,8 +298,9 @@ class ResultsScreen(Curating, AppScreen):
         """The predictions will not come (``reason``: why, one line): said in the summary, which turns red."""
         self.waiting = None
         self.no_predictions = reason
-        self.add_class("-failed")
-        self.query_one(ImageList).border_subtitle = "no predictions"
+        if not self.is_mounted:  # an answer before the first frame: on_mount shows it
+            return
+        self._show_state()
         self._render_summary()
         self._show_current()
 
