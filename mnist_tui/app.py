@@ -98,6 +98,9 @@ class MnistApp(App):
         to_score: Open the results browser on these test images at once, without
             predictions, and ask ``model`` for them (a model file opened for the first
             time): they fill in when they come, and are kept for the next open.
+        open_model: Starts the model of the first results (``predictions`` or
+            ``to_score``) and returns it, called once the first frame is painted: the
+            first image does not share the cores with the start of a TensorFlow process.
 
     Attributes:
         session: What the screens share: the options, the last results, the run store,
@@ -161,6 +164,7 @@ class MnistApp(App):
         plan: ResumePlan | None = None,
         say_interrupted: bool = False,
         to_score: ToScore | None = None,
+        open_model: Callable[[], ModelHandle] | None = None,
     ) -> None:
         super().__init__()
         self.initial_plan = plan
@@ -174,6 +178,9 @@ class MnistApp(App):
         self.initial_model = model
         self.initial_title = title
         self.to_score = to_score
+        self.open_model = open_model
+        self.first_results: ResultsScreen | None = None
+        """The results browser the app opened on (``predictions`` or ``to_score``)."""
         self.predicting: ResultsScreen | None = None
         """The results browser of ``to_score`` while its predictions are coming."""
         self.threaded = threaded
@@ -198,18 +205,22 @@ class MnistApp(App):
             job = self.to_score
             title = f"{job.path.name} · predicting…"
             self.predicting = ResultsScreen.predicting(job.images, job.labels, title=title, model=self.initial_model)
+            self.first_results = self.predicting
             return self.predicting
         if self.initial_predictions is not None:
             self.call_after_refresh(self._freeze_heap)
             results = RunResults(self.initial_predictions, self.initial_model, self.initial_title)
             self.session.last_results = results
-            return self._results_screen(results)
+            self.first_results = self._results_screen(results)
+            return self.first_results
         if self.initial_plan is not None:
             return self._training_screen(self.initial_plan.config, self.initial_plan)
         return self._training_screen(self.config)
 
     def on_mount(self) -> None:
-        if self.to_score is not None and self.initial_model is not None:
+        if self.open_model is not None:
+            self.call_after_refresh(self._start_model)
+        elif self.to_score is not None and self.initial_model is not None:
             self._score_file(self.to_score, self.initial_model)
         if self.say_interrupted_at_start and self.initial_plan is None:
             self.call_after_refresh(self.say_interrupted)
@@ -223,6 +234,26 @@ class MnistApp(App):
             gc.freeze()
 
     # ------------------------------------------------------------------ a model file's predictions
+
+    def _start_model(self) -> None:
+        """The first frame is painted: start the first results' model, and ask it for the predictions still to come."""
+        open_model, self.open_model = self.open_model, None
+        if open_model is None or self.exiting:
+            return
+        try:
+            model = open_model()
+        except Exception as exc:  # a process that cannot start: said where the predictions would be
+            traceback.print_exc()
+            self._no_predictions(f"The model process could not start: {one_line(exc)}")
+            return
+        self.initial_model = model
+        if self.first_results is not None:
+            self.first_results.set_model(model)
+        last = self.session.last_results
+        if last is not None and last.model is None and last.predictions is self.initial_predictions:
+            self.session.last_results = RunResults(last.predictions, model, last.title)
+        if self.to_score is not None and self.predicting is not None:
+            self._score_file(self.to_score, model)
 
     @work(thread=True, exclusive=True, group="score-file")
     def _score_file(self, job: ToScore, model: ModelHandle) -> None:
@@ -273,6 +304,7 @@ class MnistApp(App):
 
     def _stop_predicting(self, reason: str) -> None:
         """A new run starts before a model file's predictions came: its model process ends, and its browser says why."""
+        self.open_model = None  # not started yet: it never will be
         if self.predicting is None:
             return
         self.workers.cancel_group(self, "score-file")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -39,9 +40,13 @@ def run_app(options: Options, plan: ResumePlan | None = None) -> int:
     # Trainer and model processes inherit descriptor 2, the log file, so nothing they
     # print reaches the screen: they start inside this block only.
     with stderr_to_log(options.log_file) as (terminal, _log):
-        # The spare model process starts importing TensorFlow now, while the UI loads: the
-        # first run, the model file or the recorded run below takes it (worker/spare.py).
-        spare.enable()
+        # `--model PATH`: its test images are read now, its model process starts once the
+        # first image is on screen (the spare it takes with it), its predictions fill in.
+        model_file = open_model_file(options.model, options.config.data) if options.model else None
+        if model_file is None:
+            # The spare model process starts importing TensorFlow now, while the UI loads: the
+            # first run or the recorded run below takes it (worker/spare.py).
+            spare.enable()
         opened = None
         if options.run is not None:
             opened = open_run(options.run, terminal)
@@ -50,13 +55,8 @@ def run_app(options: Options, plan: ResumePlan | None = None) -> int:
         shown: tuple[Predictions | None, RemoteModel | None, str] | None = None
         if opened is not None:
             shown = (opened.predictions, opened.model, opened.title)
-        to_score = None
-        if options.model:
-            # its first image shows as soon as the test set is read; the predictions fill in
-            model_file = open_model_file(options.model, options.config.data)
-            if model_file is not None:
-                shown = (model_file.predictions, model_file.model, model_file.title)
-                to_score = model_file.to_score
+        if model_file is not None:
+            shown = (model_file.predictions, None, model_file.title)
         app = MnistApp(
             options.config,
             trainer_factory=factory,
@@ -67,7 +67,8 @@ def run_app(options: Options, plan: ResumePlan | None = None) -> int:
             title=shown[2] if shown else "Results",
             plan=plan,
             say_interrupted=options.record and opened is None and options.model is None,
-            to_score=to_score,
+            to_score=model_file.to_score if model_file else None,
+            open_model=model_file.open_model if model_file else None,
         )
         try:
             app.run()
@@ -100,19 +101,20 @@ def open_run(run_id: int, errors: TextIO) -> OpenedRun | None:
 
 @dataclass(frozen=True)
 class ModelFile:
-    """``--model PATH`` opened: its model process (loading), and its test predictions or the images to predict.
+    """``--model PATH`` opened: its test predictions or the images to predict, and how to start its model.
 
     Attributes:
         predictions: Kept from an earlier open of the same file (by its checksum), or ``None``.
-        model: The process serving the file, started at once (it takes the spare).
         title: The results browser's title.
         to_score: Without kept predictions: the test images the model is asked to predict.
+        open_model: Starts the spare and hands it the file (the app calls it once the first
+            image is painted); returns the model it serves.
     """
 
     predictions: Predictions | None
-    model: RemoteModel
     title: str
     to_score: ToScore | None
+    open_model: Callable[[], RemoteModel]
 
 
 def open_model_file(model_path: Path, data_path: Path | None) -> ModelFile | None:
@@ -132,7 +134,11 @@ def open_model_file(model_path: Path, data_path: Path | None) -> ModelFile | Non
     except OSError:
         checksum = None  # the model process says what is wrong with the file
     kept = lookup(checksum, data) if checksum is not None else None
-    model = client.RemoteModel.open(path, path.stem, data=data_path)
+
+    def open_model() -> RemoteModel:
+        spare.enable()  # the spare starts importing TensorFlow, and is taken by the file at once
+        return client.RemoteModel.open(path, path.stem, data=data_path)
+
     if kept is not None:
-        return ModelFile(kept, model, f"{path.name} · test accuracy {kept.accuracy:.2%}", None)
-    return ModelFile(None, model, path.name, ToScore(path, data.x_test, data.y_test, checksum))
+        return ModelFile(kept, f"{path.name} · test accuracy {kept.accuracy:.2%}", None, open_model)
+    return ModelFile(None, path.name, ToScore(path, data.x_test, data.y_test, checksum), open_model)

@@ -100,6 +100,12 @@ class ResultsScreen(Curating, AppScreen):
         screen.waiting = LOADING_MODEL
         return screen
 
+    def set_model(self, model: ModelHandle) -> None:
+        """The model behind the predictions, once its process has started (``--model`` starts it after the first frame)."""
+        self.model = model
+        for panel in self.query(ModelPanel):
+            panel.model = model
+
     @property
     def has_predictions(self) -> bool:
         return self.waiting is None and self.no_predictions is None

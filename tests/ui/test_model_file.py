@@ -41,7 +41,7 @@ def loading_server(**kwargs) -> fakes.FakeModelServer:
 def model_file_app(server, cache_dir: Path | None = None, checksum: str | None = None) -> MnistApp:
     p = fakes.fake_predictions()
     job = ToScore(Path("/models/cnn.keras"), p.images, p.labels, checksum, cache_dir)
-    app = MnistApp(model=server, to_score=job)
+    app = MnistApp(open_model=lambda: server, to_score=job)  # the model "starts" after the first frame
     app.animation_level = "none"
     return app
 
@@ -96,6 +96,7 @@ async def test_the_predictions_fill_in_when_they_come(tmp_path):
         assert row.split() == ["0", "0", "·", "·"]
         assert screen.sub_title == "cnn.keras · predicting…"
         assert app.session.last_results is None  # nothing else sees the stand-in
+        assert screen.model is server and screen.query_one(WhyPanel).model is server  # started after the first frame
 
         gate = server.hold(Predict)
         server.ready = True  # the model has loaded: the test images are asked for
@@ -176,3 +177,24 @@ async def test_a_new_run_before_the_predictions_came_closes_the_model():
         assert "new run started" in (screen.no_predictions or "")
         assert app.predicting is None
         assert not [w for w in app.workers if w.group == "score-file" and not w.is_finished]
+
+
+async def test_kept_predictions_show_at_once_and_their_model_starts_after_the_first_frame():
+    server = fakes.FakeModelServer()
+    started: list[int] = []
+
+    def open_model():
+        started.append(len(app.screen_stack))
+        return server
+
+    app = MnistApp(
+        predictions=fakes.fake_predictions(), title="cnn.keras · test accuracy 87.50%", open_model=open_model
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert started == [1] and screen.model is server
+        assert app.session.last_results is not None and app.session.last_results.model is server
+        assert screen.has_predictions and not server.requests  # nothing to predict: they were kept
+        await pilot.press("d")  # the model is there to draw against
+        assert type(app.screen).__name__ == "DrawScreen"
