@@ -259,6 +259,7 @@ class MnistApp(App):
     def _score_file(self, job: ToScore, model: ModelHandle) -> None:
         """Ask the model process for the test predictions (once it has loaded the model), then keep them."""
         cancel = get_current_worker().cancelled_event
+        spare.hold()  # the next spare's import waits until the predictions are in
         try:
             probabilities = predict_all(
                 model, job.images, progress=lambda done: self.post_message(self.Predicted(done)), cancel=cancel
@@ -272,6 +273,8 @@ class MnistApp(App):
             traceback.print_exc()
             self.post_message(self.NotScored(one_line(exc)))
             return
+        finally:
+            spare.release()
         if job.checksum is not None:
             keep(job.checksum, predictions, job.cache_dir)  # the next open of the same file shows them at once
         self.post_message(self.Scored(predictions))

@@ -53,6 +53,8 @@ BATCH = 1000
 """Test images per prediction request: each one is a quick request (a fraction of a second for the CNN)."""
 READY_POLL = 0.05
 """Seconds between looks at whether the model process has loaded its model."""
+LOAD_WAIT = 120.0
+"""Seconds the predictions wait for the model process to load the model (as ``RemoteModel``'s requests do)."""
 
 
 def file_checksum(path: Path) -> str:
@@ -201,6 +203,7 @@ def predict_all(
     progress: Callable[[int], object] | None = None,
     cancel: threading.Event | None = None,
     batch: int = BATCH,
+    load_wait: float = LOAD_WAIT,
 ) -> np.ndarray:
     """``(n, classes)`` probabilities of ``images``, asked of ``model`` in batches once it has loaded.
 
@@ -208,12 +211,15 @@ def predict_all(
     model (``model.ready``); ``progress(done)`` is called with the images predicted so far.
 
     Raises:
-        ModelServerError: the model could not be loaded or answer (the message says why),
-            or ``cancel`` was set.
+        ModelServerError: the model could not be loaded (within ``load_wait`` seconds) or
+            answer (the message says why), or ``cancel`` was set.
     """
+    deadline = time.monotonic() + load_wait
     while not getattr(model, "ready", True):
         if cancel is not None and cancel.is_set():
             raise ModelServerError("The predictions were cancelled.")
+        if time.monotonic() > deadline:
+            raise ModelServerError(f"The model process did not load the model within {load_wait:g} s.")
         time.sleep(READY_POLL)
     parts = []
     for start in range(0, len(images), batch):

@@ -156,3 +156,11 @@ def test_predicting_all_stops_when_cancelled_while_the_model_loads(monkeypatch):
     cancel.set()
     with pytest.raises(ModelServerError, match="cancelled"):
         scored.predict_all(Loading(polls=10**9), fakes.fake_predictions().images, cancel=cancel)
+
+
+def test_predicting_all_gives_up_on_a_model_that_never_loads(monkeypatch):
+    from mnist_tui.events import ModelServerError
+
+    monkeypatch.setattr(scored, "READY_POLL", 0.001)
+    with pytest.raises(ModelServerError, match="did not load the model within 0.05 s"):
+        scored.predict_all(Loading(polls=10**9), fakes.fake_predictions().images, load_wait=0.05)
