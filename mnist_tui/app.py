@@ -242,9 +242,12 @@ class MnistApp(App):
             return
         try:
             model = open_model()
-        except Exception as exc:  # a process that cannot start: said where the predictions would be
+        except Exception as exc:  # a process that cannot start: said where the predictions would be, or at least once
             traceback.print_exc()
-            self._no_predictions(f"The model process could not start: {one_line(exc)}")
+            reason = f"The model process could not start: {one_line(exc)}"
+            if self.predicting is None:
+                self.notify(reason, severity="error", timeout=8)
+            self._no_predictions(reason)
             return
         self.initial_model = model
         if self.first_results is not None:
