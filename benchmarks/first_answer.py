@@ -2,6 +2,7 @@
 
     python benchmarks/first_answer.py --data ../shared/data/mnist               # about 5 minutes
     python benchmarks/first_answer.py --data DIR --rounds 1 --warm-wait 12      # a smoke run
+    python benchmarks/first_answer.py --data DIR --only model --launches 5      # --model PATH.keras alone
 
 Two tiny runs are recorded first in a throw-away store (``--headless``, 2,000 training
 images, 1 epoch). Then, with the spare model process (the default) and without it
@@ -15,9 +16,12 @@ images, 1 epoch). Then, with the spare model process (the default) and without i
    ``R``, ``enter`` on run 2 (the runs screen's first row), its results' title on screen,
    1 s, `w`, and the time until the why-map is painted; ``escape`` back.
 
-3. ``--model PATH`` (the first run's model, saved) opened twice in a row from an empty
-   cache folder: launch to the results' summary line on screen, the first time scored in
-   the model process, the second from the test predictions kept by the file's checksum.
+3. ``--model PATH`` (a CNN trained for the purpose, ``--model-arch``: 1 epoch on 2,000
+   images, saved) opened twice in a row from an empty cache folder, ``--launches`` times:
+   launch to the first image on screen (its panel's title, "index 0 · 10,000 images") and
+   launch to the predictions on screen (the summary's "per digit"), the first time
+   predicted by the model process while the image is shown, the second from the test
+   predictions kept by the file's checksum.
 
 Also the spare's own cost: its resident memory once warm and the CPU seconds its start
 took (from ``/proc``), read from the first spare of the first launch.
@@ -41,6 +45,7 @@ import process
 from run import Terminal
 
 SUMMARY = re.compile(rb"per digit")
+FIRST_IMAGE = re.compile(rb"index 0 \xc2\xb7 10,000 images")  # the digit panel's title, painted with the digit
 MAP = re.compile(rb"predicted \d \xc2\xb7 \d+%")  # the why-map's caption, painted with the map
 KEYS = {"escape": b"\x1b", "enter": b"\r"}
 
@@ -135,33 +140,57 @@ def launch(args: argparse.Namespace, home: Path, spare: bool, measure_spare: boo
     return result
 
 
-def model_file(args: argparse.Namespace, home: Path) -> list[tuple[float, float]]:
-    """``--model PATH`` opened twice in a row, each time from an empty cache: launch to results on screen, s."""
+def model_file(args: argparse.Namespace, home: Path) -> list[tuple[float, ...]]:
+    """``--model PATH`` opened twice in a row, each pair from an empty cache.
+
+    Each pair: (first open: launch to first image, launch to predictions; again: the same two;
+    the UI process's CPU seconds when the first image of the first open was on screen), s.
+    """
     times = []
     for _ in range(args.launches):
         cache = Path(tempfile.mkdtemp(prefix="mnist-tui-cache-", dir=home))
         os.environ["XDG_CACHE_HOME"] = str(cache)  # the kept predictions go here, and the log
-        pair = []
-        for _ in range(2):
+        pair: list[float] = []
+        ui_cpu = float("nan")
+        for n in range(2):
             terminal = Terminal(
-                [sys.executable, "-m", "mnist_tui", "--model", str(home / "m.keras"), "--data", str(args.data)]
+                [sys.executable, "-m", "mnist_tui", "--model", str(home / "model.keras"), "--data", str(args.data)]
             )
             try:
+                pair.append(terminal.wait_for(FIRST_IMAGE))
+                if n == 0:
+                    ui_cpu = cost(terminal.proc.pid)[1]  # what the first image cost, whatever the load
                 pair.append(terminal.wait_for(SUMMARY))
             finally:
                 terminal.close()
-        times.append((pair[0], pair[1]))
-        print(f"  --model: first {pair[0]:.2f} s, again {pair[1]:.2f} s", file=sys.stderr, flush=True)
+        times.append((pair[0], pair[1], pair[2], pair[3], ui_cpu))
+        print(
+            f"  --model: first open: image {pair[0]:.2f} s ({ui_cpu:.2f} CPU s), predictions {pair[1]:.2f} s; "
+            f"again: image {pair[2]:.2f} s, predictions {pair[3]:.2f} s (load {os.getloadavg()[0]:.2f})",
+            file=sys.stderr,
+            flush=True,
+        )
     os.environ.pop("XDG_CACHE_HOME")
     return times
 
 
+def record_model(args: argparse.Namespace, home: Path) -> None:
+    """The model file that ``--model`` opens: trained headless, saved, not recorded."""
+    subprocess.run(
+        [sys.executable, "-m", "mnist_tui", "--headless", "--arch", args.model_arch, "--epochs", "1"]
+        + ["--train-limit", "2000", "--no-record", "--data", str(args.data), "--save", str(home / "model.keras")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "MNIST_TUI_HOME": str(home)},
+    )
+
+
 def record(args: argparse.Namespace, home: Path) -> None:
     for seed in (1, 2):
-        save = ["--save", str(home / "m.keras")] if seed == 1 else []
         subprocess.run(
             [sys.executable, "-m", "mnist_tui", "--headless", "--epochs", "1", "--train-limit", "2000"]
-            + ["--seed", str(seed), "--data", str(args.data), *save],
+            + ["--seed", str(seed), "--data", str(args.data)],
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -173,14 +202,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="directory with the four MNIST files")
     parser.add_argument("--rounds", type=int, default=5, help="reopens per launch")
-    parser.add_argument("--launches", type=int, default=1, help="launches per way (alternating)")
+    parser.add_argument(
+        "--launches", type=int, default=1, help="launches per way (alternating); pairs of --model opens"
+    )
+    parser.add_argument("--model-arch", choices=("cnn", "mlp"), default="cnn", help="the model file --model opens")
     parser.add_argument("--only", choices=("model", "reopen"), help="one part")
     parser.add_argument("--warm-wait", type=float, default=20.0, help="seconds of reading before each reopen")
     args = parser.parse_args()
     print(f"first answer · {os.cpu_count()} CPUs · load {os.getloadavg()[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="mnist-tui-first-") as tmp:
         home = Path(tmp)
-        record(args, home)
+        if args.only in (None, "reopen"):
+            record(args, home)
+        if args.only in (None, "model"):
+            record_model(args, home)
         os.environ["MNIST_TUI_HOME"] = str(home)
         opened = model_file(args, home) if args.only in (None, "model") else []
         runs: dict[str, list[dict[str, object]]] = {"spare": [], "no spare": []}
@@ -189,10 +224,16 @@ def main() -> None:
                 runs[way].append(launch(args, home, way == "spare", measure_spare=way == "spare" and i == 0))
                 print(f"  {way}: {runs[way][-1]}", file=sys.stderr, flush=True)
     if opened:
-        first, again = (statistics.median(t[i] for t in opened) for i in (0, 1))
-        print(f"\n--model PATH, launch to results on screen (120x40), median of {len(opened)}:")
-        print(f"first open (scored) {first:.2f} s   again (kept predictions) {again:.2f} s")
+        medians = [statistics.median(t[i] for t in opened) for i in range(4)]
+        print(f"\n--model PATH ({args.model_arch}), launch to ... on screen, s (120x40), median of {len(opened)}:")
+        print(f"{'open':<28}{'first image':>12}{'predictions':>13}   each (image / predictions)")
+        for k, name in enumerate(("first (predicted)", "again (kept predictions)")):
+            each = "  ".join(f"{t[2 * k]:.2f}/{t[2 * k + 1]:.2f}" for t in opened)
+            print(f"{name:<28}{medians[2 * k]:>12.2f}{medians[2 * k + 1]:>13.2f}   {each}")
+        cpu = statistics.median(t[4] for t in opened)
+        print(f"the UI process's CPU until the first image of a first open: {cpu:.2f} s (median)")
     if not runs["spare"]:
+        print(f"load at the end {os.getloadavg()[0]:.2f}")
         return
     print("\n`w` 1 s after the results appear: key to why-map on screen, s (120x40)")
     print(f"{'way':<10}{'--run (cold)':>14}{'reopened p50':>14}{'max':>8}   each reopen")

@@ -22,12 +22,13 @@ from textual.worker import get_current_worker
 
 from .config import TrainConfig
 from .data import DataError
-from .events import EpochEnd, Failed, Finished, ModelHandle, one_line
+from .events import EpochEnd, Failed, Finished, ModelHandle, ModelServerError, one_line
 from .keys import command
 from .predictions import Predictions
 from .recorded import OpenedRun, RecordingTrainer, open_recorded
 from .runs import RunStore, StoreError
 from .runs.resume import ResumePlan, recent_interrupted, resumable
+from .scored import ToScore, keep, predict_all
 from .screens.base import ShowLastResults, TrainAgain, bindings
 from .screens.dialogs import TrainForm
 from .screens.results import ResultsScreen
@@ -94,6 +95,12 @@ class MnistApp(App):
         handle_signals: End like ``q`` on SIGTERM, SIGHUP and SIGINT (the real app; tests
             leave the test runner's signals alone).
         title: The results browser's title for ``predictions``.
+        to_score: Open the results browser on these test images at once, without
+            predictions, and ask ``model`` for them (a model file opened for the first
+            time): they fill in when they come, and are kept for the next open.
+        open_model: Starts the model of the first results (``predictions`` or
+            ``to_score``) and returns it, called once the first frame is painted: the
+            first image does not share the cores with the start of a TensorFlow process.
 
     Attributes:
         session: What the screens share: the options, the last results, the run store,
@@ -116,6 +123,27 @@ class MnistApp(App):
             self.run_id = run_id
             self.reason = reason
 
+    class Predicted(Message):
+        """``done`` of a model file's test images are predicted (from the worker that asks its model)."""
+
+        def __init__(self, done: int) -> None:
+            super().__init__()
+            self.done = done
+
+    class Scored(Message):
+        """A model file's test predictions are in."""
+
+        def __init__(self, predictions: Predictions) -> None:
+            super().__init__()
+            self.predictions = predictions
+
+    class NotScored(Message):
+        """A model file's test predictions will not come: ``reason`` says why."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
     END_PROCESSES_ON_EXIT = True
     """End every trainer and model process when the app exits (scripts that reuse a model across apps do not)."""
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so that subclasses elsewhere find it
@@ -135,6 +163,8 @@ class MnistApp(App):
         title: str = "Results",
         plan: ResumePlan | None = None,
         say_interrupted: bool = False,
+        to_score: ToScore | None = None,
+        open_model: Callable[[], ModelHandle] | None = None,
     ) -> None:
         super().__init__()
         self.initial_plan = plan
@@ -147,6 +177,12 @@ class MnistApp(App):
         self.initial_predictions = predictions
         self.initial_model = model
         self.initial_title = title
+        self.to_score = to_score
+        self.open_model = open_model
+        self.first_results: ResultsScreen | None = None
+        """The results browser the app opened on (``predictions`` or ``to_score``)."""
+        self.predicting: ResultsScreen | None = None
+        """The results browser of ``to_score`` while its predictions are coming."""
         self.threaded = threaded
         self.trainer: Trainer | None = None
         self.exiting = False
@@ -165,16 +201,27 @@ class MnistApp(App):
 
     def get_default_screen(self) -> Screen:
         # The first screen is the default screen, so no key press is lost to an empty one.
+        if self.to_score is not None:
+            job = self.to_score
+            title = f"{job.path.name} · predicting…"
+            self.predicting = ResultsScreen.predicting(job.images, job.labels, title=title, model=self.initial_model)
+            self.first_results = self.predicting
+            return self.predicting
         if self.initial_predictions is not None:
             self.call_after_refresh(self._freeze_heap)
             results = RunResults(self.initial_predictions, self.initial_model, self.initial_title)
             self.session.last_results = results
-            return self._results_screen(results)
+            self.first_results = self._results_screen(results)
+            return self.first_results
         if self.initial_plan is not None:
             return self._training_screen(self.initial_plan.config, self.initial_plan)
         return self._training_screen(self.config)
 
     def on_mount(self) -> None:
+        if self.open_model is not None:
+            self.call_after_refresh(self._start_model)
+        elif self.to_score is not None and self.initial_model is not None:
+            self._score_file(self.to_score, self.initial_model)
         if self.say_interrupted_at_start and self.initial_plan is None:
             self.call_after_refresh(self.say_interrupted)
         if self.handle_signals:
@@ -185,6 +232,90 @@ class MnistApp(App):
     def _freeze_heap(self) -> None:
         if self.freeze_heap:
             gc.freeze()
+
+    # ------------------------------------------------------------------ a model file's predictions
+
+    def _start_model(self) -> None:
+        """The first frame is painted: start the first results' model, and ask it for the predictions still to come."""
+        open_model, self.open_model = self.open_model, None
+        if open_model is None or self.exiting:
+            return
+        try:
+            model = open_model()
+        except Exception as exc:  # a process that cannot start: said where the predictions would be, or at least once
+            traceback.print_exc()
+            reason = f"The model process could not start: {one_line(exc)}"
+            if self.predicting is None:
+                self.notify(reason, severity="error", timeout=8)
+            self._no_predictions(reason)
+            return
+        self.initial_model = model
+        if self.first_results is not None:
+            self.first_results.set_model(model)
+        last = self.session.last_results
+        if last is not None and last.model is None and last.predictions is self.initial_predictions:
+            self.session.last_results = RunResults(last.predictions, model, last.title)
+        if self.to_score is not None and self.predicting is not None:
+            self._score_file(self.to_score, model)
+
+    @work(thread=True, exclusive=True, group="score-file")
+    def _score_file(self, job: ToScore, model: ModelHandle) -> None:
+        """Ask the model process for the test predictions (once it has loaded the model), then keep them."""
+        cancel = get_current_worker().cancelled_event
+        spare.hold()  # the next spare's import waits until the predictions are in
+        try:
+            probabilities = predict_all(
+                model, job.images, progress=lambda done: self.post_message(self.Predicted(done)), cancel=cancel
+            )
+            predictions = Predictions(job.images, job.labels, probabilities)
+            predictions.per_digit_accuracy()  # the summary's figures, computed here rather than on the UI thread
+        except ModelServerError as exc:
+            self.post_message(self.NotScored(str(exc)))
+            return
+        except Exception as exc:  # never lost: said on screen, the details in the log
+            traceback.print_exc()
+            self.post_message(self.NotScored(one_line(exc)))
+            return
+        finally:
+            spare.release()
+        if job.checksum is not None:
+            keep(job.checksum, predictions, job.cache_dir)  # the next open of the same file shows them at once
+        self.post_message(self.Scored(predictions))
+
+    @on(Predicted)
+    def _predicted(self, message: Predicted) -> None:
+        if self.predicting is not None:
+            self.predicting.show_progress(message.done)
+
+    @on(Scored)
+    def _scored(self, message: Scored) -> None:
+        screen, self.predicting = self.predicting, None
+        if screen is None or self.to_score is None:
+            return
+        predictions = message.predictions
+        title = f"{self.to_score.path.name} · test accuracy {predictions.accuracy:.2%}"
+        self.session.last_results = RunResults(predictions, self.initial_model, title)
+        screen.fill_in(predictions, title)
+        self.call_after_refresh(self._freeze_heap)
+
+    @on(NotScored)
+    def _not_scored(self, message: NotScored) -> None:
+        self._no_predictions(message.reason)
+
+    def _no_predictions(self, reason: str) -> None:
+        screen, self.predicting = self.predicting, None
+        if screen is not None and self.to_score is not None:
+            screen.sub_title = f"{self.to_score.path.name} · no predictions"
+            screen.not_predicted(reason)
+
+    def _stop_predicting(self, reason: str) -> None:
+        """A new run starts before a model file's predictions came: its model process ends, and its browser says why."""
+        self.open_model = None  # not started yet: it never will be
+        if self.predicting is None:
+            return
+        self.workers.cancel_group(self, "score-file")
+        close_model(self.initial_model, reason)
+        self._no_predictions(reason)
 
     # ------------------------------------------------------------------ runs
 
@@ -213,6 +344,7 @@ class MnistApp(App):
         ``plan``: resume a recorded run, or train a finished one further (its ``config`` is the plan's).
         """
         self.cancel_runs()
+        self._stop_predicting("The model was closed when a new run started, before its predictions came.")
         self._close_last_model()
         # after the dialog that asked for the run has left the stack
         self.call_after_refresh(self._replace_screens, config, plan)

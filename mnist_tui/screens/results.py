@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Static
 
+from ..datasets import MNIST
 from ..events import ModelHandle
 from ..predictions import Predictions, ViewCache, ViewFilter
 from ..widgets.digit import DigitView
@@ -44,6 +45,10 @@ def image_title(index: int, total: int) -> str:
     return f"index {index} · {total:,} images"
 
 
+LOADING_MODEL = "loading the model…"
+"""What the browser says while a model file's process imports TensorFlow and loads the model."""
+
+
 class ResultsScreen(Curating, AppScreen):
     """Browse predictions: one image large, its confidences, and the list of the current view."""
 
@@ -72,6 +77,38 @@ class ResultsScreen(Curating, AppScreen):
         self._last_panel = ""  # the explaining panel shown last: it stays where only one fits
         self.mode = mode
         self.sub_title = title
+        self.waiting: str | None = None
+        """While the predictions are not in: what is happening ("loading the model…"); ``None`` once they are."""
+        self.no_predictions: str | None = None
+        """Why there will be no predictions (the model could not be loaded); ``None`` while there may be."""
+
+    @classmethod
+    def predicting(
+        cls, images: np.ndarray, labels: np.ndarray, *, title: str, model: ModelHandle | None = None
+    ) -> ResultsScreen:
+        """The browser on test images whose predictions are still coming (:meth:`fill_in` brings them).
+
+        It shows the images and their true labels at once; the prediction, the list's
+        prediction columns and the summary say that they are coming, and every key that
+        needs predictions (mistakes, orders, queries, the matrix, the map, the grid, why,
+        the nearest images, relabelling) says that it waits for them. The stand-in
+        probabilities it holds meanwhile are never shown.
+        """
+        classes = MNIST.num_classes
+        stand_in = Predictions(images, labels, np.full((len(labels), classes), 1 / classes, np.float32))
+        screen = cls(stand_in, title=title, model=model)
+        screen.waiting = LOADING_MODEL
+        return screen
+
+    def set_model(self, model: ModelHandle) -> None:
+        """The model behind the predictions, once its process has started (``--model`` starts it after the first frame)."""
+        self.model = model
+        for panel in self.query(ModelPanel):
+            panel.model = model
+
+    @property
+    def has_predictions(self) -> bool:
+        return self.waiting is None and self.no_predictions is None
 
     info_title = PredictionPanel.TITLE
     """The prediction panel's title (a subclass names whose prediction it is)."""
@@ -108,6 +145,7 @@ class ResultsScreen(Curating, AppScreen):
         width, height = self.size if self.size.area else self.app.size
         self.set_class(width < 110, "narrow")
         self.set_class(height < 34, "short")
+        self._show_state()
         self._render_summary()
         self._show_view()
 
@@ -160,9 +198,14 @@ class ResultsScreen(Curating, AppScreen):
             marks = self.mark_words(index)
             panel.border_title = image_title(index, self.total_images) + (f" · {marks}" if marks else "")
             self.query_one(DigitView).image = p.images[index]
-            self.query_one(PredictionPanel).show_test_image(
-                p.probabilities[index], int(p.predicted[index]), int(p.labels[index]), float(p.confidence[index])
-            )
+            if self.no_predictions is not None:
+                self.query_one(PredictionPanel).show_unpredicted(int(p.labels[index]), Text("none", style="bold red"))
+            elif self.waiting is not None:
+                self.query_one(PredictionPanel).show_unpredicted(int(p.labels[index]), Text("predicting…", "yellow"))
+            else:
+                self.query_one(PredictionPanel).show_test_image(
+                    p.probabilities[index], int(p.predicted[index]), int(p.labels[index]), float(p.confidence[index])
+                )
             self._explain()
 
     def _render_summary(self) -> None:
@@ -172,6 +215,9 @@ class ResultsScreen(Curating, AppScreen):
         export draws each part on its own, and viewers drop a part's leading spaces.
         """
         p = self.predictions
+        if not self.has_predictions:
+            self._render_waiting()
+            return
         parts: list[tuple[str, str]] = [
             ("Test accuracy ", "bold"),
             (f"{p.accuracy:.2%} ", "bold green"),
@@ -193,6 +239,86 @@ class ResultsScreen(Curating, AppScreen):
             parts += entry
             line += size
         self.query_one("#summary", Static).update(Text.assemble(*parts))
+
+    def _render_waiting(self) -> None:
+        """The summary while the predictions are coming, or after they could not come."""
+        summary = self.query_one("#summary", Static)
+        if self.no_predictions is not None:
+            summary.border_title = "No predictions"
+            summary.update(
+                Text.assemble(
+                    ("✗ ", "bold red"),
+                    (f"{self.no_predictions} ", "bold"),
+                    ("\nThe images and their labels stay browsable; q quits.", "dim"),
+                )
+            )
+            return
+        summary.update(
+            Text.assemble(
+                ("Predicting ", "bold"),
+                f"the {len(self.predictions):,} test images · ",
+                (self.waiting or "", "yellow"),
+            )
+        )
+
+    # ------------------------------------------------------------------ predictions that come later
+
+    def _show_state(self) -> None:
+        """The list and the panels as the predictions stand: in, coming, or not coming."""
+        self.set_class(self.no_predictions is not None, "-failed")
+        image_list = self.query_one(ImageList)
+        image_list.waiting = not self.has_predictions
+        if self.no_predictions is not None:
+            image_list.border_subtitle = "no predictions"
+        elif self.waiting is not None:
+            image_list.border_subtitle = "predicting…"
+        else:
+            image_list.border_subtitle = LEGENDS[self.view.order]
+
+    def show_progress(self, done: int) -> None:
+        """``done`` of the test images are predicted (the model has loaded)."""
+        if self.waiting is None or self.no_predictions is not None:
+            return
+        self.waiting = f"{done:,} of {len(self.predictions):,} predicted"
+        if self.is_mounted:
+            self._render_summary()
+
+    def fill_in(self, predictions: Predictions, title: str | None = None) -> None:
+        """The predictions are in: every part of the browser shows them, on the image shown now."""
+        self.predictions = predictions
+        self.views = ViewCache(predictions)
+        self._query_data = None
+        self.waiting = self.no_predictions = None
+        if title is not None:
+            self.sub_title = title
+        for image_list in self.query(ImageList):  # none before the screen is composed: compose takes these
+            image_list.predictions = predictions
+        if not self.is_mounted:  # an answer before the first frame: on_mount shows it
+            self.indices = self.queried(self.views.indices(self.view))
+            return
+        self._show_state()
+        self._render_summary()
+        self.set_view(self.view)
+
+    def not_predicted(self, reason: str) -> None:
+        """The predictions will not come (``reason``: why, one line): said in the summary, which turns red."""
+        self.waiting = None
+        self.no_predictions = reason
+        if not self.is_mounted:  # an answer before the first frame: on_mount shows it
+            return
+        self._show_state()
+        self._render_summary()
+        self._show_current()
+
+    def needs_predictions(self, what: str) -> bool:
+        """Whether ``what`` (a view or key, capitalised) must wait for the predictions; if so it says so, in one line."""
+        if self.has_predictions:
+            return False
+        if self.no_predictions is not None:
+            self.notify(f"{what} needs predictions, and there are none: {self.no_predictions}", severity="warning")
+        else:
+            self.notify(f"{what} waits for the predictions: {self.waiting}", timeout=3)
+        return True
 
     # ------------------------------------------------------------------ view changes
 
@@ -236,6 +362,8 @@ class ResultsScreen(Curating, AppScreen):
         self.move_to(where if where >= 0 else len(self.indices) - 1)
 
     def action_toggle_mistakes(self) -> None:
+        if self.needs_predictions("The mistakes filter"):
+            return
         view = self.view
         self.set_view(
             ViewFilter(not view.mistakes_only, view.digit, view.predicted, order=view.order, selection=view.selection)
@@ -251,11 +379,15 @@ class ResultsScreen(Curating, AppScreen):
 
     def action_toggle_order(self) -> None:
         """Dataset order, then least confident first, then suspicious labels first."""
+        if self.needs_predictions("Ordering by confidence"):
+            return
         self.set_view(self.view.next_order())
 
     def action_toggle_panel(self, name: str) -> None:
         """Show or hide one of the panels that explain the current image (``why``, ``neighbours``)."""
         panel = self.query_one(f"#{name}", ModelPanel)
+        if not panel.display and self.needs_predictions("Why" if name == "why" else "The nearest images"):
+            return
         panel.display = not panel.display
         if not panel.display:
             panel.forget()
@@ -322,6 +454,8 @@ class ResultsScreen(Curating, AppScreen):
         self.app.push_screen(GotoDialog(len(self.predictions)), go)
 
     def action_confusion(self) -> None:
+        if self.needs_predictions("The confusion matrix"):
+            return
         index = self.current
         start = (
             (int(self.predictions.labels[index]), int(self.predictions.predicted[index]))
@@ -338,6 +472,8 @@ class ResultsScreen(Curating, AppScreen):
 
     def action_map(self) -> None:
         """Every test image on one screen; the images selected there become the view."""
+        if self.needs_predictions("The map"):
+            return
 
         def chosen(indices) -> None:
             if indices is not None and len(indices):
@@ -380,6 +516,8 @@ class ResultsScreen(Curating, AppScreen):
 
     def action_query(self) -> None:
         """Type a query over the view (``/``): errors as you type, named queries reopened."""
+        if self.needs_predictions("A query"):
+            return
         self.ask_query(self.views.indices(self.view))
 
     def action_tag(self) -> None:
@@ -387,11 +525,15 @@ class ResultsScreen(Curating, AppScreen):
             self.ask_tag([self.current])
 
     def action_relabel(self) -> None:
+        if self.needs_predictions("Relabelling (it offers the model's label)"):
+            return
         if self.current is not None:
             self.ask_relabel([self.current])
 
     def action_grid(self) -> None:
         """The view as a grid of thumbnails; enter there comes back to the image chosen."""
+        if self.needs_predictions("The grid"):
+            return
         from .grid import GridScreen
 
         grid = GridScreen(self)

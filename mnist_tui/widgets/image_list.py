@@ -62,6 +62,8 @@ class ImageList(ScrollView):
         self.order = DATASET
         self.marks = Marks(size=len(predictions))
         """Tags and relabels: a row shows its first tag's letter and ⇒ for a corrected label."""
+        self.waiting = False
+        """The predictions are not in yet: rows show the index and the true label only."""
 
     def score(self, index: int) -> float:
         """The last column's value for one image: what the current order sorts by.
@@ -116,12 +118,17 @@ class ImageList(ScrollView):
             return Strip.blank(width, self.rich_style)
         index = int(self.indices[row])
         p = self.predictions
-        true, pred = int(p.labels[index]), int(p.predicted[index])
-        wrong = true != pred
         mark = (tag_marks(self.marks.tags.get(index, ()), None)[:1] or " ") + (
             RELABEL_MARK if index in self.marks.relabels else " "
         )
-        text = f"{'✗' if wrong else ' '} {index:>5} {mark} {true}    {pred}  {self.score(index):6.1%}"
+        true = int(p.labels[index])
+        if self.waiting:
+            wrong = False
+            text = f"  {index:>5} {mark} {true}    ·       ·"
+        else:
+            pred = int(p.predicted[index])
+            wrong = true != pred
+            text = f"{'✗' if wrong else ' '} {index:>5} {mark} {true}    {pred}  {self.score(index):6.1%}"
         style = self.rich_style
         if wrong:
             style += self.get_component_rich_style("image-list--wrong")

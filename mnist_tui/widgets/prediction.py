@@ -56,6 +56,11 @@ class PredictionPanel(Vertical):
         self._lines(Text.assemble("True ", (f"{true}   ", "bold"), "Predicted"), str(predicted), verdict)
         self._bars(probabilities, predicted, true)
 
+    def show_unpredicted(self, true: int, note: Text | str) -> None:
+        """A labelled image whose prediction is not known (yet): its true label, ``note`` where the verdict goes."""
+        self._lines(Text.assemble("True ", (f"{true}   ", "bold"), "Predicted"), "", note)
+        self.query_one(ProbabilityBars).display = False
+
     def show_drawing(self, probabilities: np.ndarray) -> None:
         """A drawing: the model's guess and how sure it is, the bars."""
         guess = int(np.argmax(probabilities))

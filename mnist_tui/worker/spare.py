@@ -11,7 +11,7 @@ not over, and with its first answers, on 2 cores).
 
 A training run holds the spares (:func:`take` with ``hold=True``, then :func:`release`):
 while it trains no spare is started or kept, so a run never shares its cores with an
-import. Spares are started with :func:`.processes.start` like every other process of the
+import. So do a model file's test predictions on its first open (:func:`hold`). Spares are started with :func:`.processes.start` like every other process of the
 UI, so quitting ends them with the rest (``end_all``).
 
 Off unless :func:`enable` is called (``mnist-tui`` does; tests and scripts that build an
@@ -127,8 +127,21 @@ def loaded() -> None:
     _refill(REFILL_DELAY)
 
 
+def hold() -> None:
+    """Start no spare until :func:`release`: a model file's test images are being predicted.
+
+    Its process has just taken the spare; the next spare's import would share the cores
+    with the 10,000 predictions the results browser is waiting for.
+    """
+    global _holds
+    with _lock:
+        _holds += 1
+        _cancel_timer()
+
+
 def release() -> None:
-    """A training run that held the spares has ended: the next spare starts after :data:`REFILL_DELAY`."""
+    """A training run, or a model file's predictions, that held the spares has ended: the next spare starts after
+    :data:`REFILL_DELAY`."""
     global _holds
     with _lock:
         _holds = max(_holds - 1, 0)

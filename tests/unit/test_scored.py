@@ -94,3 +94,73 @@ def test_an_unwritable_cache_is_no_error(tmp_path, model_file):
     blocked = tmp_path / "file"
     blocked.write_text("a file where the folder would go")
     assert scored.keep(scored.file_checksum(model_file), fakes.fake_predictions(), blocked) is None
+
+
+# ---------------------------------------------------------------------- a first open: images first
+
+
+def test_the_test_set_is_read_where_it_is_and_never_downloaded(tmp_path, monkeypatch):
+    from tests.support.data import SHARED_MNIST
+
+    downloads: list[object] = []
+    monkeypatch.setattr("mnist_tui.data.download_mnist", lambda *args, **kwargs: downloads.append(args))
+    empty = {"KERAS_HOME": str(tmp_path / "keras"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    assert scored.local_test_set(None, empty) is None  # not on this machine: the training screen downloads it
+    assert scored.local_test_set(tmp_path / "nowhere", empty) is None  # unreadable: the training screen says why
+    assert downloads == []
+    if not SHARED_MNIST.is_dir():
+        pytest.skip("the real MNIST files are not here")
+    data = scored.local_test_set(SHARED_MNIST, empty)
+    assert data is not None and data.x_test.shape == (10_000, 28, 28) and len(data.x_train) == 0
+    from_env = scored.local_test_set(None, {**empty, "MNIST_TUI_DATA": str(SHARED_MNIST)})
+    assert from_env is not None and np.array_equal(from_env.y_test, data.y_test)
+
+
+class Loading(fakes.TemplateModel):
+    """A model process that loads for ``polls`` looks at ``ready``, then predicts by the templates."""
+
+    def __init__(self, polls: int) -> None:
+        super().__init__()
+        self.polls = polls
+        self.batches: list[int] = []
+
+    @property
+    def ready(self) -> bool:
+        self.polls -= 1
+        return self.polls < 0
+
+    def predict(self, images):
+        assert self.polls < 0, "asked before the model had loaded"
+        self.batches.append(len(images))
+        return super().predict(images)
+
+
+def test_all_test_images_are_predicted_in_batches_once_the_model_has_loaded(monkeypatch):
+    monkeypatch.setattr(scored, "READY_POLL", 0.001)
+    p = fakes.fake_predictions(n=250)
+    model = Loading(polls=3)
+    done: list[int] = []
+    probabilities = scored.predict_all(model, p.images, progress=done.append, batch=100)
+    assert model.batches == [100, 100, 50]
+    assert done == [100, 200, 250]
+    np.testing.assert_allclose(probabilities, fakes.TemplateModel().predict(p.images), rtol=1e-6)
+
+
+def test_predicting_all_stops_when_cancelled_while_the_model_loads(monkeypatch):
+    import threading
+
+    from mnist_tui.events import ModelServerError
+
+    monkeypatch.setattr(scored, "READY_POLL", 0.001)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(ModelServerError, match="cancelled"):
+        scored.predict_all(Loading(polls=10**9), fakes.fake_predictions().images, cancel=cancel)
+
+
+def test_predicting_all_gives_up_on_a_model_that_never_loads(monkeypatch):
+    from mnist_tui.events import ModelServerError
+
+    monkeypatch.setattr(scored, "READY_POLL", 0.001)
+    with pytest.raises(ModelServerError, match="did not load the model within 0.05 s"):
+        scored.predict_all(Loading(polls=10**9), fakes.fake_predictions().images, load_wait=0.05)

@@ -95,6 +95,17 @@ def test_a_training_run_takes_the_spare_and_no_other_starts_until_it_ends(starte
     settle(started, 2)
 
 
+def test_no_spare_starts_while_a_model_files_predictions_are_asked_for(started):
+    spare.enable()
+    settle(started, 1)
+    assert spare.take(SERVE) is started[0]
+    spare.hold()  # the results browser asks the model file's process for the test predictions
+    spare.loaded()
+    settle(started, 1)  # its model has loaded, but the predictions are still coming
+    spare.release()
+    settle(started, 2)
+
+
 def test_a_spare_that_does_not_fit_the_job_is_ended_and_none_kept_while_training(started):
     spare.enable()
     settle(started, 1)
