@@ -147,8 +147,6 @@ class MnistApp(App):
     ) -> None:
         super().__init__()
         self.sweep_launcher = sweep_launcher
-        self.sweeps_started: list[StartedSweep] = []
-        """The sweeps started from this app (their processes end with it)."""
         self.initial_plan = plan
         """The first run resumes a recorded one, or trains one further (``--resume``, ``--continue``)."""
         self.say_interrupted_at_start = say_interrupted
@@ -287,11 +285,11 @@ class MnistApp(App):
 
         try:
             taken = {sweep.name for sweep in list_sweeps(store)}
-        except StoreError as exc:
-            self.call_from_thread(self.notify, str(exc), title="Run store", severity="error", timeout=8)
+        except Exception as exc:  # the store: said on screen
+            self._from_thread(self.notify, one_line(exc), title="Run store", severity="error", timeout=8)
             return
         form = SweepForm(self.config, launch.default_name(), taken)
-        self.call_from_thread(self.push_screen, form, partial(self._start_sweep, store))
+        self._from_thread(self.push_screen, form, partial(self._start_sweep, store))
 
     def _start_sweep(self, store: RunStore, request: SweepRequest | None) -> None:
         if request is not None:
@@ -301,50 +299,47 @@ class MnistApp(App):
     @work(thread=True, group="sweeps")
     def _run_sweep(self, store: RunStore, request: SweepRequest) -> None:
         """Start ``mnist-tui sweep`` in a process, open its screen once its study exists, then say how it ended."""
+        try:
+            error = self._follow_sweep(store, request)
+        except Exception as exc:  # never lost: said on screen, the details in the log
+            traceback.print_exc()
+            error = one_line(exc)
+        if not get_current_worker().is_cancelled:
+            self._from_thread(self._sweep_ended, request.name, error)
+
+    def _follow_sweep(self, store: RunStore, request: SweepRequest) -> str | None:
+        """Launch the sweep, open its screen, wait for its end; returns why it failed (None: it finished)."""
         from .runs.trials import sweep_storage
         from .sweeps.view import load_view
 
         worker = get_current_worker()
         try:
             started = self.sweep_launcher(request, store.home)
-        except Exception as exc:  # no Python to run, the app quitting, a full disk: said on screen
-            self.call_from_thread(self._sweep_ended, request.name, f"cannot start: {one_line(exc)}")
-            return
-        self.sweeps_started.append(started)
+        except Exception as exc:  # no Python to run, the app quitting, a full disk
+            return f"cannot start: {one_line(exc)}"
         deadline = time.monotonic() + SWEEP_START_S
-        storage = None
-        while storage is None:
-            try:
-                storage = sweep_storage(store, request.name)
-            except StoreError:
-                storage = None  # the store busy with a write: asked again
-            if storage is None:
-                if worker.is_cancelled:
-                    return
-                if not started.running():
-                    self.call_from_thread(self._sweep_ended, request.name, started.why_ended())
-                    return
-                if time.monotonic() > deadline:
-                    self.call_from_thread(
-                        self._sweep_ended, request.name, f"not started after {SWEEP_START_S:.0f} s; see {started.log}"
-                    )
-                    return
-                time.sleep(0.1)
-        try:
-            view = load_view(request.name, storage)
-        except Exception as exc:
-            self.call_from_thread(self._sweep_ended, request.name, f"cannot read it: {one_line(exc)}")
-            return
-        screen = SweepScreen(view, partial(load_view, request.name, storage), live=True)
-        self.call_from_thread(self.push_screen, screen)
-        while started.running():
+        while (storage := sweep_storage(store, request.name)) is None:  # registered once its study exists
             if worker.is_cancelled:
-                return
+                return None
+            if not started.running():
+                return started.why_ended()
+            if time.monotonic() > deadline:
+                return f"not started after {SWEEP_START_S:.0f} s; see {started.log}"
+            time.sleep(0.1)
+        view = load_view(request.name, storage)
+        self._from_thread(self.push_screen, SweepScreen(view, partial(load_view, request.name, storage), live=True))
+        while started.running() and not worker.is_cancelled:
             time.sleep(0.25)
-        if not worker.is_cancelled:
-            self.call_from_thread(
-                self._sweep_ended, request.name, None if started.process.exitcode == 0 else started.why_ended()
-            )
+        return None if started.process.exitcode in (0, None) else started.why_ended()
+
+    def _from_thread(self, callback: Callable[..., object], *args, **kwargs) -> None:
+        """Run ``callback`` on the UI thread, unless the app has closed meanwhile."""
+        if self.exiting:
+            return
+        try:
+            self.call_from_thread(callback, *args, **kwargs)
+        except RuntimeError:  # the app's loop is gone
+            pass
 
     def _sweep_ended(self, name: str, error: str | None) -> None:
         """Say how a sweep started here ended: its last words when it failed."""

@@ -217,3 +217,38 @@ async def test_escape_cancels(home) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ResultsScreen) and not launcher.requests
+
+
+class UntilStopped:
+    """A run that trains until it is stopped or cancelled."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config = config
+
+    def run(self, sink, control) -> None:
+        while not control.halted:
+            control.stop.wait(0.02)
+
+
+async def test_during_a_run_the_key_says_when_a_sweep_can_start(home) -> None:
+    launcher = FakeLauncher()
+    app = MnistApp(CONFIG, trainer_factory=UntilStopped, sweep_launcher=launcher)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("T")
+        await pilot.pause()
+        assert not isinstance(app.screen, SweepForm)
+        assert "A sweep can start once this run ends (s stops it early)." in [
+            str(n.message) for n in app._notifications
+        ]
+        app.cancel_runs()
+
+
+async def test_the_palette_and_the_help_offer_the_sweep(home) -> None:
+    from mnist_tui.keys import help_rows
+
+    app = results_app()
+    async with app.run_test(size=(120, 40)):
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Sweep: search the options (a new sweep)" in titles
+    assert any(row.keys == "T" and "sweep" in row.text for row in help_rows("results"))
+    assert any(row.keys == "T" and "once the run has ended" in row.text for row in help_rows("training"))
