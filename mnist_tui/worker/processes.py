@@ -213,10 +213,11 @@ class Group:
     sweep's extra workers (started by the sweep, not by the UI) end with it.
     """
 
-    def __init__(self, popen: subprocess.Popen) -> None:
+    def __init__(self, popen: subprocess.Popen, sentinel: int) -> None:
         self.popen = popen
         self.pid = popen.pid
-        self.sentinel = os.pidfd_open(popen.pid)  # readable once the leader has exited
+        self.sentinel = sentinel
+        """Readable once the command has exited (the read end of a pipe whose write end only it held)."""
 
     @property
     def exitcode(self) -> int | None:
@@ -275,11 +276,24 @@ def start_command(command: list[str], *, output: Path, env: dict[str, str] | Non
     with _start_lock:
         if _closing:
             raise RuntimeError("The app is quitting: no new process starts.")
-        with open(output, "ab") as log:
-            popen = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True
-            )
-        live = CommandLive(Group(popen), NoPipe())
+        sentinel, held = os.pipe()
+        try:
+            with open(output, "ab") as log:
+                popen = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    env=env,
+                    start_new_session=True,
+                    pass_fds=(held,),
+                )
+        except BaseException:
+            os.close(sentinel)
+            raise
+        finally:
+            os.close(held)
+        live = CommandLive(Group(popen, sentinel), NoPipe())
         _register(live)
     return live
 
