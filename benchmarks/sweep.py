@@ -4,8 +4,9 @@
 
 Overhead: the driver runs trials of a scripted trainer that trains nothing, so what is timed is
 Optuna (ask, report, tell, TPE sampling on a journal file) and the recording (a run row, epochs,
-the predictions file, the trial's tags). Redraw: the parallel coordinates' strips and the trial
-table rebuilt from a 200-trial sweep, at 120x40. The pruning and workers comparisons are
+the predictions file, the trial's tags). Redraw: a live 200-trial sweep at 120x40 whose running
+trial gains an epoch: the parallel coordinates' strips, the trial table changed in place, the whole
+screen's update, each against every part drawn afresh (alternating, in the same run). The pruning and workers comparisons are
 ``mnist-tui sweep`` runs (see benchmarks/README.md for the commands).
 """
 
@@ -18,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -51,42 +54,96 @@ def overhead(trials: int) -> float:
         return (time.perf_counter() - start) / trials
 
 
-async def redraw(trials: int, repeat: int) -> tuple[float, float]:
-    """Median milliseconds to rebuild the parallel coordinates' strips, and the whole screen's data (table too)."""
-    from mnist_tui.widgets.parallel import ParallelCoords
+def live_views(trials: int):
+    """Two states of a live sweep a poll apart: its running trial before and after one more epoch."""
+    from dataclasses import replace
+
     from tests.support.sweeps import fake_view
+
+    before = fake_view(trials, running=True)
+    last = before.rows[-1]
+    after = replace(before, rows=(*before.rows[:-1], replace(last, curve=(*last.curve, last.curve[-1] + 0.004))))
+    return before, after
+
+
+async def redraw(trials: int, repeat: int) -> dict[str, float]:
+    """Median milliseconds of a live update (one more epoch of the running trial), in place and rebuilt, alternating.
+
+    ``parallel``: the parallel coordinates' strips built from scratch. ``table``: the trial
+    table's update. ``screen``: the whole screen's update (``show``), plus building again the
+    strips of every chart whose data changed (the parallel coordinates, the curves), as its
+    next render does. ``rebuilt``: the same update with every part drawn afresh and the table
+    cleared and refilled, as each update did before the table was changed in place.
+    """
+    from mnist_tui.widgets.chart import LineChart
+    from mnist_tui.widgets.parallel import ParallelCoords
     from tests.ui.test_sweep_screen import SweepApp
 
-    view = fake_view(trials, running=False)
-    app = SweepApp(view)
-    plot_ms, show_ms = [], []
+    views = live_views(trials)
+    app = SweepApp(views[0])
+    times: dict[str, list[float]] = {"parallel": [], "table": [], "screen": [], "rebuilt table": [], "rebuilt": []}
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
         plot = screen.query_one(ParallelCoords)
+        charts = list(screen.query(LineChart))
         width, height = plot.size
-        for _ in range(repeat):
-            start = time.perf_counter()
-            plot.build(width, height)
-            plot_ms.append((time.perf_counter() - start) * 1000)
+
+        def forget() -> None:  # every part drawn again, the table built afresh
+            screen._drawn.clear()
+            screen._labels = []
+            screen._formatted.clear()
+
+        def update(view, *, rebuilt: bool) -> float:
+            if rebuilt:
+                forget()
+            scores, versions = plot.scores, [chart.version for chart in charts]
             start = time.perf_counter()
             screen.show(view)
+            if plot.scores is not scores:
+                plot.build(width, height)
+            for chart, version in zip(charts, versions):
+                if chart.version != version:
+                    chart.build(*chart.size)
+            return (time.perf_counter() - start) * 1000
+
+        def table_update(view, *, rebuilt: bool) -> float:
+            rows = list(view.rows)
+            keep = np.ones(len(rows), bool)
+            if rebuilt:
+                forget()
+            start = time.perf_counter()
+            screen._table(rows, keep)
+            return (time.perf_counter() - start) * 1000
+
+        for i in range(repeat):
+            start = time.perf_counter()
             plot.build(width, height)
-            show_ms.append((time.perf_counter() - start) * 1000)
-        await pilot.pause()
-    return statistics.median(plot_ms), statistics.median(show_ms)
+            times["parallel"].append((time.perf_counter() - start) * 1000)
+            for rebuilt in (False, True) if i % 2 == 0 else (True, False):
+                name = "rebuilt" if rebuilt else "screen"
+                for view, other in (views, views[::-1]):
+                    screen.show(other)  # the state a poll before: the update below is a change
+                    times[name].append(update(view, rebuilt=rebuilt))
+                    screen.show(other)
+                    times[f"{'rebuilt ' if rebuilt else ''}table"].append(table_update(view, rebuilt=rebuilt))
+            await pilot.pause()
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--overhead-trials", type=int, default=30)
     args = parser.parse_args()
     per_trial = overhead(args.overhead_trials)
     print(f"driver overhead per 3-epoch trial (Optuna + recording): {per_trial * 1000:.0f} ms")
-    plot_ms, show_ms = asyncio.run(redraw(args.trials, args.repeat))
+    ms = asyncio.run(redraw(args.trials, args.repeat))
     print(
-        f"{args.trials} trials at 120x40: parallel coordinates {plot_ms:.1f} ms, whole screen update {show_ms:.1f} ms"
+        f"{args.trials} trials at 120x40, a live update (the running trial's next epoch): "
+        f"parallel coordinates {ms['parallel']:.1f} ms; trial table {ms['table']:.1f} ms in place "
+        f"vs {ms['rebuilt table']:.1f} ms rebuilt; whole screen {ms['screen']:.1f} ms vs {ms['rebuilt']:.1f} ms "
+        "with every part drawn afresh"
     )
 
 

@@ -29,13 +29,15 @@ from .recorded import OpenedRun, RecordingTrainer, open_recorded
 from .runs import RunStore, StoreError
 from .runs.resume import ResumePlan, recent_interrupted, resumable
 from .scored import ToScore, keep, predict_all
-from .screens.base import ShowLastResults, TrainAgain, bindings
+from .screens.base import NewSweep, ShowLastResults, TrainAgain, bindings
 from .screens.dialogs import TrainForm
 from .screens.results import ResultsScreen
 from .screens.runs import RunsScreen
 from .screens.sweep import SweepScreen
+from .screens.sweep_form import SweepForm
 from .screens.training import Trainer, TrainingScreen
 from .session import RunResults, Session
+from .sweeps.launch import StartedSweep, SweepRequest, launch_sweep
 from .worker import client, spare
 from .worker.client import ProcessTrainer
 from .worker.protocol import ScoreJob, TrainJob
@@ -43,6 +45,10 @@ from .worker.protocol import ScoreJob, TrainJob
 __all__ = ["MnistApp", "OpenedResults", "RunResults", "keras_trainer", "saved_model_scorer"]
 
 TrainerFactory = Callable[[TrainConfig], Trainer]
+SweepLauncher = Callable[[SweepRequest, Path], StartedSweep]
+"""Starts ``mnist-tui sweep`` for a request on the run store in a folder (tests inject fakes)."""
+SWEEP_START_S = 120.0
+"""Seconds a sweep started from the app may take to create its study (Optuna's import, a busy machine)."""
 # Signals that end the app the way q does (terminal restored, trainer stopped), with
 # exit status 128 + the signal: SIGHUP when the terminal window closes or SSH drops.
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -101,6 +107,8 @@ class MnistApp(App):
         open_model: Starts the model of the first results (``predictions`` or
             ``to_score``) and returns it, called once the first frame is painted: the
             first image does not share the cores with the start of a TensorFlow process.
+        sweep_launcher: Starts a sweep asked for in the sweep form (``mnist-tui sweep`` in a process
+            of its own; tests inject fakes).
 
     Attributes:
         session: What the screens share: the options, the last results, the run store,
@@ -165,8 +173,10 @@ class MnistApp(App):
         say_interrupted: bool = False,
         to_score: ToScore | None = None,
         open_model: Callable[[], ModelHandle] | None = None,
+        sweep_launcher: SweepLauncher = launch_sweep,
     ) -> None:
         super().__init__()
+        self.sweep_launcher = sweep_launcher
         self.initial_plan = plan
         """The first run resumes a recorded one, or trains one further (``--resume``, ``--continue``)."""
         self.say_interrupted_at_start = say_interrupted
@@ -392,6 +402,85 @@ class MnistApp(App):
                 self.start_training(config)
 
         self.push_screen(TrainForm(self.config), start)
+
+    @on(NewSweep)
+    def new_sweep(self) -> None:
+        """Ask for a sweep (the current run's options fix what it does not search), then start it and show it live."""
+        store = self._store()
+        if store is not None:
+            self._ask_for_sweep(store)
+
+    @work(thread=True, exclusive=True, group="sweep-form")
+    def _ask_for_sweep(self, store: RunStore) -> None:
+        from .runs.trials import list_sweeps
+        from .sweeps import launch, study  # noqa: F401 -- Optuna loads here, not on the form's first key
+
+        try:
+            taken = {sweep.name for sweep in list_sweeps(store)}
+        except Exception as exc:  # the store: said on screen
+            self._from_thread(self.notify, one_line(exc), title="Run store", severity="error", timeout=8)
+            return
+        form = SweepForm(self.config, launch.default_name(), taken)
+        self._from_thread(self.push_screen, form, partial(self._start_sweep, store))
+
+    def _start_sweep(self, store: RunStore, request: SweepRequest | None) -> None:
+        if request is not None:
+            self.notify(f"Starting sweep {request.name}…", title="Sweep", timeout=4)
+            self._run_sweep(store, request)
+
+    @work(thread=True, group="sweeps")
+    def _run_sweep(self, store: RunStore, request: SweepRequest) -> None:
+        """Start ``mnist-tui sweep`` in a process, open its screen once its study exists, then say how it ended."""
+        try:
+            error = self._follow_sweep(store, request)
+        except Exception as exc:  # never lost: said on screen, the details in the log
+            traceback.print_exc()
+            error = one_line(exc)
+        if not get_current_worker().is_cancelled:
+            self._from_thread(self._sweep_ended, request.name, error)
+
+    def _follow_sweep(self, store: RunStore, request: SweepRequest) -> str | None:
+        """Launch the sweep, open its screen, wait for its end; returns why it failed (None: it finished)."""
+        from .runs.trials import sweep_storage
+        from .sweeps.view import load_view
+
+        worker = get_current_worker()
+        try:
+            started = self.sweep_launcher(request, store.home)
+        except Exception as exc:  # no Python to run, the app quitting, a full disk
+            return f"cannot start: {one_line(exc)}"
+        deadline = time.monotonic() + SWEEP_START_S
+        while (storage := sweep_storage(store, request.name)) is None:  # registered once its study exists
+            if worker.is_cancelled:
+                return None
+            if not started.running():
+                return started.why_ended()
+            if time.monotonic() > deadline:
+                return f"not started after {SWEEP_START_S:.0f} s; see {started.log}"
+            time.sleep(0.1)
+        view = load_view(request.name, storage)
+        self._from_thread(self.push_screen, SweepScreen(view, partial(load_view, request.name, storage), live=True))
+        while started.running() and not worker.is_cancelled:
+            time.sleep(0.25)
+        return None if started.process.exitcode in (0, None) else started.why_ended()
+
+    def _from_thread(self, callback: Callable[..., object], *args, **kwargs) -> None:
+        """Run ``callback`` on the UI thread, unless the app has closed meanwhile."""
+        if self.exiting:
+            return
+        try:
+            self.call_from_thread(callback, *args, **kwargs)
+        except RuntimeError:  # the app's loop is gone
+            pass
+
+    def _sweep_ended(self, name: str, error: str | None) -> None:
+        """Say how a sweep started here ended: its last words when it failed."""
+        if self.exiting:
+            return
+        if error is None:
+            self.notify(f"Sweep {name} has finished. W opens it again.", title="Sweep", timeout=8)
+        else:
+            self.notify(f"Sweep {name}: {error}", title="Sweep stopped", severity="error", timeout=12)
 
     def _replace_screens(self, config: TrainConfig, plan: ResumePlan | None = None) -> None:
         if self.exiting:

@@ -105,6 +105,11 @@ SWEEPS = Key(
     "W", "app.sweeps", "Sweeps", help="the newest sweep, live: trials, curves, parallel coordinates", show=False,
     command="Sweep: the newest sweep's trials",
 )  # fmt: skip
+NEW_SWEEP = Key(
+    "T", "new_sweep", "Sweep", help="sweep the options with Optuna", show=False,
+    command="Sweep: search the options (a new sweep)",
+)  # fmt: skip
+"""Beside train-again: the sweep form, its fixed options the current run's."""
 PALETTE = Key("ctrl+p", "app.command_palette", help="command palette: every action by name", bound=False)
 """Textual binds it on the app; listed so that the helps and the README say it."""
 
@@ -163,6 +168,7 @@ SCREENS: dict[str, ScreenKeys] = {
                     help="train again with other options, once the run has ended",
                     command="Train again",
                 ),
+                replace(NEW_SWEEP, help="sweep the options with Optuna, once the run has ended"),
                 Key(
                     "y",
                     "log_scale",
@@ -291,6 +297,7 @@ SCREENS: dict[str, ScreenKeys] = {
                 ),
                 Key("d", "draw", "Draw", help="draw a digit for the model to read", command="Draw a digit"),
                 Key("t", "train_again", "Train", help="train again with other options", command="Train again"),
+                NEW_SWEEP,
                 Key("s", "save", "Save", help="save the model to a file", command="Save the model"),
                 replace(RUNS, bound=False),
                 PALETTE,

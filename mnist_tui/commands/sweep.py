@@ -122,7 +122,9 @@ def parse_sweep_args(argv: Sequence[str]) -> SweepArgs:
     if join and (args.space or fixed):
         parser.error("--join and --resume take the sweep's own space and options; give only the name")
     trials = args.trials if args.trials is not None or args.timeout is not None or join else 20
-    name = join or args.name or time.strftime("sweep-%Y%m%d-%H%M%S")
+    from ..sweeps.launch import default_name
+
+    name = join or args.name or default_name()
     workers = args.workers
     if workers == "auto":
         workers = auto_workers(fixed.get("arch", DEFAULTS.arch))
@@ -197,7 +199,9 @@ def start_workers(args: SweepArgs, storage: str) -> list[subprocess.Popen]:
     """K-1 more processes on the same study, one TensorFlow thread each (they share the cores)."""
     env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
     os.environ.update({"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"})
-    command = [sys.executable, "-m", "mnist_tui", "sweep", "--join", args.name, "--storage", storage]
+    from ..sweeps.launch import sweep_command
+
+    command = sweep_command("--join", args.name, "--storage", storage)
     return [
         subprocess.Popen([*command, "--worker-index", str(i)], env=env, stdin=subprocess.DEVNULL)
         for i in range(1, args.workers)

@@ -45,6 +45,10 @@ class TrainAgain(Message):
     """Ask for a new run's options (the last run's filled in), then start it; the app does both."""
 
 
+class NewSweep(Message):
+    """Ask for a sweep's options (the last run's fix what it does not search), then start it and show it live."""
+
+
 class ShowLastResults(Message):
     """Open the results browser on the latest run that finished; the app keeps them."""
 

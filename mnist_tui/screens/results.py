@@ -20,7 +20,7 @@ from ..widgets.model_panel import ModelPanel
 from ..widgets.neighbours import NeighboursPanel
 from ..widgets.prediction import PredictionPanel
 from ..widgets.why import WhyPanel, legend
-from .base import AppScreen, TrainAgain, bindings
+from .base import AppScreen, NewSweep, TrainAgain, bindings
 from .confusion import ConfusionScreen
 from .curating import Curating
 from .dialogs import GotoDialog, HelpScreen, SaveDialog
@@ -513,6 +513,9 @@ class ResultsScreen(Curating, AppScreen):
 
     def action_train_again(self) -> None:
         self.post_message(TrainAgain())
+
+    def action_new_sweep(self) -> None:
+        self.post_message(NewSweep())
 
     def action_query(self) -> None:
         """Type a query over the view (``/``): errors as you type, named queries reopened."""

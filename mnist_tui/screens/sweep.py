@@ -97,6 +97,14 @@ class SweepScreen(AppScreen):
         self.selected_axis = 0
         self.brushes: dict[int, tuple[float, float]] = {}
         self.sub_title = f"Sweep {view.spec.name}"
+        self._drawn: dict[str, object] = {}
+        """What each part was last drawn from: a part whose data has not changed is left alone."""
+        self._labels: list[str] = []
+        """The table's column labels as shown (a new sort rebuilds the table)."""
+        self._shown: dict[str, tuple[str, tuple[str, ...]]] = {}
+        """Each table row's style and cells as shown, by row key, in the table's order."""
+        self._formatted: dict[int, tuple[TrialRow, tuple[str, ...]]] = {}
+        """Each trial's cells, formatted once per change of its row."""
 
     # ------------------------------------------------------------------ layout
 
@@ -148,18 +156,41 @@ class SweepScreen(AppScreen):
             self.show(message.view)
 
     def show(self, view: SweepView) -> None:
-        """Draw ``view`` everywhere: info, parallel coordinates, importances, charts, table."""
+        """Draw ``view`` everywhere: info, parallel coordinates, importances, charts, table.
+
+        Only what changed is drawn again: a live sweep's poll usually brings one trial's new
+        epoch, which changes one table row and the curves, not the importances.
+        """
         self.view = view
         rows = list(view.rows)
         all_axes = axes(view.spec.space, rows)
         self.selected_axis = min(self.selected_axis, len(all_axes) - 1)
         keep = passing(all_axes, self.brushes)
-        scores = np.array([np.nan if r.score is None else r.score for r in rows], float)
-        self.query_one(ParallelCoords).set_data(all_axes, scores, keep, self.brushes, self.selected_axis)
-        self.query_one("#sweep-info", Static).update(self._info(rows, keep))
-        self.query_one("#importance", Static).update(self._importance())
-        self._charts(rows)
+        scores = [r.score for r in rows]
+        plotted = (
+            [(r.number, r.params) for r in rows], scores, keep.tobytes(), sorted(self.brushes.items()),
+            self.selected_axis,
+        )  # fmt: skip
+        if self._changed("parallel", plotted):
+            values = np.array([np.nan if score is None else score for score in scores], float)
+            self.query_one(ParallelCoords).set_data(all_axes, values, keep, self.brushes, self.selected_axis)
+        info = self._info(rows, keep)
+        if self._changed("info", (info.plain, info.spans)):
+            self.query_one("#sweep-info", Static).update(info)
+        if self._changed("importance", view.importances):
+            self.query_one("#importance", Static).update(self._importance())
+        if self._changed("best chart", [(r.number, r.value) for r in rows]):
+            self._best_chart(rows)
+        if self._changed("curves chart", [(r.number, r.state, r.value, r.curve) for r in rows]):
+            self._curves_chart(rows)
         self._table(rows, keep)
+
+    def _changed(self, part: str, data: object) -> bool:
+        """Whether ``part`` was last drawn from other data than ``data`` (which is kept for next time)."""
+        if part in self._drawn and self._drawn[part] == data:
+            return False
+        self._drawn[part] = data
+        return True
 
     def _info(self, rows: list[TrialRow], keep: np.ndarray) -> Text:
         spec = self.view.spec
@@ -189,12 +220,14 @@ class SweepScreen(AppScreen):
             text.append(f"{share:4.0%}", style="bold")
         return text
 
-    def _charts(self, rows: list[TrialRow]) -> None:
+    def _best_chart(self, rows: list[TrialRow]) -> None:
         best_chart = self.query_one("#best-chart", LineChart)
         numbers = [r.number for r in rows]
         best_chart.set_series("best", best_so_far(rows), x=numbers, colour=PALETTE[2])
         each = [np.nan if r.value is None else r.value for r in rows]
         best_chart.set_series("trial", each, x=numbers, colour=PALETTE[0], markers=False)
+
+    def _curves_chart(self, rows: list[TrialRow]) -> None:
         curves = self.query_one("#curves-chart", LineChart)
         curves.clear()
         top = best_rows(rows, 1)
@@ -221,52 +254,96 @@ class SweepScreen(AppScreen):
 
     def _sorted(self, rows: list[TrialRow]) -> list[TrialRow]:
         key = self.sort_key
+        value: Callable[[TrialRow], Any] = {
+            "trial": lambda row: row.number,
+            "state": lambda row: row.state,
+            "epochs": lambda row: len(row.curve),
+            "value": lambda row: row.value,
+            "best": lambda row: row.best,
+            "seconds": lambda row: row.seconds,
+        }.get(key, lambda row: row.params.get(key))
+        pairs = [(value(row), row) for row in rows]
+        known = sorted(
+            (pair for pair in pairs if pair[0] is not None), key=lambda pair: pair[0], reverse=self.descending
+        )
+        return [row for _, row in known] + [row for v, row in pairs if v is None]  # unknown last, either way
 
-        def value(row: TrialRow) -> Any:
-            got: Any = {
-                "trial": row.number,
-                "state": row.state,
-                "epochs": len(row.curve),
-                "value": row.value,
-                "best": row.best,
-                "seconds": row.seconds,
-            }.get(key, row.params.get(key))
-            return got
-
-        known = [row for row in rows if value(row) is not None]
-        unknown = [row for row in rows if value(row) is None]  # last, whichever the direction
-        return sorted(known, key=value, reverse=self.descending) + unknown
+    def _cells(self, row: TrialRow) -> tuple[str, ...]:
+        """The row's cells as text, formatted again only when the trial has changed."""
+        memo = self._formatted.get(row.number)
+        if memo is not None and memo[0] == row:
+            return memo[1]
+        cells = (str(row.number), row.state) + tuple(
+            format_param(p.name, row.params[p.name]) if p.name in row.params else "–"
+            for p in searched(self.view.spec.space)
+        )
+        cells += (
+            str(len(row.curve)),
+            "–" if row.value is None else f"{row.value:.2%}" + (f"±{row.spread:.2%}" if row.spread else ""),
+            "–" if row.best is None else f"{row.best:.2%}",
+            "–" if row.seconds is None else duration(row.seconds),
+        )
+        self._formatted[row.number] = (row, cells)
+        return cells
 
     def _table(self, rows: list[TrialRow], keep: np.ndarray) -> None:
-        table = self.query_one("#trials", DataTable)
-        cursor = table.cursor_row
-        table.clear(columns=True)
-        for key, label in self._columns():
-            arrow = (" ▼" if self.descending else " ▲") if key == self.sort_key else ""
-            table.add_column(label + arrow, key=key)
-        passes = {row.number: bool(k) for row, k in zip(rows, keep)}
-        for row in self._sorted(rows):
-            style = STATE_STYLE.get(row.state, "") if passes.get(row.number, True) else "dim"
-            cells = [str(row.number), row.state]
-            cells += [
-                format_param(p.name, row.params[p.name]) if p.name in row.params else "–"
-                for p in searched(self.view.spec.space)
-            ]
-            cells += [
-                str(len(row.curve)),
-                "–" if row.value is None else f"{row.value:.2%}" + (f"±{row.spread:.2%}" if row.spread else ""),
-                "–" if row.best is None else f"{row.best:.2%}",
-                "–" if row.seconds is None else duration(row.seconds),
-            ]
-            table.add_row(*(Text(c, style=style) for c in cells), key=str(row.number))
-        if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1))
+        """The trials in the table: built afresh for new columns or a new sort, else changed in place.
 
-    def _chosen(self) -> TrialRow | None:
+        In place, only the cells that changed are written and new trials added, the rows are
+        put in order again if they need it, and the cursor stays on its trial.
+        """
         table = self.query_one("#trials", DataTable)
+        columns = self._columns()
+        labels = [
+            label + ((" ▼" if self.descending else " ▲") if key == self.sort_key else "") for key, label in columns
+        ]
+        passes = {row.number: bool(k) for row, k in zip(rows, keep)}
+        wanted = {
+            str(row.number): (
+                STATE_STYLE.get(row.state, "") if passes.get(row.number, True) else "dim",
+                self._cells(row),
+            )
+            for row in self._sorted(rows)
+        }
+        if labels != self._labels:  # the first draw, or another sort: the table afresh, the cursor on its row
+            cursor = table.cursor_row
+            table.clear(columns=True)
+            for (key, _), label in zip(columns, labels):
+                table.add_column(label, key=key)
+            for key, (style, cells) in wanted.items():
+                table.add_row(*(Text(c, style=style) for c in cells), key=key)
+            if rows:
+                table.move_cursor(row=min(cursor, len(rows) - 1))
+            self._labels, self._shown = labels, wanted
+            return
+        chosen = self._chosen_key(table)
+        for key in self._shown.keys() - wanted.keys():
+            table.remove_row(key)
+        keys = [key for key, _ in columns]
+        for key, (style, cells) in wanted.items():
+            shown = self._shown.get(key)
+            if shown is None:
+                table.add_row(*(Text(c, style=style) for c in cells), key=key)
+            elif shown != (style, cells):
+                for column, cell, was in zip(keys, cells, shown[1]):
+                    if cell != was or style != shown[0]:
+                        table.update_cell(key, column, Text(cell, style=style), update_width=True)
+        order = list(wanted)
+        if order != [key for key in self._shown if key in wanted] + [key for key in wanted if key not in self._shown]:
+            place = {key: i for i, key in enumerate(order)}
+            table.sort("trial", key=lambda cell: place[cell.plain])
+        self._shown = wanted
+        if chosen is not None and chosen in wanted and order.index(chosen) != table.cursor_row:
+            table.move_cursor(row=order.index(chosen))
+
+    @staticmethod
+    def _chosen_key(table: DataTable) -> str | None:
         if not table.row_count:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def _chosen(self) -> TrialRow | None:
+        key = self._chosen_key(self.query_one("#trials", DataTable))
         return next((r for r in self.view.rows if str(r.number) == key), None)
 
     # ------------------------------------------------------------------ actions

@@ -31,7 +31,7 @@ from ..events import (
 from ..runs.format import duration as format_duration
 from ..widgets.chart import LineChart
 from ..widgets.metric import MetricSpark
-from .base import AppScreen, ShowLastResults, TrainAgain, bindings
+from .base import AppScreen, NewSweep, ShowLastResults, TrainAgain, bindings
 from .dialogs import HelpScreen
 
 TRAINER_THREAD = "mnist-tui-trainer"
@@ -542,6 +542,8 @@ class TrainingScreen(AppScreen):
                 return "No results to open: this run failed, and no run finished before it."
         elif action == "train_again" and running:
             return "A new run can start once this one ends (s stops it early)."
+        elif action == "new_sweep" and running:
+            return "A sweep can start once this run ends (s stops it early)."
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -567,6 +569,9 @@ class TrainingScreen(AppScreen):
 
     def action_train_again(self) -> None:
         self.post_message(TrainAgain())
+
+    def action_new_sweep(self) -> None:
+        self.post_message(NewSweep())
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self))

@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -201,6 +203,98 @@ def start(job: Job, target: Callable[[Any, Job], None] | None, writing: Iterable
         live = Live(process, parent, set(writing))
         _register(live)  # under the start lock: the last end_all sees every process started before it
     child.close()
+    return live
+
+
+class Group:
+    """A command's process and every process it starts, as :func:`end_all` sees a process.
+
+    The command leads a process group of its own: its signals go to the whole group, so a
+    sweep's extra workers (started by the sweep, not by the UI) end with it.
+    """
+
+    def __init__(self, popen: subprocess.Popen, sentinel: int) -> None:
+        self.popen = popen
+        self.pid = popen.pid
+        self.sentinel = sentinel
+        """Readable once the command has exited (the read end of a pipe whose write end only it held)."""
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.popen.poll()
+
+    def _signal(self, signum: int) -> None:
+        try:
+            os.killpg(self.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass  # nothing of the group is left
+
+    def interrupt(self) -> None:
+        """SIGINT, as Ctrl-C in a terminal: ``mnist-tui sweep`` marks its trial stopped and ends its workers."""
+        self._signal(signal.SIGINT)
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def join(self, timeout: float | None = None) -> None:
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+class NoPipe:
+    """A command started by :func:`start_command` is told nothing over a pipe: it is signalled."""
+
+    def send(self, message: object) -> None:
+        raise OSError("a command has no pipe")
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(eq=False)
+class CommandLive(Live):
+    """A command the UI started (:func:`start_command`): asked to exit as Ctrl-C would."""
+
+    def ask_to_exit(self) -> None:
+        self.process.interrupt()
+
+    def end(self, grace: float = EXIT_GRACE, *, terminated: bool = False) -> None:
+        super().end(grace, terminated=terminated)
+        self.process.kill()  # whatever of its group outlived it (a worker whose sweep was killed)
+
+
+def start_command(command: list[str], *, output: Path, env: dict[str, str] | None = None) -> Live:
+    """Run ``command`` in a process group of its own, its output into ``output``; :func:`end_all` ends it and its group.
+
+    Raises ``OSError`` when it cannot start, ``RuntimeError`` while the app is quitting.
+    """
+    with _start_lock:
+        if _closing:
+            raise RuntimeError("The app is quitting: no new process starts.")
+        sentinel, held = os.pipe()
+        try:
+            with open(output, "ab") as log:
+                popen = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    env=env,
+                    start_new_session=True,
+                    pass_fds=(held,),
+                )
+        except BaseException:
+            os.close(sentinel)
+            raise
+        finally:
+            os.close(held)
+        live = CommandLive(Group(popen, sentinel), NoPipe())
+        _register(live)
     return live
 
 

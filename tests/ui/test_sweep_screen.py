@@ -111,3 +111,60 @@ async def test_a_live_sweep_is_read_again() -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.view is views[1] and screen.query_one("#trials", DataTable).row_count == 12
+
+
+def advanced(view, epochs: int = 1, *, complete: bool = False, new: bool = False):
+    """``view`` a poll later: its running trial has ``epochs`` more epochs (then completes), maybe a new trial runs."""
+    from dataclasses import replace
+
+    last = view.rows[-1]
+    curve = (*last.curve, *[min(last.curve[-1] + 0.01 * (i + 1), 0.999) for i in range(epochs)])
+    row = replace(last, curve=curve)
+    if complete:
+        row = replace(row, state="complete", value=0.999, seconds=30.0)
+    rows = (*view.rows[:-1], row)
+    if new:
+        rows += (replace(last, number=last.number + 1, curve=(), run_id=last.run_id + 1),)
+    return replace(view, rows=rows)
+
+
+async def test_a_live_update_changes_the_table_in_place_and_keeps_the_cursor_on_its_trial() -> None:
+    from dataclasses import replace
+
+    from mnist_tui.widgets.chart import LineChart
+
+    view = fake_view(30)
+    app = SweepApp(view)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        table = screen.query_one("#trials", DataTable)
+        for _ in range(7):  # sorted by accuracy, the best first
+            await pilot.press("s")
+        table.move_cursor(row=3)
+        chosen = screen._chosen()
+        rows_before = {row.key.value: row for row in table.ordered_rows}
+        best = screen.query_one("#best-chart", LineChart)
+        curves = screen.query_one("#curves-chart", LineChart)
+        versions = best.version, curves.version
+
+        running = advanced(view)  # one more epoch of the running trial: one row changes
+        screen.show(running)
+        await pilot.pause()
+        assert best.version == versions[0] and curves.version > versions[1]  # no new value: the best chart stays
+        key = str(view.rows[-1].number)
+        assert str(table.get_cell(key, "epochs")) == str(len(running.rows[-1].curve))
+        # the same row objects: updated, not cleared and added again
+        assert all(rows_before[r.key.value] is r for r in table.ordered_rows)
+
+        done = advanced(running, complete=True, new=True)  # it completes best of all, a new trial starts
+        screen.show(done)
+        await pilot.pause()
+        assert table.row_count == 31 and str(table.get_cell(str(len(done.rows) - 1), "state")) == "running"
+        order = [row.key.value for row in table.ordered_rows]
+        assert order[0] == key  # the new best is first: the rows are in order again
+        assert order == [str(r.number) for r in screen._sorted(list(done.rows))]
+        assert screen._chosen() == chosen and table.cursor_row == 4  # the cursor followed its trial down a row
+        assert best.version > versions[0]
+        versions = best.version, curves.version
+        screen.show(replace(done, rows=tuple(done.rows)))  # an equal view read again: nothing drawn
+        assert (best.version, curves.version) == versions
