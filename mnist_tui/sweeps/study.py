@@ -146,13 +146,15 @@ MEDIAN_STARTUP_TRIALS = 3
 """The median pruner prunes once this many trials are complete (Optuna's default is 5).
 
 A median needs a middle value, so 3 is the fewest that one odd trial cannot drag; 5 would
-leave a quarter of a 20-trial sweep (the default) unpruned by construction."""
+leave a quarter of a 20-trial sweep (the default) unpruned by construction, and replayed on two
+seeds' sweeps its saving of epochs was 11 and 24 points smaller (benchmarks/README.md, Sweeps)."""
 MEDIAN_WARMUP_EPOCHS = 0
 """Epochs a trial trains before the median pruner may stop it: none, it may stop after epoch 1.
 
 The driver reports epoch ``n`` as step ``n`` (1-based), so Optuna's ``n_warmup_steps=0`` and ``1``
-both allow pruning after the first epoch. One epoch of the MLP on MNIST already ranks its options
-(benchmarks/README.md, Sweeps: waiting for epoch 2 pruned one trial fewer and spared no best)."""
+both allow pruning after the first epoch. One epoch of the MLP on MNIST already ranks its options:
+replayed on two seeds' sweeps, waiting for epoch 2 or 3 saved 6 to 16 points less and
+spared no best trial (benchmarks/README.md, Sweeps)."""
 HYPERBAND_REDUCTION = 3
 """Hyperband keeps the best third of a bracket's trials at each rung (epochs 1, 3, 9, ...)."""
 
