@@ -26,7 +26,7 @@ from ..events import EpochEnd, Failed, Finished, Notice, RunControl, Sink, Train
 from ..runs import Recorder, RunStore
 from ..runs.trials import TRIAL_COMPLETE, TRIAL_FAILED, TRIAL_PRUNED, TRIAL_RUNNING, set_trial
 from .space import suggest, trial_config
-from .study import SweepSpec, counted, fail_dead_trials, trial_owner
+from .study import HYPERBAND_REDUCTION, SweepSpec, counted, fail_dead_trials, trial_owner
 from .table import TrialRow, row_of
 
 
@@ -88,14 +88,20 @@ class PruningSink:
             self.progress.on_notice(event.message)
 
     def _why(self, event: EpochEnd) -> str:
-        kind = type(self.trial.study.pruner).__name__.removesuffix("Pruner").lower()
+        """The reason shown with a pruned trial, measured against what its pruner compared it with."""
+        pruner = self.trial.study.pruner
+        kind = type(pruner).__name__.removesuffix("Pruner").lower()
+        head = f"pruned ({kind}) after epoch {event.epoch}: val accuracy {event.val_accuracy:.2%}"
+        if isinstance(pruner, optuna.pruners.HyperbandPruner):
+            return head + f" (not in the best 1/{HYPERBAND_REDUCTION} of its bracket's trials at this epoch)"
+        # the median pruner compares with the completed trials only (pruned ones are left out)
         others = [
             t.intermediate_values[event.epoch]
-            for t in self.trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+            for t in self.trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
             if event.epoch in t.intermediate_values
         ]
         where = f" (median of {len(others)} trials {statistics.median(others):.2%})" if others else ""
-        return f"pruned ({kind}) after epoch {event.epoch}: val accuracy {event.val_accuracy:.2%}{where}"
+        return head + where
 
 
 class SweepDriver:

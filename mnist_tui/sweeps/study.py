@@ -142,12 +142,46 @@ def _config_json(config: TrainConfig) -> str:
     return config_json(config)
 
 
+MEDIAN_STARTUP_TRIALS = 3
+"""The median pruner prunes once this many trials are complete (Optuna's default is 5).
+
+A median needs a middle value, so 3 is the fewest that one odd trial cannot drag; 5 would
+leave a quarter of a 20-trial sweep (the default) unpruned by construction, and replayed on two
+seeds' sweeps its saving of epochs was 11 and 24 points smaller (benchmarks/README.md, Sweeps)."""
+MEDIAN_WARMUP_EPOCHS = 0
+"""Epochs a trial trains before the median pruner may stop it: none, it may stop after epoch 1.
+
+The driver reports epoch ``n`` as step ``n`` (1-based), so Optuna's ``n_warmup_steps=0`` and ``1``
+both allow pruning after the first epoch. One epoch of the MLP on MNIST already ranks its options:
+replayed on two seeds' sweeps, waiting for epoch 2 or 3 saved 6 to 16 points less and
+spared no best trial (benchmarks/README.md, Sweeps)."""
+HYPERBAND_REDUCTION = 3
+"""Hyperband keeps the best third of a bracket's trials at each rung (epochs 1, 3, 9, ...)."""
+
+
+def most_epochs(spec: SweepSpec) -> int:
+    """The most epochs any trial of ``spec`` trains: the space's top when it searches epochs, else the fixed value."""
+    for param in spec.space:
+        if param.name == "epochs":
+            values = param.choices or (param.high,)
+            return max(int(v) for v in values if v is not None)
+    return spec.base.epochs
+
+
 def make_pruner(kind: str, epochs: int) -> optuna.pruners.BasePruner:
-    """``median`` (after 3 trials, from the first epoch), ``hyperband`` (1..epochs) or ``none``."""
+    """``median`` (:data:`MEDIAN_STARTUP_TRIALS`, :data:`MEDIAN_WARMUP_EPOCHS`), ``hyperband`` (1..epochs) or ``none``.
+
+    Every epoch's validation accuracy is reported, at step ``epoch`` (1-based), so each
+    pruner sees every epoch (``interval_steps=1``).
+    """
     if kind == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=MEDIAN_STARTUP_TRIALS, n_warmup_steps=MEDIAN_WARMUP_EPOCHS, interval_steps=1
+        )
     if kind == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(epochs, 1), reduction_factor=3)
+        return optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=max(epochs, 1), reduction_factor=HYPERBAND_REDUCTION
+        )
     if kind == "none":
         return optuna.pruners.NopPruner()
     raise SweepError(f"unknown pruner {kind!r} (choose from {', '.join(PRUNERS)})")
@@ -168,7 +202,7 @@ def create_study(spec: SweepSpec, storage: BaseStorage) -> optuna.Study:
             storage=storage,
             direction="maximize",
             sampler=optuna.samplers.TPESampler(seed=spec.seed),
-            pruner=make_pruner(spec.prune, spec.base.epochs),
+            pruner=make_pruner(spec.prune, most_epochs(spec)),
         )
     except optuna.exceptions.DuplicatedStudyError:
         raise SweepError(f"a sweep named {spec.name!r} exists (--resume {spec.name} goes on with it)") from None
@@ -195,7 +229,7 @@ def load_study(name: str, storage: BaseStorage, *, worker: int = 0) -> tuple[opt
         study_name=name,
         storage=storage,
         sampler=optuna.samplers.TPESampler(seed=seed),
-        pruner=make_pruner(spec.prune, spec.base.epochs),
+        pruner=make_pruner(spec.prune, most_epochs(spec)),
     )
     return study, spec
 

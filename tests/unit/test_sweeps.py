@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from mnist_tui.config import TrainConfig
+from mnist_tui.events import EpochEnd, RunControl
 from mnist_tui.runs import open_store
 from mnist_tui.runs.trials import add_sweep, list_sweeps, sweep_storage, sweep_trials, trial_of
-from mnist_tui.sweeps.driver import Progress, SweepDriver
+from mnist_tui.sweeps.driver import Progress, PruningSink, SweepDriver
 from mnist_tui.sweeps.space import SpaceError, default_space, parse_space, space_text, trial_config
 from mnist_tui.sweeps.study import (
     SweepError,
@@ -16,6 +17,8 @@ from mnist_tui.sweeps.study import (
     create_study,
     journal_path,
     load_study,
+    make_pruner,
+    most_epochs,
     open_storage,
     redact,
 )
@@ -129,6 +132,45 @@ def test_pruned_trials_stop_early_and_say_why(tmp_path) -> None:
         assert tag.state == "pruned" and tag.note == row.note
         run = runs[tag.run_id]
         assert run.status == "stopped" and run.message == row.note and len(run.epochs) == len(row.curve)
+
+
+def epoch_study(pruner, complete=(), pruned=()):
+    """An in-memory study whose trials reported these epoch-1 validation accuracies."""
+    import optuna
+    from optuna.trial import TrialState
+
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    for value, state in [(v, TrialState.COMPLETE) for v in complete] + [(v, TrialState.PRUNED) for v in pruned]:
+        trial = study.ask()
+        trial.report(value, 1)
+        study.tell(trial, value if state == TrialState.COMPLETE else None, state=state)
+    return study
+
+
+def test_the_median_pruner_prunes_after_three_trials_from_the_first_epoch() -> None:
+    for complete, pruned in (((0.9, 0.8), False), ((0.9, 0.8, 0.7), True)):
+        study = epoch_study(make_pruner("median", 10), complete)
+        trial = study.ask()
+        trial.report(0.5, 1)  # epoch 1, below every completed trial
+        assert bool(trial.should_prune()) is pruned, complete
+
+
+def test_a_pruned_trial_says_which_median_it_fell_below() -> None:
+    """Optuna's median pruner compares with completed trials only; the reason says the same median."""
+    study = epoch_study(make_pruner("median", 10), complete=(0.9, 0.8, 0.7), pruned=(0.1,))
+    sink = PruningSink(study.ask(), RunControl(), Progress())
+    sink(EpochEnd(1, 10, 0.5, 0.5, 0.5, 0.5, 1.0, 1.0))
+    assert sink.pruned == "pruned (median) after epoch 1: val accuracy 50.00% (median of 3 trials 80.00%)"
+    assert sink.control.stop.is_set()
+
+
+def test_hyperband_spans_the_most_epochs_a_trial_may_train() -> None:
+    base = TrainConfig(epochs=10)
+    searched = SweepSpec("s", parse_space("lr=1e-4..1e-2:log epochs=2..6"), base)
+    listed = SweepSpec("s", parse_space("lr=1e-4..1e-2:log epochs=3,8,4"), base)
+    fixed = SweepSpec("s", parse_space("lr=1e-4..1e-2:log"), base)
+    assert (most_epochs(searched), most_epochs(listed), most_epochs(fixed)) == (6, 8, 10)
+    assert make_pruner("hyperband", most_epochs(searched))._max_resource == 6
 
 
 def test_a_seed_repeats_the_sampled_sequence(tmp_path) -> None:
