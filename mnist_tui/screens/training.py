@@ -29,6 +29,7 @@ from ..events import (
     one_line,
 )
 from ..runs.format import duration as format_duration
+from ..widgets.bar import LiveProgressBar
 from ..widgets.chart import LineChart
 from ..widgets.metric import MetricSpark
 from .base import AppScreen, ShowLastResults, TrainAgain, bindings
@@ -141,9 +142,9 @@ class TrainingScreen(AppScreen):
             yield Static(id="status")
             with Horizontal(id="bars"):
                 yield Label("Epoch", id="epoch-label")
-                yield ProgressBar(id="epoch-progress", show_eta=False)
+                yield LiveProgressBar(id="epoch-progress", show_eta=False)
                 yield Label("Run", id="run-label")
-                yield ProgressBar(id="run-progress", show_eta=False)
+                yield LiveProgressBar(id="run-progress", show_eta=False)
                 yield Label("", id="eta")
         yield Static(id="error")
         with Horizontal(id="charts"):
