@@ -5,10 +5,15 @@
 
 1. Training: the reference configuration (10 epochs, batch 32, validation on the test set
    after each epoch, then the test set scored) three ways, alternating, each in a fresh
-   process with TensorFlow imported and the data loaded before the clock starts:
-   plain Keras (default ``compile``, ``fit(verbose=0)``), mnist-tui's trainer as
-   ``--headless`` runs it, and the whole Textual app (headless terminal, real widgets).
-   Peak RSS of each process is read from ``wait4``.
+   process: plain Keras (default ``compile``, ``fit(verbose=0)``), mnist-tui's trainer as
+   ``--headless`` runs it (recorded in a scratch run store, a checkpoint after every
+   epoch), and the whole Textual app (headless terminal, real widgets, the same recording).
+   "fit s" is the same span for every way, clocked in the process that trains: from the
+   first ``fit()`` call to the end of the last epoch (the trainer's own ``Finished.seconds``;
+   for plain Keras, its one ``fit()`` call). "process s" is launch to exit, from outside.
+   For the app, the UI process's CPU seconds over the wall seconds of the same training
+   (from the "Training" stage to the "Evaluating" one, as the UI sees them) say what
+   watching costs. Peak RSS of each process is read from ``wait4``.
 2. Start-up: ``mnist-tui`` in a pseudo-terminal, launch to the first painted frame and to
    the first finished epoch on screen.
 3. Browsing: ``mnist-tui --model`` (a model trained for one epoch first) in a
@@ -55,9 +60,12 @@ FILTERS = ["e", "3", "o", "a", "e", "7", "o", "m", "m", "a"]
 def child(way: str, data_dir: Path, epochs: int, train_limit: int | None) -> None:
     """Train once the ``way`` way and print ``RESULT {json}``: seconds and test accuracy.
 
-    The clock runs from building the model to the scored test set, the same span for
-    every way: TensorFlow's import and loading the data are outside it (in the app they
-    happen in its trainer process, before the "Building model" stage).
+    ``seconds`` is the span every way is compared on: the training itself, from the first
+    ``fit()`` call to the end of the last epoch, clocked where the training runs (the
+    trainer's own ``Finished.seconds``, in the app as in headless). Clocks read in the UI
+    as events arrive would also count what happens around the training: the relay, and
+    in the app the run's recording (the model saved, the predictions written) before
+    ``Finished`` reaches the screen.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from mnist_tui.config import TrainConfig
@@ -94,68 +102,81 @@ def seed_model(keras):
 
 
 def plain_keras(keras, data, config) -> tuple[float, float]:
-    """The seed's script: the reference model, default compile, fit, then predict."""
+    """The seed's script: the reference model, default compile, fit, then predict; the seconds of ``fit()``."""
     x, y = data.x_train[: config.train_limit], data.y_train[: config.train_limit]
     x, xt = x / 255.0, data.x_test / 255.0
-    start = time.perf_counter()
     model = seed_model(keras)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    start = time.perf_counter()
     model.fit(x, y, epochs=config.epochs, batch_size=config.batch_size, validation_data=(xt, data.y_test), verbose=0)
+    seconds = time.perf_counter() - start
     accuracy = float((model.predict(xt, verbose=0).argmax(axis=1) == data.y_test).mean())
-    return time.perf_counter() - start, accuracy
-
-
-class Stopwatch:
-    """Times a run from its "Building model" stage to its ``Finished`` event, as they reach a sink."""
-
-    def __init__(self) -> None:
-        self.start = self.end = float("nan")
-
-    def see(self, event) -> None:
-        from mnist_tui.events import Finished, Stage
-
-        if isinstance(event, Stage) and event.name == "Building model":
-            self.start = time.perf_counter()
-        elif isinstance(event, Finished):
-            self.end = time.perf_counter()
-
-    @property
-    def seconds(self) -> float:
-        return self.end - self.start
+    return seconds, accuracy
 
 
 def headless(data, config) -> tuple[float, float]:
+    """The trainer as ``mnist-tui --headless`` runs it: recorded (a checkpoint after every epoch), on a thread."""
+    import threading
+
     from rich.console import Console
 
     from mnist_tui.events import Finished
     from mnist_tui.headless import HeadlessReporter
+    from mnist_tui.runs import Recorder
     from mnist_tui.training import KerasTrainer
 
-    watch = Stopwatch()
     with open(os.devnull, "w") as sink:
         reporter = HeadlessReporter(Console(file=sink), Console(file=sink))
-        KerasTrainer(config, data=data).run(lambda event: (watch.see(event), reporter(event)))
+        recorder = Recorder.open(reporter, config)
+        run_id = recorder.start()
+        assert run_id is not None and recorder.store is not None, "the scratch run store did not open"
+        trainer = KerasTrainer(config, data=data, checkpoint_dir=recorder.store.run_dir(run_id))
+        worker = threading.Thread(target=trainer.run, args=(recorder,), name="mnist-tui-trainer")
+        worker.start()
+        worker.join()
+        recorder.close()
     assert isinstance(reporter.outcome, Finished), reporter.outcome
-    return watch.seconds, reporter.outcome.test_accuracy
+    return reporter.outcome.seconds, reporter.outcome.test_accuracy
+
+
+class UiClock:
+    """The UI process's CPU and wall seconds from the "Training" stage to the "Evaluating" one, as events arrive."""
+
+    def __init__(self) -> None:
+        self.marks: dict[str, tuple[float, float]] = {}
+
+    def see(self, event) -> None:
+        from mnist_tui.events import Stage
+
+        if isinstance(event, Stage) and event.name in ("Training", "Evaluating"):
+            self.marks[event.name] = (time.process_time(), time.perf_counter())  # every thread of this process
+
+    @property
+    def cpu_share(self) -> float:
+        if len(self.marks) < 2:
+            return float("nan")
+        (cpu0, wall0), (cpu1, wall1) = self.marks["Training"], self.marks["Evaluating"]
+        return (cpu1 - cpu0) / (wall1 - wall0)
 
 
 def full_app(config) -> tuple[float, float, dict[str, object]]:
-    """The whole app, its trainer in a process of its own; also the UI process's peak RSS and modules."""
+    """The whole app, its trainer in a process of its own; also the UI process's CPU share, peak RSS and modules."""
     from mnist_tui.app import MnistApp
     from mnist_tui.screens.training import TrainingScreen
     from mnist_tui.worker import client
 
-    watch = Stopwatch()
+    clock = UiClock()
 
     class TimedApp(MnistApp):
-        accuracy = float("nan")
+        accuracy = seconds = float("nan")
 
         def on_training_screen_event(self, message: TrainingScreen.Event) -> None:
-            watch.see(message.event)
+            clock.see(message.event)
 
         def on_training_screen_done(self, message: TrainingScreen.Done) -> None:
             self.accuracy = message.result.test_accuracy
-            message.prevent_default()  # the clock stops here: no results screen
+            self.seconds = message.result.seconds
+            message.prevent_default()  # no results screen
             self.exit()
 
     app = TimedApp(config)
@@ -164,7 +185,7 @@ def full_app(config) -> tuple[float, float, dict[str, object]]:
     status = Path("/proc/self/status").read_text()
     peak = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
     tensorflow = any(name in sys.modules for name in ("tensorflow", "keras"))
-    return watch.seconds, app.accuracy, {"ui_rss_mib": peak, "ui_tensorflow": tensorflow}
+    return app.seconds, app.accuracy, {"ui_rss_mib": peak, "ui_tensorflow": tensorflow, "ui_cpu": clock.cpu_share}
 
 
 def run_child(args: argparse.Namespace, way: str) -> dict[str, float]:
@@ -185,29 +206,42 @@ def run_child(args: argparse.Namespace, way: str) -> dict[str, float]:
 
 
 def training(args: argparse.Namespace) -> None:
-    runs: dict[str, list[dict[str, float]]] = {way: [] for way in WAYS}
+    ways = [way for way in WAYS if way in args.ways]
+    runs: dict[str, list[dict[str, float]]] = {way: [] for way in ways}
     for round_ in range(args.rounds):
-        for way in WAYS if round_ % 2 == 0 else reversed(WAYS):
+        for way in ways if round_ % 2 == 0 else reversed(ways):
             runs[way].append(run_child(args, way))
             print(f"  round {round_ + 1} {way:<9} {runs[way][-1]['seconds']:.1f} s", file=sys.stderr, flush=True)
-    med = {way: {k: statistics.median(r[k] for r in runs[way]) for k in runs[way][0]} for way in WAYS}
+    med = {way: {k: statistics.median(r[k] for r in runs[way]) for k in runs[way][0]} for way in ways}
     print(f"\nTraining: {args.epochs} epochs, batch 32, validation each epoch, {args.rounds} rounds (median)")
-    print(f"{'way':<10}{'train s':>9}{'process s':>11}{'test acc':>10}{'peak RSS MiB':>14}   runs (train s)")
-    for way in WAYS:
+    print(f"{'way':<10}{'fit s':>9}{'process s':>11}{'test acc':>10}{'peak RSS MiB':>14}   runs (fit s)")
+    for way in ways:
         each = " ".join(f"{r['seconds']:.2f}" for r in runs[way])
         m = med[way]
         print(f"{way:<10}{m['seconds']:>9.2f}{m['wall']:>11.1f}{m['accuracy']:>10.4f}{m['rss_mib']:>14.0f}   {each}")
-    print(
-        f"headless / plain: {med['headless']['seconds'] / med['plain']['seconds']:.2f}"
-        f"   app / headless: {med['app']['seconds'] / med['headless']['seconds']:.3f}"
-        f"   accuracy headless - plain: {100 * (med['headless']['accuracy'] - med['plain']['accuracy']):+.2f} points"
-    )
-    ui = [r["ui_rss_mib"] for r in runs["app"]]
-    tensorflow = any(r["ui_tensorflow"] for r in runs["app"])
-    print(
-        f"app: UI process peak RSS {statistics.median(ui):.0f} MiB (the row above is its trainer process), "
-        f"TensorFlow in the UI process: {'yes' if tensorflow else 'no'}"
-    )
+    ratios = []
+    if "plain" in med and "headless" in med:
+        ratios.append(f"headless / plain: {med['headless']['seconds'] / med['plain']['seconds']:.2f}")
+    if "app" in med and "headless" in med:
+        # each round's pair, then the median of those: the two ran back to back, under the same load
+        pairs = [a["seconds"] / h["seconds"] for a, h in zip(runs["app"], runs["headless"])]
+        ratios.append(
+            f"app / headless: {med['app']['seconds'] / med['headless']['seconds']:.3f}"
+            f" (per round {' '.join(f'{r:.3f}' for r in pairs)})"
+        )
+    if "plain" in med and "headless" in med:
+        accuracy = 100 * (med["headless"]["accuracy"] - med["plain"]["accuracy"])
+        ratios.append(f"accuracy headless - plain: {accuracy:+.2f} points")
+    print("   ".join(ratios))
+    if "app" in runs:
+        ui = [r["ui_rss_mib"] for r in runs["app"]]
+        shares = [r["ui_cpu"] for r in runs["app"]]
+        tensorflow = any(r["ui_tensorflow"] for r in runs["app"])
+        print(
+            f"app: UI process {statistics.median(shares):.1%} of a core while training"
+            f" (runs {' '.join(f'{s:.1%}' for s in shares)}), peak RSS {statistics.median(ui):.0f} MiB"
+            f" (the row above is its trainer process), TensorFlow in the UI process: {'yes' if tensorflow else 'no'}"
+        )
 
 
 # ----------------------------------------------------------------------------- a real terminal
@@ -405,6 +439,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="training rounds; start-up launches one more")
     parser.add_argument("--presses", type=int, default=300, help="key presses per browsing run")
     parser.add_argument("--only", choices=("training", "peers", "startup", "browse"), help="run one part")
+    parser.add_argument(
+        "--ways",
+        type=lambda text: text.split(","),
+        default=list(WAYS),
+        help="training: the ways to run, comma-separated (default: plain,headless,app)",
+    )
     peers.add_arguments(parser)
     parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
     args = parser.parse_args()

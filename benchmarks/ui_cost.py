@@ -1,14 +1,21 @@
 """What the live training screen costs the CPU: the app fed a paced, Keras-free event stream.
 
-    python benchmarks/ui_cost.py [--seconds 12] [--interval 0.1]
+    python benchmarks/ui_cost.py [--seconds 30] [--interval 0.25]
+    python benchmarks/ui_cost.py --profile [--seconds 30]
     python benchmarks/ui_cost.py --idle-results [--seconds 10] [--model M.keras --data DIR]
 
 A stand-in trainer on the trainer thread emits what the real callback emits during the
-reference run (a batch event every ``--interval`` seconds, an epoch every ``--seconds``/10)
-and nothing else, so the process's CPU time is the UI's own: Textual handling the
-messages, the widgets updating and the frames being composed at 120x40. The same app
+reference run (a batch event every ``--interval`` seconds, an epoch every ``--seconds``/10:
+3 s by default, as the reference run's epochs take on a quiet 2-core machine) and nothing
+else, so the process's CPU time is the UI's own: Textual handling the messages, the
+widgets updating and the frames being composed at 120x40. The CPU is counted from the
+first event of the stream to its end (the app's start-up is outside it). The same app
 sitting on the training screen with no events gives the idle cost. On a 2-core machine
 that TensorFlow keeps busy, every CPU second the UI takes is time the training loses.
+
+``--profile`` runs the live stream once with clocks around Textual's frame (the compositor),
+its layout passes and each widget's ``render_lines``: where the UI's CPU goes, per widget
+(the clocks add some cost of their own, so the shares count, not the total).
 
 ``--idle-results`` measures the results screen left alone in a real terminal: the app
 runs in a pseudo-terminal of 120x40 (Textual's own driver, as a person would run it)
@@ -25,7 +32,6 @@ import argparse
 import fcntl
 import os
 import pty
-import resource
 import select
 import struct
 import subprocess
@@ -50,6 +56,8 @@ class PacedTrainer:
         self.seconds, self.interval, self.events = seconds, interval, events
         self.emitted = 0
         self.done = False
+        self.cpu = self.wall = 0.0
+        """CPU seconds of this process (every thread) and wall seconds, over the stream."""
 
     def run(self, sink, control) -> None:
         config = TrainConfig()
@@ -60,6 +68,7 @@ class PacedTrainer:
             Stage("Training"),
         ):
             sink(event)
+        cpu0 = time.process_time()
         start = time.perf_counter()
         epoch_seconds = self.seconds / EPOCHS
         tick, finished_epochs = start, 0
@@ -80,11 +89,14 @@ class PacedTrainer:
                 self.emitted += 1
             tick += self.interval
             time.sleep(max(0.0, tick - time.perf_counter()))
+        self.cpu, self.wall = time.process_time() - cpu0, time.perf_counter() - start
+        time.sleep(0.3)  # the last frame is drawn (its CPU counted) before the app is told to exit
+        self.cpu = time.process_time() - cpu0
         self.done = True
 
 
 def measure(seconds: float, interval: float, events: bool) -> tuple[float, float, int]:
-    """Run the app for ``seconds``; return (CPU seconds, wall seconds, batch events)."""
+    """Run the app for ``seconds`` of stream; return (CPU seconds, wall seconds, batch events) over the stream."""
     trainer = PacedTrainer(seconds, interval, events)
 
     class TimedApp(MnistApp):
@@ -97,11 +109,55 @@ def measure(seconds: float, interval: float, events: bool) -> tuple[float, float
 
     app = TimedApp(TrainConfig(), trainer_factory=lambda config: trainer)
     app.animation_level = "none"
-    cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     app.run(headless=True, size=(120, 40))
-    cpu1, wall1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    return cpu, wall1 - wall0, trainer.emitted
+    return trainer.cpu, trainer.wall, trainer.emitted
+
+
+def profile(seconds: float, interval: float) -> None:
+    """The live stream once, with CPU clocks around each frame, each layout pass and each widget's drawing."""
+    from collections import Counter
+
+    from textual.screen import Screen
+    from textual.widget import Widget
+
+    spent: Counter[str] = Counter()
+    calls: Counter[str] = Counter()
+    counting = [False]
+
+    def clocked(cls, name: str, label) -> None:
+        original = getattr(cls, name)
+
+        def wrapper(self, *args, **kwargs):
+            if not counting[0]:
+                return original(self, *args, **kwargs)
+            start = time.process_time()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                key = label(self)
+                spent[key] += time.process_time() - start
+                calls[key] += 1
+
+        setattr(cls, name, wrapper)
+
+    clocked(Screen, "_compositor_refresh", lambda screen: "(a frame: the compositor, the widgets below in it)")
+    clocked(Screen, "_refresh_layout", lambda screen: "(a layout pass, a frame in it)")
+    clocked(Widget, "render_lines", lambda widget: f"{type(widget).__name__}#{widget.id or ''}")
+    run = PacedTrainer.run
+
+    def counted(trainer, sink, control) -> None:
+        counting[0] = True
+        run(trainer, sink, control)
+
+    PacedTrainer.run = counted  # type: ignore[method-assign]
+    cpu, wall, emitted = measure(seconds, interval, True)
+    print(f"UI at 120x40, {emitted} batch events over {wall:.0f} s: {cpu:.2f} CPU s ({cpu / wall:.1%} of one core)")
+    print(f"{'what':<44}{'calls':>7}{'CPU s':>8}{'ms each':>9}{'of CPU':>8}")
+    for key, seconds_spent in spent.most_common(20):
+        print(
+            f"{key:<44}{calls[key]:>7}{seconds_spent:>8.3f}{1000 * seconds_spent / calls[key]:>9.2f}"
+            f"{seconds_spent / cpu:>8.0%}"
+        )
 
 
 # ----------------------------------------------------------------------------- idle results screen
@@ -216,13 +272,14 @@ def idle_results(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=None, help="length of the run (default: 12, idle results: 10)")
+    parser.add_argument("--seconds", type=float, default=None, help="length of the run (default: 30, idle results: 10)")
     parser.add_argument(
         "--interval", type=float, default=None, help="seconds between batch events (default: the app's)"
     )
     parser.add_argument("--idle-results", action="store_true", help="measure the results screen left idle instead")
     parser.add_argument("--model", help="with --idle-results: run the real mnist-tui --model on this model")
     parser.add_argument("--data", help="with --model: the MNIST data path")
+    parser.add_argument("--profile", action="store_true", help="where the live screen's CPU goes, per widget")
     parser.add_argument("--results-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.results_child:
@@ -230,10 +287,12 @@ def main() -> None:
     if args.idle_results:
         args.seconds = args.seconds or 10.0
         return idle_results(args)
-    args.seconds = args.seconds or 12.0
+    args.seconds = args.seconds or 30.0
     from mnist_tui.training import BATCH_INTERVAL
 
     interval = args.interval or BATCH_INTERVAL
+    if args.profile:
+        return profile(args.seconds, interval)
     print(f"UI cost at 120x40 over {args.seconds:.0f} s, a batch event every {interval * 1000:.0f} ms")
     print(f"{'stream':<14}{'events':>8}{'CPU s':>8}{'wall s':>8}{'CPU / wall':>12}")
     results = {}

@@ -29,6 +29,7 @@ from ..events import (
     one_line,
 )
 from ..runs.format import duration as format_duration
+from ..widgets.bar import LiveProgressBar
 from ..widgets.chart import LineChart
 from ..widgets.metric import MetricSpark
 from .base import AppScreen, NewSweep, ShowLastResults, TrainAgain, bindings
@@ -36,7 +37,7 @@ from .dialogs import HelpScreen
 
 TRAINER_THREAD = "mnist-tui-trainer"
 # The whole-run chart redraws at most this often (seconds of training) and at each
-# epoch's end: it keeps up with the status line (batch events come about 10 a second)
+# epoch's end: it keeps up with the status line (batch events come 4 a second)
 # within a quarter second, and its few milliseconds per redraw cost about 1% of a core.
 RUN_CHART_EVERY = 0.25
 PARENT_COLOUR = "#7f7f7f"
@@ -127,6 +128,7 @@ class TrainingScreen(AppScreen):
         self.x_offset = 0
         """Epochs of the parent run drawn (greyed) before this run's own, when it trains a finished run further."""
         self._run_drawn_at = -RUN_CHART_EVERY
+        self._eta_text = ""
         self.status = Text("Starting…")
         self.sub_title = title
 
@@ -140,9 +142,9 @@ class TrainingScreen(AppScreen):
             yield Static(id="status")
             with Horizontal(id="bars"):
                 yield Label("Epoch", id="epoch-label")
-                yield ProgressBar(id="epoch-progress", show_eta=False)
+                yield LiveProgressBar(id="epoch-progress", show_eta=False)
                 yield Label("Run", id="run-label")
-                yield ProgressBar(id="run-progress", show_eta=False)
+                yield LiveProgressBar(id="run-progress", show_eta=False)
                 yield Label("", id="eta")
         yield Static(id="error")
         with Horizontal(id="charts"):
@@ -350,7 +352,7 @@ class TrainingScreen(AppScreen):
         self.query_one("#epoch-progress", ProgressBar).update(total=steps, progress=event.step)
         self.query_one("#run-progress", ProgressBar).update(total=epochs * steps, progress=done)
         eta = event.elapsed / done * (epochs * steps - done) if done else None
-        self.query_one("#eta", Label).update(f"ETA {format_duration(eta)}", layout=False)
+        self._show_eta(f"ETA {format_duration(eta)}")
         self.status = Text.assemble(
             ("Epoch ", "bold"),
             f"{event.epoch}/{epochs} · batch {event.step:,}/{steps:,} · ",
@@ -376,7 +378,7 @@ class TrainingScreen(AppScreen):
                 )
             )
             self._draw_run_chart()
-        self.query_one("#eta", Label).update("")
+        self._show_eta("")
         self.status = Text(f"Stopping at {self._stop_point()}…", style="yellow")
         self._render_status()
 
@@ -438,11 +440,11 @@ class TrainingScreen(AppScreen):
             steps = self.started.steps_per_epoch
             self.query_one("#run-progress", ProgressBar).update(progress=(event.epoch - 1) * steps + partial)
             self.query_one("#epoch-progress", ProgressBar).update(progress=partial)
-            self.query_one("#eta", Label).update("")
+            self._show_eta("")
         elif self.started is not None:
             self.query_one("#run-progress", ProgressBar).update(progress=event.epoch * self.started.steps_per_epoch)
             remaining = event.elapsed / event.epoch * (event.epochs - event.epoch)
-            self.query_one("#eta", Label).update(f"ETA {format_duration(remaining)}")
+            self._show_eta(f"ETA {format_duration(remaining)}")
             self.query_one("#epoch-progress", ProgressBar).update(progress=self.started.steps_per_epoch)
 
     def _on_finished(self, event: Finished) -> None:
@@ -459,7 +461,7 @@ class TrainingScreen(AppScreen):
             (f"{event.test_accuracy:.2%}", "bold"),
             f" · {event.predictions.mistakes:,} mistakes of {len(event.predictions):,}{saved}",
         )
-        self.query_one("#eta", Label).update("")
+        self._show_eta("")
         self._settle_bars(full=True)
         self._render_status()
         self.add_class("-finished")
@@ -518,6 +520,12 @@ class TrainingScreen(AppScreen):
                 text.append("○ ", style="dim")
                 text.append(SHORT.get(stage, stage), style="dim")
         self.query_one("#stages", Static).update(text)
+
+    def _show_eta(self, text: str) -> None:
+        """The ETA, repainted only when its text changes (it changes once a second, batch events come 4 times)."""
+        if text != self._eta_text:
+            self._eta_text = text
+            self.query_one("#eta", Label).update(text, layout=False)  # a fixed width: no layout pass
 
     def _render_status(self) -> None:
         # one line whatever it says (no wrapping): a repaint is enough, no layout pass per batch
