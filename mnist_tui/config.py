@@ -38,6 +38,10 @@ class TrainConfig:
         learning_rate: Adam's learning rate.
         seed: Seeds Python, NumPy and TensorFlow for repeatable runs.
         train_limit: Train on only the first N training images (quick runs).
+        holdout: Keep the last N training images out of training and validate on them after
+            every epoch instead of on the test set (None: validate on the test set), so that
+            options chosen by their validation accuracy (a sweep) are not chosen on the images
+            they are scored on.
         validate: Evaluate on the test set after every epoch.
         steps_per_execution: Batches Keras runs per call into the graph; changes
             speed only, never the math.
@@ -62,6 +66,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     seed: int | None = None
     train_limit: int | None = None
+    holdout: int | None = None
     validate: bool = True
     steps_per_execution: int = 50
     precision: str = "auto"
@@ -328,6 +333,16 @@ OPTIONS: tuple[Option, ...] = (
         group="data",
         label="Training limit",
         column="limit",
+    ),
+    Option(
+        "holdout",
+        "validate on the last N training images, kept out of training, instead of the test set"
+        " (choose options in a sweep without looking at the test set; 10000 is usual)",
+        parse=whole_number,
+        check=_at_least("holdout", 1),
+        metavar="N",
+        group="data",
+        column="holdout",
     ),
     Option(
         "validate",

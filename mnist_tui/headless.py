@@ -85,6 +85,7 @@ class HeadlessReporter:
                 f"Training {c.arch} ({event.params:,} parameters) on {event.train_size:,} images: "
                 f"{plural(c.epochs, 'epoch')}, batch {c.batch_size}, learning rate {c.learning_rate:g}"
                 + (f", {event.precision} on {event.backend}" if event.precision and event.backend else "")
+                + (f"; validating on {c.holdout:,} held-out training images" if c.holdout else "")
             )
             self.progress.start()
         elif isinstance(event, BatchEnd):

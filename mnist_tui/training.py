@@ -25,7 +25,7 @@ import numpy as np
 
 from . import checkpointing, footprint
 from .backend import BackendError
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
 from .data import DataError, DownloadCancelled, MnistData, load_mnist
 from .datasets import MNIST
 from .events import (
@@ -253,6 +253,8 @@ class KerasTrainer:
             pass
         except DataError as exc:
             sink(Failed(str(exc), "Check the data path, or pass --data DIR with the four MNIST files."))
+        except ConfigError as exc:
+            sink(Failed(str(exc), "Choose a smaller --holdout."))
         except TrainingDiverged as exc:
             sink(Failed(str(exc), f"Try a smaller learning rate (it was {self.config.learning_rate:g})."))
         except ModelTooLarge as exc:
@@ -298,9 +300,18 @@ class KerasTrainer:
         if config.seed is not None:
             models.set_seed(config.seed)
         x_train, y_train = data.x_train, data.y_train
+        x_val, y_val = data.x_test, data.y_test
+        if config.holdout is not None:  # the last N training images validate; they never train
+            if config.holdout >= len(x_train):
+                raise ConfigError(
+                    f"The holdout ({config.holdout:,}) must leave training images: there are {len(x_train):,}."
+                )
+            x_val, y_val = x_train[-config.holdout :], y_train[-config.holdout :]
+            x_train, y_train = x_train[: -config.holdout], y_train[: -config.holdout]
         if config.train_limit is not None:
             x_train, y_train = x_train[: config.train_limit], y_train[: config.train_limit]
         x_train_f, x_test_f = models.scale(x_train), models.scale(data.x_test)
+        x_val_f = x_test_f if config.holdout is None else models.scale(x_val)
 
         sink(Stage("Building model", config.arch))
         self.phase = "building"
@@ -368,7 +379,7 @@ class KerasTrainer:
                 epochs=epoch + 1,
                 batch_size=config.batch_size,
                 shuffle=False,  # the order is ours: a resumed run must see the batches an uninterrupted one would
-                validation_data=(x_test_f, data.y_test) if config.validate else None,
+                validation_data=(x_val_f, y_val) if config.validate else None,
                 validation_batch_size=VALIDATION_BATCH,
                 callbacks=[callback],
                 verbose=0,

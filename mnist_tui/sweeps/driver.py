@@ -191,7 +191,7 @@ class SweepDriver:
                 trial.set_user_attr("note", sink.pruned)
                 self.study.tell(trial, state=TrialState.PRUNED)
                 return self._row(trial)
-            accuracies.append(outcome.test_accuracy)
+            accuracies.append(trial_score(config, sink.curve, outcome))
         value = statistics.fmean(accuracies)
         if len(accuracies) > 1:
             trial.set_user_attr("spread", statistics.stdev(accuracies))
@@ -293,6 +293,14 @@ class Heartbeat:
             self.storage.record_heartbeat(self.trial_id)
         except Exception:  # a database that blips: the next beat tries again, within the grace period
             pass
+
+
+def trial_score(config: TrainConfig, curve: list[float], outcome: Finished) -> float:
+    """What a trial is ranked by: its held-out accuracy after its last epoch where it kept images
+    out of training (``--holdout``), else its test accuracy (the only score there is then)."""
+    if config.holdout is not None and config.validate and curve:
+        return curve[-1]
+    return outcome.test_accuracy
 
 
 def mean_spread(values: list[float]) -> tuple[float, float]:

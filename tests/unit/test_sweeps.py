@@ -237,3 +237,16 @@ def test_table_helpers(tmp_path) -> None:
     assert best.value >= runner_up.value and best.number != runner_up.number
     rec = record(rows[0], spec.space)
     assert rec["lr"] == rows[0].params["learning_rate"] and rec["epochs"] == 4 and rec["state"] == "complete"
+
+
+def test_a_trial_with_a_holdout_is_ranked_by_it_not_by_the_test_set():
+    from types import SimpleNamespace
+
+    from mnist_tui.config import TrainConfig
+    from mnist_tui.sweeps.driver import trial_score
+
+    outcome = SimpleNamespace(test_accuracy=0.91)
+    curve = [0.80, 0.85, 0.88]
+    assert trial_score(TrainConfig(holdout=10_000), curve, outcome) == 0.88  # the last epoch's, on held-out images
+    assert trial_score(TrainConfig(), curve, outcome) == 0.91  # validated on the test set: the test score
+    assert trial_score(TrainConfig(holdout=10_000, validate=False), [], outcome) == 0.91

@@ -144,6 +144,41 @@ def test_nan_loss_is_reported_as_failure(monkeypatch):
     assert "(it was 10)" in failed.hint
 
 
+def test_a_holdout_validates_on_training_images_it_keeps_out_of_training(monkeypatch):
+    from mnist_tui import models
+
+    real_build = models.build_model
+    fits = []
+
+    def spied(config, **kwargs):
+        model = real_build(config, **kwargs)
+        real_fit = model.fit
+
+        def fit(x, y, **fit_kwargs):
+            fits.append((np.asarray(x), np.asarray(y), fit_kwargs["validation_data"]))
+            return real_fit(x, y, **fit_kwargs)
+
+        model.fit = fit
+        return model
+
+    monkeypatch.setattr(models, "build_model", spied)
+    data = tiny_data()
+    _, events = run(TINY.with_changes(holdout=80), data=data)
+    started = next(e for e in events if isinstance(e, Started))
+    assert started.train_size == 240 and started.steps_per_epoch == 30
+    held_out = models.scale(data.x_train[-80:])
+    for x, y, (x_val, y_val) in fits:
+        assert len(y) == 240
+        assert np.array_equal(np.asarray(x_val), held_out) and np.array_equal(y_val, data.y_train[-80:])
+        # the training images are the first 240 in the run's own order; none of the held-out ones
+        assert sorted(map(bytes, x)) == sorted(map(bytes, models.scale(data.x_train[:240])))
+    assert len(fits) == 2 and isinstance(events[-1], Finished)
+    assert events[-1].predictions.probabilities.shape == (64, 10)  # scored on the test set still
+
+    _, events = run(TINY.with_changes(holdout=320), data=tiny_data())
+    assert isinstance(events[-1], Failed) and "must leave training images" in events[-1].message
+
+
 def test_data_errors_become_failed_events(tmp_path):
     from mnist_tui.training import KerasTrainer
 
