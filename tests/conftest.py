@@ -29,7 +29,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # only on the collection and the number of workers, the same on every worker as xdist
     # requires.
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    order = schedule.deal([schedule.cost(item) for item in items], workers)
+    links = sorted((k, i) for i, item in enumerate(items) if (k := schedule.chained(item)) is not None)
+    order = schedule.deal([schedule.cost(item) for item in items], workers, [i for _, i in links])
     items[:] = [items[i] for i in order]
 
 

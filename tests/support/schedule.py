@@ -9,7 +9,7 @@ tests dealt out so that each part holds about the same CPU time of them (longest
 each to the part with the least so far), each part beginning with its long tests, longest
 first, then short tests in collection order (so a module's tests stay together). What an
 idle worker steals from the end of a queue is then short tests, and no long test starts
-last.
+last. The tests of :data:`CHAIN` are dealt out as one, in their order.
 
 The costs are CPU seconds measured on the 2-core machine (benchmarks/README.md, "The test
 suite"); they only order the tests, so a stale figure costs time, never a result.
@@ -43,6 +43,11 @@ LONG: dict[str, float] = {
 HEAVY = 3.0
 """Tests expected to take at least this many CPU seconds are dealt out one by one."""
 
+CHAIN = ("tests/process/test_benchmarks.py::test_benchmarks_run_on_tiny_settings", "tests/process/test_e2e.py::")
+"""Tests that run one after another on one worker, in this order, dealt out as one: the app in a
+pseudo-terminal times its exit (within 0.75 s), so those tests do not run beside each other, nor
+beside the benchmark smoke, which runs two benchmark processes at a time."""
+
 
 def cost(item: pytest.Item) -> float:
     """The CPU seconds ``item`` is expected to take: from :data:`LONG`, else by its kind."""
@@ -64,18 +69,30 @@ def part_sizes(count: int, workers: int) -> list[int]:
     return sizes
 
 
-def deal(costs: Sequence[float], workers: int) -> list[int]:
-    """The order to run items of these ``costs`` in, as indices: one part per worker, as described above."""
+def chained(item: pytest.Item) -> int | None:
+    """Where ``item`` stands in :data:`CHAIN` (``None``: not in it)."""
+    return next((k for k, prefix in enumerate(CHAIN) if item.nodeid.startswith(prefix)), None)
+
+
+def deal(costs: Sequence[float], workers: int, chain: Sequence[int] = ()) -> list[int]:
+    """The order to run items of these ``costs`` in, as indices: one part per worker, as described above.
+
+    ``chain``: indices that run one after another in one part, in this order, dealt as one unit.
+    """
     sizes = part_sizes(len(costs), max(workers, 1))
     parts: list[list[int]] = [[] for _ in sizes]
     loads = [0.0] * len(sizes)
-    heavy = sorted((i for i, c in enumerate(costs) if c >= HEAVY), key=lambda i: -costs[i])
-    for i in heavy:
-        room = [j for j in range(len(parts)) if len(parts[j]) < sizes[j]]
-        j = min(room, key=lambda j: loads[j])
+    if len(chain) > sizes[0]:  # longer than a part (a few files chosen under -n): not kept together
+        chain = ()
+    if chain:  # first, into the first part (the smallest): it is the longest unit in the suite
+        parts[0].extend(chain)
+        loads[0] += sum(costs[i] for i in chain)
+    in_chain = set(chain)
+    for i in sorted((i for i, c in enumerate(costs) if c >= HEAVY and i not in in_chain), key=lambda i: -costs[i]):
+        j = min((j for j in range(len(parts)) if len(parts[j]) < sizes[j]), key=lambda j: loads[j])
         parts[j].append(i)
         loads[j] += costs[i]
-    light = iter(i for i, c in enumerate(costs) if c < HEAVY)
+    light = iter(i for i, c in enumerate(costs) if c < HEAVY and i not in in_chain)
     for part, size in zip(parts, sizes):
         part.extend(next(light) for _ in range(size - len(part)))
     return [i for part in parts for i in part]
