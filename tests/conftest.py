@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import schedule
 from tests.support.data import SHARED_MNIST, write_idx_dir
 from tests.support.mirror import Handler
 
@@ -20,20 +21,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["MNIST_TUI_HOME"] = tempfile.mkdtemp(prefix="mnist-tui-test-home-")
 
 
-def _weight(item: pytest.Item) -> int:
-    """Real Keras first, then the other process tests, then the rest (Pilot and plain functions)."""
-    if item.get_closest_marker("keras"):
-        return 0
-    return 1 if "process" in Path(item.path).parts else 2
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The long tests (real TensorFlow in child processes: up to minutes each on 2 cores) start
-    # first, so that under -n the workers end on short tests together rather than one of them
-    # starting a benchmark smoke run while the other sits idle. A stable sort: the order within
-    # each group is the collection order, the same on every worker as xdist requires.
-    items.sort(key=_weight)
+    # The long tests (real TensorFlow in child processes: up to minutes each on 2 cores) are
+    # dealt out so that under -n every worker starts on its share of them, longest first, and
+    # the workers end on short tests together (tests/support/schedule.py). The order depends
+    # only on the collection and the number of workers, the same on every worker as xdist
+    # requires.
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    links = sorted((k, i) for i, item in enumerate(items) if (k := schedule.chained(item)) is not None)
+    order = schedule.deal([schedule.cost(item) for item in items], workers, [i for _, i in links])
+    items[:] = [items[i] for i in order]
 
 
 @pytest.fixture
