@@ -230,3 +230,8 @@ def main(
         child.run(job)
     finally:
         child.close()
+        # Nothing is left to unwind: a SIGTERM from here on (the UI ending this process while
+        # the interpreter runs its exit handlers) ends it at once, instead of raising
+        # SystemExit into an exit handler, which would print a traceback into the log.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
