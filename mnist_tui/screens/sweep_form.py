@@ -40,8 +40,12 @@ def _seed(text: str) -> int | None:
     return option("seed").read(text) if text.strip() else None  # type: ignore[return-value]
 
 
+def _holdout(text: str) -> int | None:
+    return option("holdout").read(text) if text.strip() else None  # type: ignore[return-value]
+
+
 class SweepForm(AppModalScreen[SweepRequest | None]):
-    """Ask for a sweep: its name, space, budget, pruner, workers and seed; returns the request.
+    """Ask for a sweep: its name, space, budget, pruner, workers, seed and holdout; returns the request.
 
     Args:
         config: The current run's options: each one the space does not search is fixed to it.
@@ -64,6 +68,7 @@ class SweepForm(AppModalScreen[SweepRequest | None]):
             "timeout": _whole("timeout"),
             "workers": _workers,
             "seed": _seed,
+            "holdout": _holdout,
         }
 
     def compose(self) -> ComposeResult:
@@ -86,6 +91,10 @@ class SweepForm(AppModalScreen[SweepRequest | None]):
             )
             yield from self._row("workers", "Workers", Input("1", placeholder="a number or auto"))
             yield from self._row("seed", "Seed", Input(seed, placeholder="blank: a new sequence each sweep"))
+            holdout = "" if self.config.holdout is None else str(self.config.holdout)
+            yield from self._row(
+                "holdout", "Holdout", Input(holdout, placeholder="blank: choose on the test set; 10000 keeps it out")
+            )
             yield Static(id="sweep-fixed")
             with Horizontal(id="form-buttons"):
                 yield Button("Start sweep", variant="primary", id="start")
@@ -138,7 +147,7 @@ class SweepForm(AppModalScreen[SweepRequest | None]):
         return SweepRequest(
             name=str(values["name"]),
             space=str(values["space"]),
-            base=self.config.with_changes(save=None),
+            base=self.config.with_changes(save=None, holdout=values["holdout"]),
             trials=values["trials"],  # type: ignore[arg-type]
             timeout=values["timeout"],  # type: ignore[arg-type]
             prune=str(values["prune"]),
@@ -156,7 +165,8 @@ class SweepForm(AppModalScreen[SweepRequest | None]):
         self.query_one("#start", Button).disabled = bool(self.errors)
         if "space" not in self.errors:  # what the space leaves alone, as the flags the sweep gets
             seed = values.get("seed", self.config.seed)
-            flags = SweepRequest("", str(values["space"]), self.config, seed=seed).fixed()  # type: ignore[arg-type]
+            base = self.config.with_changes(holdout=values.get("holdout", self.config.holdout))
+            flags = SweepRequest("", str(values["space"]), base, seed=seed).fixed()  # type: ignore[arg-type]
             text = Text.assemble(("Fixed for every trial: ", "bold"), " ".join(flags) or "the defaults")
             self.query_one("#sweep-fixed", Static).update(text)
 

@@ -252,3 +252,20 @@ async def test_the_palette_and_the_help_offer_the_sweep(home) -> None:
         assert "Sweep: search the options (a new sweep)" in titles
     assert any(row.keys == "T" and "sweep" in row.text for row in help_rows("results"))
     assert any(row.keys == "T" and "once the run has ended" in row.text for row in help_rows("training"))
+
+
+async def test_a_holdout_typed_in_the_form_is_fixed_for_every_trial(home) -> None:
+    launcher = FakeLauncher()
+    app = results_app(launcher)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_form(pilot)
+        assert "--holdout" not in str(form.query_one("#sweep-fixed", Static).render())
+        await replace(pilot, "#field-holdout", "0")
+        assert form.errors == {"holdout": "holdout must be at least 1 (got 0)"}
+        await replace(pilot, "#field-holdout", "10000")
+        assert not form.errors
+        assert "--holdout 10000" in str(form.query_one("#sweep-fixed", Static).render())
+        await pilot.click("#start")
+        await pilot.pause()
+        (request,) = launcher.requests
+        assert request.base.holdout == 10_000 and "--holdout" in request.argv()
