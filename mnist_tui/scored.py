@@ -38,7 +38,6 @@ from .data import (
     has_all_files,
     keras_cache_file,
     load_idx_dir,
-    load_mnist,
     load_npz,
     load_path,
 )
@@ -83,15 +82,6 @@ def keep(checksum: str, predictions: Predictions, cache_dir: Path | None = None)
     return path
 
 
-def known(checksum: str, cache_dir: Path | None = None) -> bool:
-    """Whether any test predictions are kept for the model with ``checksum`` (no data need be read to know)."""
-    folder = (cache_dir or app_cache_dir()) / FOLDER
-    try:
-        return any(folder.glob(f"{checksum}-*.npy"))
-    except OSError:
-        return False
-
-
 def lookup(checksum: str, data: MnistData, cache_dir: Path | None = None) -> Predictions | None:
     """The kept predictions of the model with ``checksum`` on ``data``'s test set, or ``None``."""
     path = cache_file(checksum, data_fingerprint(data.x_test, data.y_test), cache_dir)
@@ -103,25 +93,6 @@ def lookup(checksum: str, data: MnistData, cache_dir: Path | None = None) -> Pre
     if not np.all(np.isfinite(probabilities)):
         return None
     return predictions
-
-
-def open_scored(model_path: Path, data_path: Path | None, cache_dir: Path | None = None) -> Predictions | None:
-    """The kept test predictions of the model file at ``model_path``, on the test set found at ``data_path``.
-
-    ``None`` when none are kept (the test set is read only when some are: nothing is
-    ever downloaded here), or anything cannot be read.
-    """
-    try:
-        checksum = file_checksum(model_path)
-    except OSError:
-        return None
-    if not known(checksum, cache_dir):
-        return None
-    try:
-        data = load_mnist(data_path, splits=("test",))
-    except Exception:  # the scoring that follows says what is wrong with the data
-        return None
-    return lookup(checksum, data, cache_dir)
 
 
 class KeepingScorer:

@@ -54,7 +54,7 @@ def test_a_damaged_or_wrong_shaped_entry_is_as_if_none_were_kept(tmp_path, model
     assert scored.lookup(checksum, data_of(predictions), tmp_path) is None
 
 
-def test_the_scorer_keeps_a_complete_scoring_and_passes_every_event_on(tmp_path, model_file, monkeypatch):
+def test_the_scorer_keeps_a_complete_scoring_and_passes_every_event_on(tmp_path, model_file):
     events = fakes.finished()
     stopped = fakes.finished(stopped=True)
 
@@ -76,18 +76,22 @@ def test_the_scorer_keeps_a_complete_scoring_and_passes_every_event_on(tmp_path,
     assert seen == events
     finished = events[-1]
     assert isinstance(finished, Finished) and isinstance(events[0], Stage)
-    monkeypatch.setattr(scored, "load_mnist", lambda path, splits: data_of(finished.predictions))
-    found = scored.open_scored(model_file, None, tmp_path)
+    found = scored.lookup(scored.file_checksum(model_file), data_of(finished.predictions), tmp_path)
     assert found is not None and found.accuracy == finished.predictions.accuracy
 
 
-def test_nothing_is_read_for_a_file_never_scored_or_missing(tmp_path, model_file, monkeypatch):
-    def no_data(*args, **kwargs):
-        raise AssertionError("the test set was read (it may be downloaded) though nothing is kept")
+def test_a_file_never_scored_or_missing_opens_to_be_scored(tmp_path, model_file, monkeypatch):
+    from mnist_tui import launch
 
-    monkeypatch.setattr(scored, "load_mnist", no_data)
-    assert scored.open_scored(model_file, None, tmp_path) is None
-    assert scored.open_scored(tmp_path / "missing.keras", None, tmp_path) is None
+    test_set = data_of(fakes.fake_predictions())
+    monkeypatch.setattr(scored, "local_test_set", lambda path: test_set)
+    monkeypatch.setattr(scored, "app_cache_dir", lambda: tmp_path)
+    never = launch.open_model_file(model_file, None)
+    assert never is not None and never.predictions is None and never.to_score is not None
+    assert never.to_score.checksum == scored.file_checksum(model_file)  # its predictions will be kept
+    missing = launch.open_model_file(tmp_path / "missing.keras", None)
+    assert missing is not None and missing.predictions is None and missing.to_score is not None
+    assert missing.to_score.checksum is None  # its model process says what is wrong with it
 
 
 def test_an_unwritable_cache_is_no_error(tmp_path, model_file):
