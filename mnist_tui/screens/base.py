@@ -7,13 +7,14 @@ and the browser keeps its place; when the terminal grows again the screen is bac
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import ClassVar, TypeVar
 
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from ..keys import SCREENS, HelpRow, Key, help_rows
 
@@ -193,3 +194,21 @@ class AppScreen(KeyedScreen, FitsTerminal, Screen[ResultType]):
 
 class AppModalScreen(KeyedScreen, FitsTerminal, ModalScreen[ResultType]):
     """A dialog of mnist-tui."""
+
+
+def field_error(name: str) -> Label:
+    """The hidden line under the form field ``#field-NAME`` that says what is wrong with it."""
+    error = Label("", id=f"field-{name}-error", classes="field-error")
+    error.display = False
+    return error
+
+
+def show_field_errors(form: Screen, names: Iterable[str], errors: Mapping[str, str]) -> None:
+    """A form checked as it is typed: mark each text field of ``names`` that is wrong, say why
+    under it (:func:`field_error`), and allow ``#start`` only while nothing is wrong."""
+    for name in names:
+        form.query_one(f"#field-{name}", Input).set_class(name in errors, "-invalid")
+        error = form.query_one(f"#field-{name}-error", Label)
+        error.update(errors.get(name, ""))
+        error.display = name in errors
+    form.query_one("#start", Button).disabled = bool(errors)

@@ -18,7 +18,7 @@ from ..config import UNSET_BY_DEFAULT, ConfigError, Option, TrainConfig, check_s
 from ..events import ModelHandle, ModelServerError, one_line
 from ..keys import SCREENS, HelpRow
 from ..runs import Run
-from .base import AppModalScreen, KeyedScreen, bindings
+from .base import AppModalScreen, KeyedScreen, bindings, field_error, show_field_errors
 
 
 class GotoDialog(AppModalScreen[int | None]):
@@ -281,9 +281,7 @@ class TrainForm(AppModalScreen[TrainConfig | None]):
                     yield Label(option.label, classes="field-label")
                     yield self._field(option)
                 if not option.choices:
-                    error = Label("", id=f"field-{option.name}-error", classes="field-error")
-                    error.display = False
-                    yield error
+                    yield field_error(option.name)
             with Horizontal(id="form-buttons"):
                 yield Button("Start training", variant="primary", id="start")
                 yield Button("Cancel", id="cancel")
@@ -319,12 +317,7 @@ class TrainForm(AppModalScreen[TrainConfig | None]):
 
     def _check(self) -> None:
         self.values()
-        for name in (option.name for option in self.fields if not option.choices):
-            self.query_one(f"#field-{name}", Input).set_class(name in self.errors, "-invalid")
-            error = self.query_one(f"#field-{name}-error", Label)
-            error.update(self.errors.get(name, ""))
-            error.display = name in self.errors
-        self.query_one("#start", Button).disabled = bool(self.errors)
+        show_field_errors(self, (option.name for option in self.fields if not option.choices), self.errors)
 
     @on(Input.Changed)
     @on(Select.Changed)

@@ -19,7 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from ..config import ConfigError, TrainConfig, check_int, option, whole_number
 from ..sweeps.launch import SweepRequest
 from ..sweeps.space import DEFAULT_SPACES, SEARCHABLE, parse_space
-from .base import AppModalScreen
+from .base import AppModalScreen, field_error, show_field_errors
 
 
 def _whole(name: str, minimum: int = 1) -> Callable[[str], int | None]:
@@ -82,7 +82,7 @@ class SweepForm(AppModalScreen[SweepRequest | None]):
             yield from self._row("name", "Name", Input(self.default_name, max_length=60))
             yield Label("Search space", classes="field-label")
             yield Input(DEFAULT_SPACES.get(self.config.arch, DEFAULT_SPACES["mlp"]), id="field-space")
-            yield from self._error("space")
+            yield field_error("space")
             yield Label(f"name=lo..hi, lo..hi:log (a log scale) or a,b,c; names: {names}", id="space-hint")
             yield from self._row("trials", "Trials", Input("20", placeholder="blank: until the timeout"))
             yield from self._row("timeout", "Timeout (s)", Input("", placeholder="blank: none"))
@@ -107,12 +107,7 @@ class SweepForm(AppModalScreen[SweepRequest | None]):
             yield Label(label, classes="field-label")
             yield field
         if isinstance(field, Input):
-            yield from self._error(name)
-
-    def _error(self, name: str) -> ComposeResult:
-        error = Label("", id=f"field-{name}-error", classes="field-error")
-        error.display = False
-        yield error
+            yield field_error(name)
 
     def on_mount(self) -> None:
         self.query_one("#field-space", Input).focus()
@@ -157,12 +152,7 @@ class SweepForm(AppModalScreen[SweepRequest | None]):
 
     def _check(self) -> None:
         values = self.values()
-        for name in self.readers:
-            self.query_one(f"#field-{name}", Input).set_class(name in self.errors, "-invalid")
-            error = self.query_one(f"#field-{name}-error", Label)
-            error.update(self.errors.get(name, ""))
-            error.display = name in self.errors
-        self.query_one("#start", Button).disabled = bool(self.errors)
+        show_field_errors(self, self.readers, self.errors)
         if "space" not in self.errors:  # what the space leaves alone, as the flags the sweep gets
             seed = values.get("seed", self.config.seed)
             base = self.config.with_changes(holdout=values.get("holdout", self.config.holdout))
