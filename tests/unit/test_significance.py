@@ -31,6 +31,15 @@ def test_large_counts_do_not_underflow() -> None:
     assert mcnemar_p(0, 5000) == 0.0 or mcnemar_p(0, 5000) < 1e-300
 
 
+def test_the_tail_is_the_exact_binomial_sum() -> None:
+    import math
+
+    for first, second in [(0, 1), (1, 9), (7, 7), (13, 40), (200, 260), (599, 601)]:
+        n, k = first + second, min(first, second)
+        exact = min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+        assert mcnemar_p(first, second) == exact == mcnemar_p(second, first)
+
+
 def test_plain_words() -> None:
     assert mcnemar(1, 9).words() == "p = 0.02: unlikely to be chance"
     assert mcnemar(6, 14).words() == "p = 0.12: could be chance"
