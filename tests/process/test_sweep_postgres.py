@@ -91,9 +91,22 @@ def wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def schema_made(url: str) -> bool:
+    """Whether Optuna's tables are there and stamped: reading the study before that would make
+    this test create them too, racing the worker that is creating them (a duplicate-type error)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        if conn.execute("SELECT to_regclass('alembic_version')").fetchone()[0] is None:
+            return False
+        return conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0] > 0
+
+
 def study_trials(url: str, name: str):
     import optuna
 
+    if not schema_made(url):
+        return None
     try:
         return optuna.load_study(study_name=name, storage=url).get_trials(deepcopy=False)
     except KeyError:
