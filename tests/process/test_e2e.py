@@ -167,7 +167,11 @@ def test_interrupt_exits_at_once(real_mnist, tmp_path, moment, wait_for, key):
     model = tmp_path / "model.keras"
     epochs = "1" if moment in ("prediction", "results") else "50"
     args = ["--data", str(real_mnist), "--epochs", epochs, "--train-limit", "2000", "--save", str(model)]
-    session = Session(args, tmp_path)
+    # A spare process imports TensorFlow from the app's start, before the run's data is read,
+    # so the run's own "Loading TensorFlow" stage may last no longer than a frame: without a
+    # spare, the run's process imports it after the data, seconds that q can land in.
+    env = {"MNIST_TUI_NO_SPARE": "1"} if moment == "tensorflow-import" else {}
+    session = Session(args, tmp_path, **env)
     try:
         session.wait_for(wait_for)
         children = session.children()
