@@ -13,6 +13,8 @@ import zipfile
 
 import pytest
 
+from mnist_tui.worker.spare import NO_SPARE
+
 pytestmark = pytest.mark.keras
 
 
@@ -170,7 +172,7 @@ def test_interrupt_exits_at_once(real_mnist, tmp_path, moment, wait_for, key):
     # A spare process imports TensorFlow from the app's start, before the run's data is read,
     # so the run's own "Loading TensorFlow" stage may last no longer than a frame: without a
     # spare, the run's process imports it after the data, seconds that q can land in.
-    env = {"MNIST_TUI_NO_SPARE": "1"} if moment == "tensorflow-import" else {}
+    env = {NO_SPARE: "1"} if moment == "tensorflow-import" else {}
     session = Session(args, tmp_path, **env)
     try:
         session.wait_for(wait_for)
