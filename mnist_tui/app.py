@@ -38,11 +38,14 @@ from .screens.sweep_form import SweepForm
 from .screens.training import Trainer, TrainingScreen
 from .session import RunResults, Session
 from .sweeps.launch import StartedSweep, SweepRequest, launch_sweep
+from .widgets.textual_fixes import let_go_of_dead_styles
 from .worker import client, spare
 from .worker.client import ProcessTrainer
 from .worker.protocol import ScoreJob, TrainJob
 
 __all__ = ["MnistApp", "OpenedResults", "RunResults", "keras_trainer", "saved_model_scorer"]
+
+let_go_of_dead_styles()
 
 TrainerFactory = Callable[[TrainConfig], Trainer]
 SweepLauncher = Callable[[SweepRequest, Path], StartedSweep]
