@@ -18,6 +18,7 @@ from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from .config import TrainConfig
@@ -485,8 +486,13 @@ class MnistApp(App):
         else:
             self.notify(f"Sweep {name}: {error}", title="Sweep stopped", severity="error", timeout=12)
 
-    def _replace_screens(self, config: TrainConfig, plan: ResumePlan | None = None) -> None:
+    def _replace_screens(self, config: TrainConfig, plan: ResumePlan | None = None, waited: int = 0) -> None:
         if self.exiting:
+            return
+        if waited < 100 and not all(widget.is_mounted for widget in self.screen.walk_children(Widget, with_self=True)):
+            # A run asked for again before the last one's screen has mounted (keys typed
+            # ahead): Textual cannot pop a screen whose widgets are still mounting.
+            self.call_after_refresh(self._replace_screens, config, plan, waited + 1)
             return
         if self.freeze_heap:
             gc.unfreeze()  # the last run's results may be collected now

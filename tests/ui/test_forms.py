@@ -14,6 +14,7 @@ from mnist_tui.config import TrainConfig
 from mnist_tui.screens.dialogs import SaveDialog, TrainForm
 from mnist_tui.screens.results import ResultsScreen
 from tests.support import fakes
+from tests.support.pilot import wait_until
 
 
 def scripted_app(config: TrainConfig | None = None, models: list | None = None, freeze_heap: bool = False) -> MnistApp:
@@ -83,6 +84,19 @@ async def test_escape_cancels_the_form():
         results = app.screen
         await pilot.press("t", "escape")
         assert app.screen is results and app.config == TrainConfig()
+
+
+async def test_a_run_asked_for_while_the_last_ones_screen_still_mounts_replaces_it_cleanly():
+    # Keys typed ahead can ask for a second run before the first run's screen has mounted its
+    # widgets; Textual cannot pop such a screen (its widgets' mount handlers then fail).
+    models: list[weakref.ref] = []
+    app = scripted_app(models=models)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.start_training(app.config)
+        app.start_training(app.config)
+        await wait_until(pilot, lambda: len(models) == 3 and isinstance(app.screen, ResultsScreen))
+        assert [type(screen).__name__ for screen in app.screen_stack] == ["TrainingScreen"] * 2 + ["ResultsScreen"]
 
 
 @pytest.mark.parametrize("freeze_heap", [False, True])
