@@ -121,10 +121,17 @@ async def test_several_runs_leave_nothing_behind(freeze_heap, monkeypatch):
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             threads, stack = threading.active_count(), len(app.screen_stack)
-            for _ in range(8):
+            for run in range(8):
                 await pilot.press("t", "enter")
-                await pilot.pause()
-                assert isinstance(app.screen, ResultsScreen)
+                # (with freeze_heap, the results' heap is frozen after their first frame)
+                await wait_until(
+                    pilot,
+                    lambda: (
+                        isinstance(app.screen, ResultsScreen)
+                        and len(models) == run + 2
+                        and calls.count("freeze") == (run + 2 if freeze_heap else 0)
+                    ),
+                )
             # with freeze_heap each run's results are frozen, and thawed when the next run starts
             assert calls == (["freeze"] + ["unfreeze", "freeze"] * 8 if freeze_heap else [])
             gc.unfreeze()  # as on exit
@@ -133,7 +140,7 @@ async def test_several_runs_leave_nothing_behind(freeze_heap, monkeypatch):
             # No growth: the current model, plus at most a couple from closed screens that
             # Textual's message loops have not let go of yet (which ones varies from run to
             # run, and a loop may hold one a moment longer: give them a few turns).
-            for _ in range(20):
+            for _ in range(100):
                 gc.collect()
                 alive = [ref() is not None for ref in models]
                 if sum(alive) <= 3:

@@ -191,7 +191,7 @@ async def test_kept_predictions_show_at_once_and_their_model_starts_after_the_fi
         predictions=fakes.fake_predictions(), title="cnn.keras · test accuracy 87.50%", open_model=open_model
     )
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await wait_until(pilot, lambda: started)  # after the first frame, and only then
         screen = app.screen
         assert started == [1] and screen.model is server
         assert app.session.last_results is not None and app.session.last_results.model is server
