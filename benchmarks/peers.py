@@ -23,6 +23,7 @@ Rows whose backend is not installed are left out.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import os
@@ -50,13 +51,15 @@ BACKEND_OF = {
 # ----------------------------------------------------------------------------- one way, in its own process
 
 
-def child(way: str, data_dir: Path, epochs: int, train_limit: int | None) -> None:
+def child(way: str, data_dir: Path, epochs: int, train_limit: int | None, test_limit: int | None = None) -> None:
     """Train once the ``way`` way and print ``RESULT {json}``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.path.insert(0, str(ROOT))
     from mnist_tui.data import load_path
 
     data = load_path(data_dir)
+    if test_limit:  # every row validates on and scores the same first images
+        data = dataclasses.replace(data, x_test=data.x_test[:test_limit], y_test=data.y_test[:test_limit])
     if way.startswith("headless") or way == "cnn-auto":
         from mnist_tui.config import TrainConfig
 
@@ -151,6 +154,8 @@ def run_child(args: argparse.Namespace, way: str) -> dict:
     command = [sys.executable, __file__, "--child", way, "--data", str(args.data), "--epochs", str(epochs)]
     if limit:
         command += ["--train-limit", str(limit)]
+    if args.test_limit:
+        command += ["--test-limit", str(args.test_limit)]
     env = {**os.environ, "MNIST_TUI_HOME": tempfile.mkdtemp(prefix="mnist-tui-bench-")}
     env.pop("KERAS_BACKEND", None)  # each row says its own
     start = time.perf_counter()
@@ -188,7 +193,8 @@ def peers(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     cnn_epochs, cnn_limit = min(args.epochs, args.cnn_epochs), args.train_limit or args.cnn_train_limit
     print(
         f"\nPeers: MLP {args.epochs} epochs{f' on {args.train_limit:,} images' if args.train_limit else ''}, "
-        f"CNN {cnn_epochs} epochs on {cnn_limit:,} images; batch 32, validation each epoch, "
+        f"CNN {cnn_epochs} epochs on {cnn_limit:,} images; batch 32, validation each epoch"
+        f"{f' on {args.test_limit:,} test images' if args.test_limit else ''}, "
         f"{args.rounds} rounds (median), fresh process each"
     )
     print(f"{'way':<14}{'train s':>9}{'process s':>11}{'test acc':>10}  {'backend':<19}{'precision':<36}runs (train s)")
@@ -229,6 +235,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The CNN rows' options (shared with run.py)."""
     parser.add_argument("--cnn-epochs", type=int, default=2, help="epochs of the CNN rows (at most --epochs)")
     parser.add_argument("--cnn-train-limit", type=int, default=12_000, help="training images of the CNN rows")
+    parser.add_argument(
+        "--test-limit", type=int, help="peers: validate on and score the first N test images only (smoke runs)"
+    )
 
 
 def main() -> None:
@@ -242,7 +251,7 @@ def main() -> None:
     parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.data, args.epochs, args.train_limit)
+        child(args.child, args.data, args.epochs, args.train_limit, args.test_limit)
         return
     print(f"mnist-tui peers · {os.cpu_count()} CPUs · Python {sys.version.split()[0]}")
     peers(args)

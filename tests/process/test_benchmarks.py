@@ -29,6 +29,8 @@ def run_part(data, part: str) -> subprocess.CompletedProcess:
             "0" if part == "startup" else "1",
             "--presses",
             "12",
+            "--test-limit",
+            "1000",
             "--only",
             part,
         ],
