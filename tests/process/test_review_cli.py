@@ -9,12 +9,12 @@ import io
 import numpy as np
 import pytest
 
-from mnist_tui.cli import main
 from mnist_tui.config import TrainConfig
 from mnist_tui.data import load_idx_dir, parse_idx, read_maybe_gzip
 from mnist_tui.datasets import Dataset
 from mnist_tui.runs import open_store
 from mnist_tui.runs.tags import TagBook
+from tests.support.cli import run_cli
 from tests.support.data import tiny_arrays, write_idx_dir
 
 N = 20
@@ -36,12 +36,6 @@ def setup(tmp_path, monkeypatch):
     run_id = store.create_run(TrainConfig(epochs=1))
     store.save_probabilities(run_id, probabilities, labels)
     return data, run_id, labels, TagBook(store, size=N)
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_images_where_lists_what_the_query_selects(setup, capsys):

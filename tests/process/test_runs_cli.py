@@ -1,4 +1,8 @@
-"""``mnist-tui runs``, ``--run``, ``--no-record`` and headless recording: subprocesses on a store in tmp_path."""
+"""``mnist-tui runs``, ``--run``, ``--no-record`` and headless recording, on a store in tmp_path.
+
+The commands run in this process (:func:`cli`) unless the test is about the process itself:
+what it imports, how it asks in a terminal, a real run of TensorFlow.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import pty
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 from rich.console import Console
@@ -20,6 +25,7 @@ from mnist_tui.events import Notice
 from mnist_tui.headless import HeadlessReporter
 from mnist_tui.runs import FINISHED, open_store
 from tests.support import fakes
+from tests.support.cli import Ran, run_cli
 from tests.support.store import fill_store, record, script
 
 
@@ -37,7 +43,30 @@ def home(filled, tmp_path):
     return copy
 
 
+@pytest.fixture
+def cli(capsys):
+    """``cli(*args, home=STORE)``: ``mnist-tui ARGS`` in this process on the store ``home``, in UTC."""
+    saved = {name: os.environ.get(name) for name in ("TZ", "MNIST_TUI_HOME")}
+
+    def run(*args: str, home) -> Ran:
+        os.environ["MNIST_TUI_HOME"] = str(home)
+        return run_cli(capsys, *args)
+
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield run
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        time.tzset()
+
+
 def mnist_tui(*args: str, home=None, stdin=None, python_flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """``mnist-tui ARGS`` in a subprocess of its own on the store ``home``, in UTC."""
     env = {**os.environ, "MNIST_TUI_HOME": str(home), "TZ": "UTC"}
     return subprocess.run(
         [sys.executable, *python_flags, "-m", "mnist_tui", *args],
@@ -49,7 +78,7 @@ def mnist_tui(*args: str, home=None, stdin=None, python_flags: tuple[str, ...] =
     )
 
 
-def one_error_line(result: subprocess.CompletedProcess, text: str) -> None:
+def one_error_line(result: Ran | subprocess.CompletedProcess, text: str) -> None:
     assert "Traceback" not in result.stdout + result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("mnist-tui") and "error:" in lines[0] and text in lines[0], (
@@ -57,8 +86,8 @@ def one_error_line(result: subprocess.CompletedProcess, text: str) -> None:
     )
 
 
-def test_runs_prints_a_plain_table_into_a_pipe(filled):
-    result = mnist_tui("runs", home=filled)
+def test_runs_prints_a_plain_table_into_a_pipe(filled, cli):
+    result = cli("runs", home=filled)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:4] == ["ID", "Name", "When", "Arch"]
@@ -68,8 +97,8 @@ def test_runs_prints_a_plain_table_into_a_pipe(filled):
     assert all(line == line.rstrip() for line in lines)
 
 
-def test_runs_csv_has_a_row_per_run(filled):
-    result = mnist_tui("runs", "--csv", home=filled)
+def test_runs_csv_has_a_row_per_run(filled, cli):
+    result = cli("runs", "--csv", home=filled)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [int(row["id"]) for row in rows] == [8, 7, 6, 5, 4, 3, 2, 1]
@@ -80,8 +109,8 @@ def test_runs_csv_has_a_row_per_run(filled):
     assert rows[1]["model_missing"] == "True"
 
 
-def test_runs_json_has_an_object_per_run(filled):
-    result = mnist_tui("runs", "--json", home=filled)
+def test_runs_json_has_an_object_per_run(filled, cli):
+    result = cli("runs", "--json", home=filled)
     assert result.returncode == 0, result.stderr
     runs = json.loads(result.stdout)
     assert [run["id"] for run in runs] == [8, 7, 6, 5, 4, 3, 2, 1]
@@ -90,21 +119,21 @@ def test_runs_json_has_an_object_per_run(filled):
     assert runs[7]["started_at"].startswith("2025-12-02T12:00:00")
 
 
-def test_an_empty_store(tmp_path):
-    assert "No runs recorded yet" in mnist_tui("runs", home=tmp_path).stdout
-    result = mnist_tui("runs", "--csv", home=tmp_path)
+def test_an_empty_store(tmp_path, cli):
+    assert "No runs recorded yet" in cli("runs", home=tmp_path).stdout
+    result = cli("runs", "--csv", home=tmp_path)
     assert result.stdout.startswith("id,name,status,") and "test_accuracy" in result.stdout
-    assert json.loads(mnist_tui("runs", "--json", home=tmp_path).stdout) == []
+    assert json.loads(cli("runs", "--json", home=tmp_path).stdout) == []
 
 
-def test_runs_show_prints_one_run_and_its_epochs(filled):
-    result = mnist_tui("runs", "show", "3", home=filled)
+def test_runs_show_prints_one_run_and_its_epochs(filled, cli):
+    result = cli("runs", "show", "3", home=filled)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "3 · mlp-3 · stopped" in out and "lr=0.01" in out and "97.02%" in out
     epochs = [line.split() for line in out.splitlines() if line.split()[:1] in (["1"], ["2"], ["3"])]
     assert [e[0] for e in epochs] == ["1", "2", "3"] and epochs[-1][-1] == "best"
-    assert "model missing" in mnist_tui("runs", "show", "7", home=filled).stdout
+    assert "model missing" in cli("runs", "show", "7", home=filled).stdout
 
 
 @pytest.mark.parametrize(
@@ -119,45 +148,45 @@ def test_runs_show_prints_one_run_and_its_epochs(filled):
         (["--run", "0"], 2, "run id must be at least 1"),
     ],
 )
-def test_bad_input_is_one_line(home, args, status, message):
-    result = mnist_tui(*args, home=home)
+def test_bad_input_is_one_line(home, args, status, message, cli):
+    result = cli(*args, home=home)
     assert result.returncode == status
     one_error_line(result, message)
     assert len(open_store(home).list_runs()) == 8  # nothing deleted
 
 
-def test_run_and_model_exclude_each_other(home, tmp_path):
+def test_run_and_model_exclude_each_other(home, tmp_path, cli):
     model = tmp_path / "m.keras"
     model.write_bytes(b"x")
-    result = mnist_tui("--run", "1", "--model", str(model), home=home)
+    result = cli("--run", "1", "--model", str(model), home=home)
     assert result.returncode == 2
     one_error_line(result, "not allowed with argument")
 
 
-def test_a_store_that_cannot_be_opened_is_one_line(tmp_path):
+def test_a_store_that_cannot_be_opened_is_one_line(tmp_path, cli):
     (tmp_path / "file").write_text("")
     for args in (["runs"], ["runs", "show", "1"], ["--run", "1"]):
-        result = mnist_tui(*args, home=tmp_path / "file" / "store")
+        result = cli(*args, home=tmp_path / "file" / "store")
         assert result.returncode == 1
         one_error_line(result, "cannot open the run store")
 
 
-def test_a_garbage_store_is_moved_aside_and_said(tmp_path):
+def test_a_garbage_store_is_moved_aside_and_said(tmp_path, cli):
     (tmp_path / "runs.db").write_bytes(b"garbage" * 1000)
-    result = mnist_tui("runs", "--json", home=tmp_path)
+    result = cli("runs", "--json", home=tmp_path)
     assert result.returncode == 0 and json.loads(result.stdout) == []
     assert "not a database; moved it to runs.db.corrupt-" in result.stderr
     assert [p.read_bytes() for p in tmp_path.glob("runs.db.corrupt-*")] == [b"garbage" * 1000]
 
 
-def test_rm_deletes_after_yes(home):
-    result = mnist_tui("runs", "rm", "1", "2", "2", "--yes", home=home)
+def test_rm_deletes_after_yes(home, cli):
+    result = cli("runs", "rm", "1", "2", "2", "--yes", home=home)
     assert result.returncode == 0, result.stderr
     assert "Deleted run 1 (mlp-1)." in result.stdout and "Deleted run 2 (cnn-2)." in result.stdout
     assert [r.id for r in open_store(home).list_runs()] == [8, 7, 6, 5, 4, 3]
     assert not (home / "runs" / "1").exists()
     live, _ = record(home, script(epochs=1, outcome="running"), close=False)  # this process records it now
-    result = mnist_tui("runs", "rm", str(live.run_id), "--yes", home=home)
+    result = cli("runs", "rm", str(live.run_id), "--yes", home=home)
     assert result.returncode == 1
     one_error_line(result, f"run {live.run_id} is still training")
 
@@ -176,8 +205,8 @@ def test_rm_asks_in_a_terminal(home, answer, deleted):
     assert (5 in [r.id for r in open_store(home).list_runs()]) != deleted
 
 
-def test_headless_run_prints_the_summary(filled):
-    result = mnist_tui("--headless", "--run", "2", home=filled)
+def test_headless_run_prints_the_summary(filled, cli):
+    result = cli("--headless", "--run", "2", home=filled)
     assert result.returncode == 0, result.stderr
     assert "2 · cnn-2 · finished" in result.stdout and "99.12%" in result.stdout
 
@@ -291,7 +320,7 @@ def test_a_real_headless_run_is_recorded(real_mnist, tmp_path):
     print(f"a recorded mlp run on disk: model {run.model_path.stat().st_size:,} B, folder {run.size_bytes:,} B")
 
 
-def test_a_run_killed_with_sigkill_reads_as_interrupted(tmp_path):
+def test_a_run_killed_with_sigkill_reads_as_interrupted(tmp_path, cli):
     code = (
         "import time; from mnist_tui.config import TrainConfig; from mnist_tui.runs import Recorder, open_store;"
         "recorder = Recorder(open_store(), lambda event: None, TrainConfig()); print(recorder.start(), flush=True);"
@@ -301,20 +330,20 @@ def test_a_run_killed_with_sigkill_reads_as_interrupted(tmp_path):
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert child.stdout.readline().strip() == "1"
-        assert json.loads(mnist_tui("runs", "--json", home=tmp_path).stdout)[0]["status"] == "running"
+        assert json.loads(cli("runs", "--json", home=tmp_path).stdout)[0]["status"] == "running"
     finally:
         child.kill()
         child.wait()
         child.stdout.close()
-    assert json.loads(mnist_tui("runs", "--json", home=tmp_path).stdout)[0]["status"] == "interrupted"
+    assert json.loads(cli("runs", "--json", home=tmp_path).stdout)[0]["status"] == "interrupted"
 
 
-def test_runs_that_never_trained_are_listed_with_all(home):
+def test_runs_that_never_trained_are_listed_with_all(home, cli):
     record(home, script(outcome="failed", epochs=0))  # run 9: failed before its first epoch
-    listed = mnist_tui("runs", home=home)
+    listed = cli("runs", home=home)
     assert listed.returncode == 0, listed.stderr
     assert [line.split()[0] for line in listed.stdout.splitlines()[1:-1]] == ["8", "7", "6", "5", "4", "3", "2", "1"]
     assert listed.stdout.splitlines()[-1] == "(1 run that never trained is not listed: mnist-tui runs --all lists them)"
-    everything = mnist_tui("runs", "--all", home=home)
+    everything = cli("runs", "--all", home=home)
     assert everything.stdout.splitlines()[1].split()[0] == "9"
-    assert len(json.loads(mnist_tui("runs", "--json", home=home).stdout)) == 9  # exports keep every run
+    assert len(json.loads(cli("runs", "--json", home=home).stdout)) == 9  # exports keep every run
