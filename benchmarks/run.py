@@ -16,7 +16,7 @@
    watching costs. Peak RSS of each process is read from ``wait4``.
 2. Start-up: ``mnist-tui`` in a pseudo-terminal, launch to the first painted frame and to
    the first finished epoch on screen.
-3. Browsing: ``mnist-tui --model`` (a model trained for one epoch first) in a
+3. Browsing: ``mnist-tui --model`` (``--model PATH``, else a model trained for one epoch first) in a
    pseudo-terminal at 120x40 over the 10,000 test images: milliseconds from writing a
    key to the end of the last frame it caused, idle and while the reference model
    trains in another process. The terminal answers Textual's query for synchronized
@@ -370,13 +370,15 @@ KEY_BYTES = {
 
 def browse(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        model = Path(tmp) / "model.keras"
-        subprocess.run(
-            [*mnist_tui(args, "--headless", "--epochs", "1"), "--save", str(model)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        model = args.model
+        if model is None:
+            model = Path(tmp) / "model.keras"
+            subprocess.run(
+                [*mnist_tui(args, "--headless", "--epochs", "1"), "--save", str(model)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         print(
             "\nBrowsing 10,000 images at 120x40: `mnist-tui --model` in a pseudo-terminal, key written to frame painted, ms"
         )
@@ -439,6 +441,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="training rounds; start-up launches one more")
     parser.add_argument("--presses", type=int, default=300, help="key presses per browsing run")
     parser.add_argument("--only", choices=("training", "peers", "startup", "browse"), help="run one part")
+    parser.add_argument(
+        "--model", type=Path, help="browsing: this saved model (default: one trained for an epoch on the data)"
+    )
     parser.add_argument(
         "--ways",
         type=lambda text: text.split(","),

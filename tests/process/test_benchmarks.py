@@ -13,8 +13,9 @@ from tests.support.data import ROOT
 pytestmark = pytest.mark.keras
 
 
-def run_part(data, part: str) -> subprocess.CompletedProcess:
-    """``benchmarks/run.py --only PART`` on tiny settings (start-up: one launch, as ``--rounds 0`` gives it)."""
+def run_part(data, part: str, model) -> subprocess.CompletedProcess:
+    """``benchmarks/run.py --only PART`` on tiny settings (start-up: one launch, as ``--rounds 0`` gives it;
+    browsing: the saved ``model``)."""
     return subprocess.run(
         [
             sys.executable,
@@ -33,6 +34,7 @@ def run_part(data, part: str) -> subprocess.CompletedProcess:
             "1000",
             "--only",
             part,
+            *(["--model", str(model)] if part == "browse" else []),
         ],
         capture_output=True,
         text=True,
@@ -41,13 +43,14 @@ def run_part(data, part: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_benchmarks_run_on_tiny_settings(real_mnist):
+def test_benchmarks_run_on_tiny_settings(real_mnist, headless_run):
     # Every part of the script, two at a time (each in its own fresh processes, as the script
     # runs them): the longest test of the suite, so it should not hold one core while the other
-    # has finished everything else. Its output is read in the script's own order.
+    # has finished everything else. Its output is read in the script's own order. Browsing
+    # opens the shared headless run's model rather than training one of its own.
     parts = ("training", "peers", "startup", "browse")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda part: run_part(real_mnist, part), parts))
+        results = list(pool.map(lambda part: run_part(real_mnist, part, headless_run.model), parts))
     for result in results:
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     out = "".join(result.stdout for result in results)

@@ -14,6 +14,7 @@ import zipfile
 import pytest
 
 from mnist_tui.worker.spare import NO_SPARE
+from tests.support.data import SHARED_MNIST
 
 pytestmark = pytest.mark.keras
 
@@ -236,12 +237,22 @@ def test_quit_during_download_leaves_no_partial_file(tmp_path, server):
     assert complete == [], "a partly downloaded file was left under its final name"
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_a_signal_from_outside_ends_the_app_like_q(real_mnist, tmp_path, signum):
-    session = Session(["--data", str(real_mnist), "--epochs", "50", "--train-limit", "20000"], tmp_path)
+@pytest.mark.parametrize(
+    ("signum", "wait_for"),
+    [
+        (signal.SIGTERM, "· batch "),
+        # while the run's process imports TensorFlow (no spare: see test_interrupt_exits_at_once)
+        (signal.SIGHUP, "Loading TensorFlow…"),
+        (signal.SIGINT, "Loading TensorFlow…"),
+    ],
+)
+def test_a_signal_from_outside_ends_the_app_like_q(real_mnist, tmp_path, signum, wait_for):
+    env = {NO_SPARE: "1"} if wait_for == "Loading TensorFlow…" else {}
+    session = Session(["--data", str(real_mnist), "--epochs", "50", "--train-limit", "20000"], tmp_path, **env)
     try:
-        session.wait_for("· batch ")
+        session.wait_for(wait_for)
         children = session.children()
+        assert children, "the run has a process of its own"
         elapsed = session.signal(signum)
     finally:
         session.close()
@@ -268,37 +279,23 @@ def test_a_killed_trainer_process_is_an_error_and_the_app_goes_on(real_mnist, tm
     assert "Traceback" not in session.screen.decode(errors="replace")
 
 
-def test_headless_trains_and_saves(real_mnist, tmp_path):
-    model = tmp_path / "m.keras"
-    result = subprocess.run(
+def test_headless_trains_and_saves(headless_run):
+    result = headless_run.result
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Epoch 1/2" in result.stdout and "Epoch 2/2" in result.stdout
+    assert "Test accuracy:" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert sorted(p.name for p in headless_run.folder.iterdir() if p.suffix != "") == ["m.history.json", "m.keras"]
+    scored = subprocess.run(
         [
             sys.executable,
             "-m",
             "mnist_tui",
             "--headless",
             "--data",
-            str(real_mnist),
-            "--epochs",
-            "2",
-            "--train-limit",
-            "3000",
-            "--seed",
-            "1",
-            "--save",
-            str(model),
-            "--log-file",
-            str(tmp_path / "log"),
+            str(SHARED_MNIST),
+            "--model",
+            str(headless_run.model),
         ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Epoch 1/2" in result.stdout and "Epoch 2/2" in result.stdout
-    assert "Test accuracy:" in result.stdout and "Traceback" not in result.stdout + result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != "") == ["m.history.json", "m.keras"]
-    scored = subprocess.run(
-        [sys.executable, "-m", "mnist_tui", "--headless", "--data", str(real_mnist), "--model", str(model)],
         capture_output=True,
         text=True,
         timeout=180,

@@ -294,28 +294,14 @@ def test_headless_goes_on_when_the_store_cannot_open(tmp_path, monkeypatch, capf
 
 
 @pytest.mark.keras
-def test_a_real_headless_run_is_recorded(real_mnist, tmp_path):
-    store = tmp_path / "store"
-    result = mnist_tui(
-        "--headless",
-        "--data",
-        str(real_mnist),
-        "--epochs",
-        "1",
-        "--batch-size",
-        "64",
-        "--train-limit",
-        "640",
-        "--log-file",
-        str(tmp_path / "log"),
-        home=store,
-    )
+def test_a_real_headless_run_is_recorded(headless_run):
+    result = headless_run.result
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 epoch, batch 64" in result.stdout and "Recorded as run 1" in result.stdout
-    run = open_store(store).get_run(1)
-    assert (run.status, run.epochs_done, run.train_size, run.test_size) == (FINISHED, 1, 640, 10_000)
+    assert "2 epochs, batch 64" in result.stdout and "Recorded as run 1" in result.stdout
+    run = open_store(headless_run.store).get_run(1)
+    assert (run.status, run.epochs_done, run.train_size, run.test_size) == (FINISHED, 2, 640, 10_000)
     assert run.has_model and run.model_path.stat().st_size > 100_000
-    assert open_store(store).load_probabilities(1).shape == (10_000, 10)
+    assert open_store(headless_run.store).load_probabilities(1).shape == (10_000, 10)
     assert run.versions["tensorflow"] and run.versions["keras"] and run.data_fingerprint
     print(f"a recorded mlp run on disk: model {run.model_path.stat().st_size:,} B, folder {run.size_bytes:,} B")
 

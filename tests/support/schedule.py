@@ -23,12 +23,13 @@ from pathlib import Path
 import pytest
 
 LONG: dict[str, float] = {
-    "tests/process/test_benchmarks.py::test_benchmarks_run_on_tiny_settings": 120,
+    "tests/process/test_benchmarks.py::test_benchmarks_run_on_tiny_settings": 120,  # with the shared headless run
     "tests/process/test_benchmarks.py::test_lever_benchmark_runs_on_tiny_settings": 31,
     "tests/process/test_resume_headless.py::test_a_killed_run_resumes_to_the_same_weights": 27,
     "tests/process/test_sweep_postgres.py::test_two_workers_share_a_study": 24,
     "tests/process/test_process_app.py::": 22,
-    "tests/process/test_e2e.py::test_headless_trains_and_saves": 17,
+    "tests/process/test_e2e.py::test_headless_trains_and_saves": 6,  # scores the shared run's model
+    "tests/process/test_runs_cli.py::test_a_real_headless_run_is_recorded": 0.5,  # reads the shared run
     "tests/process/test_benchmarks.py::test_process_benchmark_runs_on_tiny_settings": 14,
     "tests/ui/test_forms.py::test_several_runs_leave_nothing_behind": 14,
     "tests/process/test_explain.py::test_labels_csv_ranks_a_saved_models_test_images": 6,
@@ -43,10 +44,15 @@ LONG: dict[str, float] = {
 HEAVY = 3.0
 """Tests expected to take at least this many CPU seconds are dealt out one by one."""
 
-CHAIN = ("tests/process/test_benchmarks.py::test_benchmarks_run_on_tiny_settings", "tests/process/test_e2e.py::")
+CHAIN = (
+    "tests/process/test_benchmarks.py::test_benchmarks_run_on_tiny_settings",
+    "tests/process/test_e2e.py::",
+    "tests/process/test_runs_cli.py::test_a_real_headless_run_is_recorded",
+)
 """Tests that run one after another on one worker, in this order, dealt out as one: the app in a
 pseudo-terminal times its exit (within 0.75 s), so those tests do not run beside each other, nor
-beside the benchmark smoke, which runs two benchmark processes at a time."""
+beside the benchmark smoke, which runs two benchmark processes at a time; and the tests that read
+the one real headless run (``headless_run`` in tests/process/conftest.py) share it on one worker."""
 
 
 def cost(item: pytest.Item) -> float:
