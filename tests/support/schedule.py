@@ -48,11 +48,16 @@ CHAIN = (
     "tests/process/test_benchmarks.py::test_benchmarks_run_on_tiny_settings",
     "tests/process/test_e2e.py::",
     "tests/process/test_runs_cli.py::test_a_real_headless_run_is_recorded",
+    # Keras in the test process: the process tier's (the unit and UI tiers': see chained())
+    "tests/process/test_explain.py::",
+    "tests/process/test_labels_cli.py::test_a_model_is_ranked_from_the_test_files_alone",
 )
 """Tests that run one after another on one worker, in this order, dealt out as one: the app in a
 pseudo-terminal times its exit (within 0.75 s), so those tests do not run beside each other, nor
-beside the benchmark smoke, which runs two benchmark processes at a time; and the tests that read
-the one real headless run (``headless_run`` in tests/process/conftest.py) share it on one worker."""
+beside the benchmark smoke, which runs two benchmark processes at a time; the tests that read
+the one real headless run (``headless_run`` in tests/process/conftest.py) share it; and the tests
+that import TensorFlow into the test process (3-4 s of CPU, and half a gigabyte, per process)
+import it once."""
 
 
 def cost(item: pytest.Item) -> float:
@@ -76,8 +81,14 @@ def part_sizes(count: int, workers: int) -> list[int]:
 
 
 def chained(item: pytest.Item) -> int | None:
-    """Where ``item`` stands in :data:`CHAIN` (``None``: not in it)."""
-    return next((k for k, prefix in enumerate(CHAIN) if item.nodeid.startswith(prefix)), None)
+    """Where ``item`` stands in :data:`CHAIN` (``None``: not in it).
+
+    The unit and UI tiers' tests marked ``keras`` run Keras in the test process: they come last.
+    """
+    where = next((k for k, prefix in enumerate(CHAIN) if item.nodeid.startswith(prefix)), None)
+    if where is None and item.get_closest_marker("keras") and "process" not in Path(item.path).parts:
+        return len(CHAIN)
+    return where
 
 
 def deal(costs: Sequence[float], workers: int, chain: Sequence[int] = ()) -> list[int]:
