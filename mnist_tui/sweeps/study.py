@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import socket
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,9 +65,7 @@ def open_storage(storage: str) -> BaseStorage:
     quiet_optuna()
     try:
         if is_database(storage):
-            return RDBStorage(
-                storage, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S, engine_kwargs={"pool_pre_ping": True}
-            )
+            return _database_storage(storage)
         path = Path(storage)
         path.parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(str(path)))
@@ -73,6 +73,37 @@ def open_storage(storage: str) -> BaseStorage:
         raise SweepError(f"cannot use {redact(storage)}: {exc} (pip install 'mnist-tui[postgres]')") from None
     except Exception as exc:  # SQLAlchemy's and the driver's errors: one line for a person
         raise SweepError(f"cannot open the sweep storage {redact(storage)}: {first_line(exc)}") from None
+
+
+SCHEMA_TRIES = 6
+"""Attempts at opening a database storage whose tables another worker is creating at that moment."""
+SCHEMA_RACE_CODES = ("23505", "42P07")
+"""PostgreSQL's unique violation (in its catalog) and duplicate table: what the loser of that race gets."""
+
+
+def _database_storage(url: str) -> RDBStorage:
+    """Optuna's RDB storage on ``url``, tried again when another worker was creating its tables at the same moment.
+
+    The first workers on an empty PostgreSQL database create Optuna's tables together, and
+    ``CREATE TABLE IF NOT EXISTS`` is not atomic there: all but one may fail on a duplicate
+    key in the catalog. Once the tables are made, opening them again succeeds.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    def make() -> RDBStorage:
+        return RDBStorage(
+            url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S, engine_kwargs={"pool_pre_ping": True}
+        )
+
+    for attempt in range(1, SCHEMA_TRIES):
+        try:
+            return make()
+        except DBAPIError as exc:
+            code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+            if code not in SCHEMA_RACE_CODES:
+                raise
+        time.sleep(random.uniform(0.05, 0.2) * attempt)  # apart, so that the next tries do not collide again
+    return make()  # the last try: its error is the one said
 
 
 def redact(storage: str) -> str:

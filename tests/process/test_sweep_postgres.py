@@ -176,3 +176,37 @@ def test_two_workers_share_a_study_and_a_killed_workers_trial_fails(server, tiny
     failed = fail_dead_trials(study)
     assert [t.number for t in failed] == [running[0].number] == [4]
     assert study.trials[4].state == TrialState.FAIL
+
+
+def test_workers_starting_together_on_an_empty_database_all_open_it(server) -> None:
+    # PostgreSQL's CREATE TABLE IF NOT EXISTS is not atomic: two sessions creating Optuna's
+    # tables at once in an empty database collide on the catalog (a duplicate key in pg_type),
+    # as two machines' first `mnist-tui sweep` on a new database would. Every one must open it.
+    import threading
+
+    import psycopg
+
+    from mnist_tui.sweeps.study import SweepError, open_storage
+
+    outcomes: list[str] = []
+    for round_ in range(3):
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE together_{round_}")
+        url = server.replace("/postgres?", f"/together_{round_}?")
+        start = threading.Barrier(4)
+
+        def open_it() -> None:
+            start.wait()
+            try:
+                open_storage(url)
+            except SweepError as exc:
+                outcomes.append(str(exc))
+            else:
+                outcomes.append("opened")
+
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert outcomes == ["opened"] * 12
