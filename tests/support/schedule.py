@@ -48,6 +48,8 @@ CHAIN = (
     "tests/process/test_benchmarks.py::test_benchmarks_run_on_tiny_settings",
     "tests/process/test_e2e.py::",
     "tests/process/test_runs_cli.py::test_a_real_headless_run_is_recorded",
+    # one PostgreSQL server (a module fixture) for the module's tests
+    "tests/process/test_sweep_postgres.py::",
     # Keras in the test process: the process tier's (the unit and UI tiers': see chained())
     "tests/process/test_explain.py::",
     "tests/process/test_labels_cli.py::test_a_model_is_ranked_from_the_test_files_alone",
@@ -55,7 +57,8 @@ CHAIN = (
 """Tests that run one after another on one worker, in this order, dealt out as one: the app in a
 pseudo-terminal times its exit (within 0.75 s), so those tests do not run beside each other, nor
 beside the benchmark smoke, which runs two benchmark processes at a time; the tests that read
-the one real headless run (``headless_run`` in tests/process/conftest.py) share it; and the tests
+the one real headless run (``headless_run`` in tests/process/conftest.py) share it, as the
+PostgreSQL tests share their server; and the tests
 that import TensorFlow into the test process (3-4 s of CPU, and half a gigabyte, per process)
 import it once."""
 
