@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import time
@@ -50,7 +51,16 @@ def digit_image(digit: int, shift: int = 0) -> np.ndarray:
 
 
 def fake_predictions(n: int = 200, seed: int = 7) -> Predictions:
-    """``n`` images with fixed labels and probabilities; about one in eight is a mistake."""
+    """``n`` images with fixed labels and probabilities; about one in eight is a mistake.
+
+    Each call gets arrays of its own (a test may change them); they are drawn once per ``(n, seed)``.
+    """
+    images, labels, probabilities = _fake_arrays(n, seed)
+    return Predictions(images.copy(), labels.copy(), probabilities.copy())
+
+
+@functools.lru_cache(maxsize=8)
+def _fake_arrays(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % 10
     images = np.stack([digit_image(int(d), shift=int(rng.integers(-2, 3))) for d in labels])
@@ -61,7 +71,7 @@ def fake_predictions(n: int = 200, seed: int = 7) -> Predictions:
         confidence = 0.45 + 0.5 * rng.random()
         probabilities[i] = (1 - confidence) / 9
         probabilities[i, guess] = confidence
-    return Predictions(images, labels.astype(np.uint8), probabilities)
+    return images, labels.astype(np.uint8), probabilities
 
 
 class ScriptedTrainer:
