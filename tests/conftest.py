@@ -6,6 +6,7 @@ import gc
 import os
 import tempfile
 import threading
+import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -46,6 +47,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     links = sorted((k, i) for i, item in enumerate(items) if (k := schedule.chained(item)) is not None)
     order = schedule.deal([schedule.cost(item) for item in items], workers, [i for _, i in links])
     items[:] = [items[i] for i in order]
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch):
+    """Times in UTC, whatever the machine's zone (the process's zone set again both ways: ``time.tzset``)."""
+    with monkeypatch.context() as patch:
+        patch.setenv("TZ", "UTC")
+        time.tzset()
+        yield
+    time.tzset()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import pty
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 from rich.console import Console
@@ -44,25 +43,14 @@ def home(filled, tmp_path):
 
 
 @pytest.fixture
-def cli(capsys):
+def cli(capsys, monkeypatch, utc):
     """``cli(*args, home=STORE)``: ``mnist-tui ARGS`` in this process on the store ``home``, in UTC."""
-    saved = {name: os.environ.get(name) for name in ("TZ", "MNIST_TUI_HOME")}
 
     def run(*args: str, home) -> Ran:
-        os.environ["MNIST_TUI_HOME"] = str(home)
+        monkeypatch.setenv("MNIST_TUI_HOME", str(home))
         return run_cli(capsys, *args)
 
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    try:
-        yield run
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        time.tzset()
+    return run
 
 
 def mnist_tui(*args: str, home=None, stdin=None, python_flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess:

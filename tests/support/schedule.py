@@ -58,9 +58,8 @@ CHAIN = (
 pseudo-terminal times its exit (within 0.75 s), so those tests do not run beside each other, nor
 beside the benchmark smoke, which runs two benchmark processes at a time; the tests that read
 the one real headless run (``headless_run`` in tests/process/conftest.py) share it, as the
-PostgreSQL tests share their server; and the tests
-that import TensorFlow into the test process (3-4 s of CPU, and half a gigabyte, per process)
-import it once."""
+PostgreSQL tests share their server; and the tests that import TensorFlow into the test process
+(3-4 s of CPU, and half a gigabyte, per process) import it once."""
 
 
 def cost(item: pytest.Item) -> float:

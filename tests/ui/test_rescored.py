@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mnist_tui.runs import open_store
 from mnist_tui.runs.tags import TagBook
 from mnist_tui.screens.compare import CompareScreen
 from mnist_tui.widgets.runs_table import RunsTable
 from tests.support import fakes
-from tests.ui.test_runs_screen import RunsApp, filled, home, utc  # noqa: F401 - fixtures
+from tests.ui.test_runs_screen import RunsApp, filled, home  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.usefixtures("utc")  # times on screen in UTC, whatever the machine's zone
 
 
 async def test_the_runs_table_and_the_comparison_show_the_rescored_accuracy(home):  # noqa: F811

@@ -29,13 +29,7 @@ SIZES = [(80, 24), (120, 40)]
 INTERRUPTED, FINISHED = 6, 5  # in the filled store
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # times on screen in UTC, whatever the machine's zone
 
 
 @pytest.fixture(scope="module")

@@ -23,14 +23,7 @@ from tests.support.store import NOW, fill_store, record, script
 SIZES = [(80, 24), (120, 40)]
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    """Times on screen in UTC, whatever the machine's zone."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # times on screen in UTC, whatever the machine's zone
 
 
 @pytest.fixture(scope="module")
