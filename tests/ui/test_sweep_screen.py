@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Static
 from mnist_tui.app import MnistApp
 from mnist_tui.screens.sweep import SweepScreen
 from mnist_tui.widgets.parallel import ParallelCoords
+from tests.support.pilot import wait_until
 from tests.support.sweeps import fake_view
 
 SIZES = [(80, 24), (120, 40)]
@@ -107,10 +108,12 @@ async def test_a_live_sweep_is_read_again() -> None:
     app = LiveApp(views[0])
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
+        assert screen.view is views[0]
         screen._poll()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert screen.view is views[1] and screen.query_one("#trials", DataTable).row_count == 12
+        # Waiting for what the poll brings, not for its worker: on a slow machine the screen's
+        # own timer (every POLL_S) polls too, and the exclusive worker cancels this one.
+        await wait_until(pilot, lambda: screen.view is views[1])
+        assert screen.query_one("#trials", DataTable).row_count == 12
 
 
 def advanced(view, epochs: int = 1, *, complete: bool = False, new: bool = False):
