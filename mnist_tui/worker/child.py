@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..events import Failed, Finished, ModelHandle, RunControl, TrainerEvent, one_line
+from ..events import Failed, Finished, ModelHandle, RunControl, Stage, TrainerEvent, one_line
 from ..training import KerasTrainer, SavedModelScorer
 from .protocol import (
     Cancel,
@@ -76,6 +76,8 @@ class Child:
         self.data: Path | None = None
         self._send_lock = threading.Lock()
         self._closed = False
+        self.warm = threading.Event()
+        """Set once a spare has imported its backend (or failed to)."""
 
     def send(self, message: object) -> None:
         # Keras may call the callback from a helper thread, and two threads answer requests: one writer at a time.
@@ -131,19 +133,38 @@ class Child:
         self.send(event)
 
     def warm_up(self, spare: SpareJob) -> TrainJob | ScoreJob | ServeJob | None:
-        """A spare process: import Keras on its backend, then wait for the job the parent hands it.
+        """A spare process: import Keras on its backend, then hand over the job the parent sent.
 
-        ``None``: the parent cancelled or went away first (the spare is not needed).
+        The job is read while the import runs: a run or a model file that takes a spare still
+        importing is told so at once (the stage its own trainer would show, "Loading
+        TensorFlow"), rather than showing no stage until the import is over. ``None``: the
+        parent cancelled or went away first (the spare is not needed).
         """
-        try:
-            from .. import backend
+        from .. import backend
 
+        warm = self.warm
+        arrived: queue.Queue[TrainJob | ScoreJob | ServeJob | None] = queue.Queue(maxsize=1)
+
+        def receive() -> None:
+            job = self._job_for_spare()
+            if isinstance(job, (TrainJob, ScoreJob)) and not warm.is_set():
+                # sent before the job is handed over, so before any of the job's own events
+                self.send(Stage(f"Loading {backend.title(spare.backend)}"))
+            arrived.put(job)
+
+        threading.Thread(target=receive, name="mnist-tui-spare-pipe", daemon=True).start()
+        try:
             backend.prepare(spare.backend, "mlp")
             from .. import models  # noqa: F401  imports Keras and its backend: the seconds a spare saves
         except Exception:
             # Not warm, but the job may still come: it then meets the same failure in its
             # own import and says so the way it would in a process of its own.
             pass
+        warm.set()
+        return arrived.get()
+
+    def _job_for_spare(self) -> TrainJob | ScoreJob | ServeJob | None:
+        """The next job from the parent (``None``: a cancel, or the parent went away)."""
         while True:
             try:
                 message = self.conn.recv()

@@ -124,6 +124,30 @@ async def test_a_jax_run_names_its_backend_in_the_plan():
         )
 
 
+async def stages_after(events: list) -> tuple[list[str], str, str]:
+    """The training screen's stages, their line and its status after ``events``."""
+    app = MnistApp(trainer_factory=lambda c: fakes.ScriptedTrainer(events), threaded=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.1)
+        screen = app.screen
+        return list(screen.stages), str(screen.query_one("#stages").render()), str(screen.status)
+
+
+async def test_a_spare_still_importing_says_so_first_and_the_plan_follows():
+    tf, data = Stage("Loading TensorFlow"), Stage("Loading data", "/d")
+    # the spare's stage as the run takes it: TensorFlow first, the data still to come (not ticked)
+    stages, line, status = await stages_after([tf])
+    assert stages[:2] == ["Loading TensorFlow", "Loading data"]
+    assert line.startswith("● TensorFlow  ○ Data") and status == "Loading TensorFlow…"
+    # then the run's own stages, its instant TensorFlow one after the data not a step back
+    stages, line, status = await stages_after([tf, data, tf])
+    assert stages[:3] == ["Loading TensorFlow", "Loading data", "Building model"]
+    assert line.startswith("✓ TensorFlow  ● Data  ○ Model") and status == "Loading data (/d)…"
+    stages, line, _ = await stages_after([tf, *fakes.PREFIX])
+    assert stages == ["Loading TensorFlow", "Loading data", "Building model", "Training", "Evaluating"]
+    assert line.startswith("✓ TensorFlow  ✓ Data  ✓ Model  ● Training")
+
+
 # ---------------------------------------------------------------------- stopping early (issue 26, item 2)
 
 

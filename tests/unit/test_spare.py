@@ -147,3 +147,78 @@ def test_no_spare_when_asked_or_when_quitting(started, monkeypatch):
     assert started[0].ended.wait(5)
     assert spare.take(SERVE) is None
     settle(started, 1)
+
+
+# ---------------------------------------------------------------------- the spare process's side
+
+
+class SpareChild:
+    """``Child.warm_up`` on a thread, its parent's end of the pipe, and an import held until ``imported()``."""
+
+    def __init__(self, monkeypatch) -> None:
+        from multiprocessing import Pipe
+
+        from mnist_tui import backend
+        from mnist_tui.worker.child import Child
+
+        self.importing, self.go_on = threading.Event(), threading.Event()
+
+        def prepare(name: str, arch: str):  # stands in for the import, and fails: no Keras is imported here
+            self.importing.set()
+            assert self.go_on.wait(10)
+            raise RuntimeError("no backend in this test")
+
+        monkeypatch.setattr(backend, "prepare", prepare)
+        self.parent, end = Pipe()
+        self.child = Child(end)
+        self.result: list = []
+        self.thread = threading.Thread(target=lambda: self.result.append(self.child.warm_up(SpareJob("tensorflow"))))
+        self.thread.start()
+        assert self.importing.wait(10)
+
+    def imported(self) -> None:
+        self.go_on.set()
+        assert self.child.warm.wait(10)
+
+    def handed_over(self) -> object:
+        self.thread.join(10)
+        assert not self.thread.is_alive()
+        return self.result[0]
+
+
+def test_a_run_that_takes_a_spare_still_importing_is_told_so_at_once(monkeypatch):
+    from mnist_tui.events import Stage
+
+    spare_child = SpareChild(monkeypatch)
+    job = TrainJob(TrainConfig(epochs=1))
+    spare_child.parent.send(job)
+    assert spare_child.parent.poll(10) and spare_child.parent.recv() == Stage("Loading TensorFlow")
+    assert spare_child.thread.is_alive()  # the job waits for the import
+    spare_child.imported()
+    assert spare_child.handed_over() == job
+    assert not spare_child.parent.poll(0)  # said once, before any of the job's own events
+
+
+@pytest.mark.parametrize("when", ["warm", "model file opened"])
+def test_a_warm_spare_or_a_served_model_file_is_told_nothing(when, monkeypatch):
+    spare_child = SpareChild(monkeypatch)
+    job = TrainJob(TrainConfig(epochs=1)) if when == "warm" else SERVE
+    if when == "warm":
+        spare_child.imported()
+    spare_child.parent.send(job)
+    spare_child.imported()
+    assert spare_child.handed_over() == job
+    assert not spare_child.parent.poll(0)  # a model file's process answers "serving" or "failed", nothing else
+
+
+def test_a_spare_nobody_takes_ends_when_cancelled_or_when_its_parent_goes(monkeypatch):
+    from mnist_tui.worker.protocol import Cancel
+
+    for ending in ("cancel", "close"):
+        spare_child = SpareChild(monkeypatch)
+        if ending == "cancel":
+            spare_child.parent.send(Cancel())
+        else:
+            spare_child.parent.close()
+        spare_child.imported()
+        assert spare_child.handed_over() is None
