@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.message import Message
 from textual.screen import Screen
@@ -40,6 +40,7 @@ from .screens.training import Trainer, TrainingScreen
 from .session import RunResults, Session
 from .sweeps.launch import StartedSweep, SweepRequest, launch_sweep
 from .widgets.textual_fixes import let_go_of_dead_styles
+from .widgets.typeahead import KeysInOrder
 from .worker import client, spare
 from .worker.client import ProcessTrainer
 from .worker.protocol import ScoreJob, TrainJob
@@ -88,7 +89,7 @@ HIDDEN_SYSTEM_COMMANDS = frozenset({"Maximize", "Minimize"})
 """Textual's commands that make no sense on mnist-tui's screens (they maximize the focused table or list)."""
 
 
-class MnistApp(App):
+class MnistApp(KeysInOrder):
     """Train a digit classifier while watching it learn, then explore its predictions.
 
     Args:
