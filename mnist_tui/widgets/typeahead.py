@@ -103,7 +103,7 @@ class KeysInOrder(App):
             self._in_flight = self._opened = None
             screen = self.screen
             await super().on_event(event)
-            if self._held and self._opened is None:
+            if self._opened is None:  # (a key typed a moment later would otherwise beat that message)
                 self._settle(screen)
             await self._hand_down()
 
