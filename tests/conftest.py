@@ -20,7 +20,7 @@ from tests.support.mirror import Handler
 # Tests never draw over a real terminal and never show TensorFlow's chatter.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Runs recorded by tests (and by the app and headless runs they start) never reach the
-# person's own run store.
+# person's own run store (and each test has a store of its own: own_run_store below).
 os.environ["MNIST_TUI_HOME"] = tempfile.mkdtemp(prefix="mnist-tui-test-home-")
 # A test process lives through hundreds of apps, each making and dropping hundreds of
 # thousands of objects: with Python's default thresholds (700, 10, 10) it collected its whole
@@ -47,6 +47,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     links = sorted((k, i) for i, item in enumerate(items) if (k := schedule.chained(item)) is not None)
     order = schedule.deal([schedule.cost(item) for item in items], workers, [i for _, i in links])
     items[:] = [items[i] for i in order]
+
+
+@pytest.fixture(autouse=True)
+def own_run_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run store of the test's own: nothing an earlier test (or a process it started) wrote or
+    still holds is in it, and the interrupted runs of one test are not offered by the next."""
+    monkeypatch.setenv("MNIST_TUI_HOME", str(tmp_path_factory.mktemp("home")))
 
 
 @pytest.fixture
