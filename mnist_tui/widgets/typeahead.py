@@ -29,8 +29,9 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.timer import Timer
 
-HOLD_S = 0.5
-"""The longest a key waits for any one thing."""
+HOLD_S = 2.0
+"""The longest a key waits for any one thing: a safety net, never reached in the suite (the train form
+took over 0.5 s to mount on a loaded machine, so the net sits well above that)."""
 RETRY_S = 0.005
 """How often held keys look again (only while some are held)."""
 
@@ -114,7 +115,7 @@ class KeysInOrder(App):
 
     async def _hand_down(self) -> None:
         """Send the held keys on, one at a time, while nothing makes the next one wait."""
-        while self._held and not self._waiting():
+        while self._held and self.screen_stack and not self._waiting():  # (no screens: the app is closing)
             key = self._held.popleft()
             self._in_flight, self._since = key, time.monotonic()
             await super().on_event(key)

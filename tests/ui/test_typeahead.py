@@ -25,7 +25,9 @@ async def test_a_query_typed_right_after_slash_reaches_its_field_and_q_is_a_lett
     app = results_app()
     async with app.run_test(size=(120, 40)) as pilot:
         type_ahead(app, "slash", *"label 3 or tag q")
-        await wait_until(pilot, lambda: isinstance(app.screen, QueryDialog) and app.screen.query_one(Input).value)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, QueryDialog) and any(field.value for field in app.screen.query(Input))
+        )
         await pilot.pause()
         assert app.screen.query_one(Input).value == "label 3 or tag q"
         assert app.is_running  # its q typed into the field, not the app's quit
@@ -37,10 +39,12 @@ async def test_digits_typed_right_after_t_fill_the_train_forms_first_field():
     app = results_app()
     async with app.run_test(size=(120, 40)) as pilot:
         type_ahead(app, "t", "1", "2", "tab", "6", "4")
+        # (the form is on the stack a moment before its fields are: query, not query_one)
         await wait_until(
             pilot,
             lambda: (
-                isinstance(app.screen, TrainForm) and app.screen.query_one("#field-batch_size", Input).value == "64"
+                isinstance(app.screen, TrainForm)
+                and any(field.value == "64" for field in app.screen.query("#field-batch_size").results(Input))
             ),
         )
         assert app.screen.query_one("#field-epochs", Input).value == "12"
