@@ -115,8 +115,6 @@ class TrainingScreen(AppScreen):
         self.control = RunControl()
         self.stages: list[str] = list(PLAN)
         self.current_stage: str | None = None
-        self.passed: set[str] = set()
-        """The stages that were current and are over."""
         self.started: Started | None = None
         self.result: Finished | None = None
         self.failure: Failed | None = None
@@ -269,9 +267,12 @@ class TrainingScreen(AppScreen):
         if event.name == "Loading JAX" and "Loading TensorFlow" in self.stages:
             # the backend's own name in the plan, where TensorFlow's was
             self.stages[self.stages.index("Loading TensorFlow")] = event.name
-        if event.name in self.passed:
-            return  # said again once over (a spare's import, then the run's own instant one): not a step back
-        position = self.stages.index(self.current_stage) + 1 if self.current_stage in self.stages else 0
+        current = self.stages.index(self.current_stage) if self.current_stage in self.stages else -1
+        if event.name in self.stages[: max(current, 0)]:
+            # the stages before the current one are those that were current: one said again once over
+            # (a spare's import, then the run's own instant one) is not a step back
+            return
+        position = current + 1
         if event.name in self.stages and self.stages.index(event.name) > position:
             # it comes before stages the plan put first (a spare imports TensorFlow before the run
             # reads its data): the plan follows what happens, and those stay to come
@@ -282,8 +283,6 @@ class TrainingScreen(AppScreen):
             if event.name == "Loading model" and "Building model" in self.stages:
                 self.stages.remove("Building model")
                 self.stages.remove("Training")
-        if self.current_stage is not None and self.current_stage != event.name:
-            self.passed.add(self.current_stage)
         self.current_stage = event.name
         detail = f" ({event.detail})" if event.detail and event.name != "Training" else ""
         self.status = Text(f"{event.name}{detail}…")
