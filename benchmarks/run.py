@@ -387,6 +387,9 @@ def browse(args: argparse.Namespace) -> None:
             timings = press_keys(args, model, background)
             everything = [t for values in timings.values() for t in values]
             for name, values in [*timings.items(), ("all keys", everything)]:
+                if not values:
+                    print(f"{label:<10}{name:<20}{0:>8}   no key of these changed the screen")
+                    continue
                 print(
                     f"{label:<10}{name:<20}{len(values):>8}{statistics.median(values):>8.1f}"
                     f"{np.percentile(values, 95):>8.1f}{max(values):>8.1f}"
@@ -456,6 +459,8 @@ def main() -> None:
     if args.child:
         child(args.child, args.data, args.epochs, args.train_limit)
         return
+    if args.model is not None and not args.model.is_file():
+        parser.error(f"--model {args.model}: no such file")
     print(f"mnist-tui benchmarks · {os.cpu_count()} CPUs · Python {sys.version.split()[0]}")
     for part, run in (("training", training), ("peers", peers.peers), ("startup", startup), ("browse", browse)):
         if args.only in (None, part):
